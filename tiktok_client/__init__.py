@@ -1,0 +1,1 @@
+"""Client for TikTok's Business API v1.3 (Marketing API ad comments)."""
