@@ -1,0 +1,187 @@
+"""Connected accounts and their tokens, kept apart from the analytics database.
+
+The file is JSON, written atomically with mode 0600, and encrypted with Fernet when a secret
+key is configured. Nothing here ever logs or returns a token except `token_for`, which the
+sync and the actions call to build an API client.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_FORMAT = 1
+
+
+class CredentialsError(Exception):
+    """The credentials file cannot be read: wrong key, or damaged."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One authorisation: a token and the advertisers it grants."""
+
+    connection_id: str
+    access_token: str = field(repr=False)
+    advertiser_ids: tuple[str, ...]
+    scope: tuple[int, ...] = ()
+    connected_at: str = ""
+    status: str = "ok"  # "ok" or "needs_reauth"
+    status_message: str = ""
+
+    @property
+    def needs_reauth(self) -> bool:
+        return self.status == "needs_reauth"
+
+
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"comment-desk", info=b"credentials"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+class CredentialStore:
+    """The connected-accounts file. Safe for several threads and processes at once."""
+
+    def __init__(self, path: Path | str, secret_key: str | None = None):
+        self.path = Path(path)
+        self._fernet = _fernet(secret_key) if secret_key else None
+
+    def __repr__(self) -> str:
+        return f"CredentialStore({str(self.path)!r}, encrypted={self._fernet is not None})"
+
+    # reading and writing the file
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _read(self) -> list[Connection]:
+        try:
+            blob = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        if self._fernet is not None:
+            try:
+                blob = self._fernet.decrypt(blob)
+            except InvalidToken:
+                raise CredentialsError(
+                    f"{self.path} cannot be decrypted with the configured DESK_SECRET_KEY. "
+                    "Restore the key it was written with, or delete the file and reconnect."
+                ) from None
+        try:
+            doc = json.loads(blob)
+            rows = doc["connections"]
+            return [
+                Connection(
+                    **{
+                        **row,
+                        "advertiser_ids": tuple(row["advertiser_ids"]),
+                        "scope": tuple(row.get("scope", ())),
+                    }
+                )
+                for row in rows
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            hint = " (it may be encrypted: set DESK_SECRET_KEY)" if self._fernet is None else ""
+            raise CredentialsError(
+                f"{self.path} is not a readable credentials file{hint}. "
+                "Delete it and reconnect your accounts."
+            ) from exc
+
+    def _write(self, connections: list[Connection]) -> None:
+        doc = {"format": _FORMAT, "connections": [asdict(c) for c in connections]}
+        blob = json.dumps(doc, indent=1).encode()
+        if self._fernet is not None:
+            blob = self._fernet.encrypt(blob)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".credentials-")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    # the public operations
+
+    def connections(self) -> list[Connection]:
+        """Every connection, newest first."""
+        with self._locked():
+            return self._read()
+
+    def add(self, access_token: str, advertiser_ids: list[str], scope: list[int]) -> Connection:
+        """Store a new authorisation. A token already stored is updated, not duplicated."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._locked():
+            existing = self._read()
+            kept = [c for c in existing if c.access_token != access_token]
+            conn = Connection(
+                connection_id=base64.urlsafe_b64encode(os.urandom(9)).decode(),
+                access_token=access_token,
+                advertiser_ids=tuple(str(a) for a in advertiser_ids),
+                scope=tuple(int(s) for s in scope),
+                connected_at=now,
+            )
+            self._write([conn, *kept])
+            return conn
+
+    def remove(self, connection_id: str) -> bool:
+        """Forget a connection. Returns whether it existed."""
+        with self._locked():
+            existing = self._read()
+            kept = [c for c in existing if c.connection_id != connection_id]
+            if len(kept) != len(existing):
+                self._write(kept)
+            return len(kept) != len(existing)
+
+    def mark_needs_reauth(self, connection_id: str, message: str) -> None:
+        """Flag a connection whose token TikTok refused, so the UI asks to reconnect."""
+        with self._locked():
+            rows = [
+                replace(c, status="needs_reauth", status_message=message)
+                if c.connection_id == connection_id
+                else c
+                for c in self._read()
+            ]
+            self._write(rows)
+
+    def connection_for(self, advertiser_id: str) -> Connection | None:
+        """The newest usable connection that grants this advertiser."""
+        for conn in self.connections():
+            if str(advertiser_id) in conn.advertiser_ids and not conn.needs_reauth:
+                return conn
+        return None
+
+    def advertiser_ids(self) -> list[str]:
+        """Every advertiser granted by a usable connection, without duplicates."""
+        seen: dict[str, None] = {}
+        for conn in self.connections():
+            if not conn.needs_reauth:
+                seen.update(dict.fromkeys(conn.advertiser_ids))
+        return list(seen)
