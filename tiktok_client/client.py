@@ -1,0 +1,709 @@
+"""TikTokClient: the Marketing API v1.3 endpoints Comment Desk uses.
+
+Every call goes through :meth:`TikTokClient._request`, which builds the URL, adds the
+``Access-Token`` header, JSON-encodes list and object query parameters, waits for the shared
+rate limiter, parses TikTok's ``{code, message, request_id, data}`` envelope (HTTP status is 200
+even on errors) and raises the typed errors of :mod:`tiktok_client.errors`.
+
+Retries: reads are retried on retryable errors with exponential backoff and full jitter, within
+``max_attempts`` and a total ``deadline``. Writes are retried only when they certainly did not
+take effect (throttled, or the connection was never made); when a write was sent and no usable
+answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from .errors import (
+    InvalidRequest,
+    MalformedResponse,
+    OutcomeUnknown,
+    RateLimited,
+    TikTokError,
+    TokenError,
+    TransportError,
+    error_for,
+)
+from .models import Ad, Advertiser, Comment, Page, ReplyResult
+from .ratelimit import RateLimiter
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_BASE_URL",
+    "MAX_COMMENT_PAGE_SIZE",
+    "MAX_REPLY_LENGTH",
+    "ClientStats",
+    "TikTokClient",
+]
+
+DEFAULT_BASE_URL = "https://business-api.tiktok.com"
+API_PREFIX = "/open_api/v1.3/"
+MAX_REPLY_LENGTH = 150
+MAX_COMMENT_PAGE_SIZE = 100
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+THROTTLE_PAUSE = 1.0
+"""Seconds every request of the app waits after TikTok answers 40100 (too many requests)."""
+
+_POOL_SIZE = 32
+_RETRYABLE_4XX = frozenset({408, 429})
+_NOT_SENT_REQUEST_ERRORS = (
+    requests.exceptions.ConnectTimeout,
+    requests.exceptions.URLRequired,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidJSONError,
+)
+_NOT_SENT_CAUSES = (
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ConnectTimeoutError,
+    ConnectionRefusedError,
+)
+_RETRYABLE_REQUEST_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_QUERY_STRING = re.compile(r"\?[^\s'\")]+")
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CommentOperation = Literal["HIDDEN", "PUBLIC"]
+
+
+class ClientStats:
+    """Thread-safe counters of one client: HTTP attempts, retries, throttled answers, errors.
+
+    ``requests`` counts every HTTP attempt, ``retries`` the attempts that repeated an earlier
+    one, ``throttled`` the rate-limit answers, ``errors`` the errors raised to callers.
+    """
+
+    FIELDS = ("requests", "retries", "throttled", "errors")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(self.FIELDS, 0)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += amount
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def __repr__(self) -> str:
+        return f"ClientStats({self.snapshot()})"
+
+
+class TikTokClient:
+    """A client of TikTok's Business API for one access token.
+
+    Share one :class:`RateLimiter` between all clients of the same TikTok app. Without one, the
+    client makes its own at the Basic tier using ``clock`` and ``sleep``. ``timeout`` applies to
+    each HTTP attempt; ``deadline`` bounds a call including its retries. ``sleep``, ``rng`` and
+    ``clock`` are injectable so that tests are exact.
+    """
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        rate_limiter: RateLimiter | None = None,
+        deadline: float = 60.0,
+        max_attempts: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if not deadline > 0 or not timeout > 0:
+            raise ValueError("timeout and deadline must be positive")
+        self._access_token = access_token or None
+        self._base_url = base_url.rstrip("/")
+        self._host = urlsplit(self._base_url).netloc or self._base_url
+        self._timeout = timeout
+        self._deadline = deadline
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng if rng is not None else random.Random()
+        self._rate_limiter = rate_limiter or RateLimiter(clock=clock, sleep=sleep)
+        self._owns_session = session is None
+        self._session = session if session is not None else _new_session()
+        self.stats = ClientStats()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self._rate_limiter
+
+    @property
+    def has_token(self) -> bool:
+        return self._access_token is not None
+
+    def with_token(self, access_token: str) -> TikTokClient:
+        """A client for another token that shares this one's settings, session and rate limiter."""
+        return TikTokClient(
+            access_token,
+            base_url=self._base_url,
+            timeout=self._timeout,
+            rate_limiter=self._rate_limiter,
+            deadline=self._deadline,
+            max_attempts=self._max_attempts,
+            sleep=self._sleep,
+            rng=self._rng,
+            session=self._session,
+            clock=self._clock,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> TikTokClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        token = "<set>" if self._access_token else None
+        return f"TikTokClient(base_url={self._base_url!r}, access_token={token})"
+
+    # -- advertisers and ads -------------------------------------------------------------
+
+    def get_advertiser_info(
+        self, advertiser_ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> list[Advertiser]:
+        """Details (name, timezone, currency, ...) of ad accounts the token may read."""
+        if not advertiser_ids:
+            return []
+        params: dict[str, Any] = {"advertiser_ids": [str(a) for a in advertiser_ids]}
+        if fields:
+            params["fields"] = list(fields)
+        data = self._request("GET", "advertiser/info/", params=params)
+        return Page.from_api(data, Advertiser.from_api, "list").items
+
+    def ads_page(
+        self,
+        advertiser_id: str,
+        page: int = 1,
+        page_size: int = 1000,
+        filtering: Mapping[str, Any] | None = None,
+    ) -> Page[Ad]:
+        """One page of ad/get/. ``filtering`` is TikTok's filter object (e.g. ``ad_ids``)."""
+        _check_paging(page, page_size)
+        params: dict[str, Any] = {
+            "advertiser_id": str(advertiser_id),
+            "page": page,
+            "page_size": page_size,
+        }
+        if filtering:
+            params["filtering"] = dict(filtering)
+        data = self._request("GET", "ad/get/", params=params)
+        return Page.from_api(data, Ad.from_api, "list")
+
+    def iter_ads(
+        self,
+        advertiser_id: str,
+        page_size: int = 1000,
+        filtering: Mapping[str, Any] | None = None,
+    ) -> Iterator[Ad]:
+        """Every ad of the advertiser, page after page."""
+        _check_paging(1, page_size)
+        return _iter_pages(
+            lambda page: self.ads_page(advertiser_id, page, page_size, filtering), page_size
+        )
+
+    # -- comments: read ------------------------------------------------------------------
+
+    def comments_page(
+        self,
+        advertiser_id: str,
+        adgroup_id: str,
+        start_date: date | str,
+        end_date: date | str,
+        page: int = 1,
+        page_size: int = 100,
+        comment_type: str | Sequence[str] = "ALL",
+        comment_status: str | Sequence[str] = "ALL",
+        sort_field: str = "CREATE_TIME",
+        sort_type: str = "ASC",
+    ) -> Page[Comment]:
+        """One page of comment/list/ for one ad group between two dates (inclusive).
+
+        TikTok lists comments only per ad group; ``page_size`` is at most 100.
+        """
+        _check_paging(page, page_size, MAX_COMMENT_PAGE_SIZE)
+        params = {
+            "advertiser_id": str(advertiser_id),
+            "search_field": "ADGROUP_ID",
+            "search_value": str(adgroup_id),
+            "start_time": _date_text(start_date),
+            "end_time": _date_text(end_date),
+            "comment_type": _string_list(comment_type),
+            "comment_status": _string_list(comment_status),
+            "sort_field": sort_field,
+            "sort_type": sort_type,
+            "page": page,
+            "page_size": page_size,
+        }
+        data = self._request("GET", "comment/list/", params=params)
+        return Page.from_api(data, Comment.from_api, "comments", "list")
+
+    def iter_comments(
+        self,
+        advertiser_id: str,
+        adgroup_id: str,
+        start_date: date | str,
+        end_date: date | str,
+        page_size: int = 100,
+        comment_type: str | Sequence[str] = "ALL",
+        comment_status: str | Sequence[str] = "ALL",
+        sort_field: str = "CREATE_TIME",
+        sort_type: str = "ASC",
+    ) -> Iterator[Comment]:
+        """Every comment of one ad group between two dates, page after page."""
+        _check_paging(1, page_size, MAX_COMMENT_PAGE_SIZE)
+
+        def fetch(page: int) -> Page[Comment]:
+            return self.comments_page(
+                advertiser_id,
+                adgroup_id,
+                start_date,
+                end_date,
+                page=page,
+                page_size=page_size,
+                comment_type=comment_type,
+                comment_status=comment_status,
+                sort_field=sort_field,
+                sort_type=sort_type,
+            )
+
+        return _iter_pages(fetch, page_size)
+
+    def comment_reference(
+        self,
+        advertiser_id: str,
+        comment_id: str,
+        comment_type: str = "COMMENT",
+        original_comment_id: str | None = None,
+        page: int = 1,
+        page_size: int = 100,
+    ) -> Page[Comment]:
+        """A comment with its replies (for a COMMENT), or a reply with its original (REPLY)."""
+        _check_paging(page, page_size)
+        if comment_type == "REPLY" and not original_comment_id:
+            raise ValueError("original_comment_id is required when comment_type is REPLY")
+        params: dict[str, Any] = {
+            "advertiser_id": str(advertiser_id),
+            "comment_id": str(comment_id),
+            "comment_type": comment_type,
+            "page": page,
+            "page_size": page_size,
+        }
+        if original_comment_id:
+            params["original_comment_id"] = str(original_comment_id)
+        data = self._request("GET", "comment/reference/", params=params)
+        return Page.from_api(data, Comment.from_api, "comments", "list")
+
+    # -- comments: write -----------------------------------------------------------------
+
+    def reply_to_comment(
+        self,
+        advertiser_id: str,
+        *,
+        ad_id: str,
+        tiktok_item_id: str,
+        comment_id: str,
+        text: str,
+        identity_type: str,
+        identity_id: str,
+    ) -> ReplyResult:
+        """Reply to a top-level comment as the ad's identity (take both from the comment row).
+
+        Text that is empty or longer than 150 characters is refused with InvalidRequest
+        before anything is sent.
+        """
+        check_reply_text(text)
+        body = {
+            "advertiser_id": str(advertiser_id),
+            "ad_id": str(ad_id),
+            "tiktok_item_id": str(tiktok_item_id),
+            "comment_id": str(comment_id),
+            "comment_type": "REPLY",
+            "text": text,
+            "identity_type": identity_type,
+            "identity_id": str(identity_id),
+        }
+        data = self._request("POST", "comment/post/", json=body, write=True)
+        return ReplyResult.from_api(data)
+
+    def set_comment_status(
+        self, advertiser_id: str, comment_ids: Sequence[str], operation: CommentOperation
+    ) -> None:
+        """Hide (``"HIDDEN"``) or unhide (``"PUBLIC"``) comments."""
+        if operation not in ("HIDDEN", "PUBLIC"):
+            raise ValueError(f"operation must be 'HIDDEN' or 'PUBLIC', got {operation!r}")
+        if isinstance(comment_ids, str):
+            raise TypeError("comment_ids must be a list of IDs, not a single string")
+        if not comment_ids:
+            return
+        body = {
+            "advertiser_id": str(advertiser_id),
+            "comment_ids": [str(c) for c in comment_ids],
+            "operation": operation,
+        }
+        self._request("POST", "comment/status/update/", json=body, write=True)
+
+    def hide_comments(self, advertiser_id: str, comment_ids: Sequence[str]) -> None:
+        self.set_comment_status(advertiser_id, comment_ids, "HIDDEN")
+
+    def unhide_comments(self, advertiser_id: str, comment_ids: Sequence[str]) -> None:
+        self.set_comment_status(advertiser_id, comment_ids, "PUBLIC")
+
+    def delete_comment(
+        self,
+        advertiser_id: str,
+        *,
+        ad_id: str,
+        tiktok_item_id: str,
+        comment_id: str,
+        identity_type: str,
+        identity_id: str,
+    ) -> None:
+        """Delete a comment the ad's own identity posted (users' comments can only be hidden)."""
+        body = {
+            "advertiser_id": str(advertiser_id),
+            "ad_id": str(ad_id),
+            "tiktok_item_id": str(tiktok_item_id),
+            "comment_id": str(comment_id),
+            "identity_type": identity_type,
+            "identity_id": str(identity_id),
+        }
+        self._request("POST", "comment/delete/", json=body, write=True)
+
+    # -- the choke point -----------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        write: bool = False,
+        auth: bool = True,
+        redact: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Send one API call with rate limiting and retries; return the envelope's ``data``.
+
+        ``write`` marks calls that change something on TikTok (see the module docstring for
+        how they are retried). ``auth=False`` sends no Access-Token header. ``redact`` lists
+        further secrets (app secret, auth code) that must never appear in error messages.
+        """
+        method = method.upper()
+        url = self._url(path)
+        action = f"{method} {path.strip('/')}/"
+        headers: dict[str, str] = {}
+        if auth:
+            if not self._access_token:
+                raise TokenError(f"{action} needs an access token and this client has none")
+            headers["Access-Token"] = self._access_token
+        query = _encode_query(params) if params else None
+        secrets = tuple(s for s in (self._access_token, *redact) if s)
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            self._rate_limiter.acquire()
+            try:
+                return self._attempt(method, url, action, query, json, headers, write, secrets)
+            except TikTokError as err:
+                if isinstance(err, RateLimited):
+                    self.stats.add("throttled")
+                    self._rate_limiter.pause(THROTTLE_PAUSE)
+                if write and err.possibly_applied:
+                    self.stats.add("errors")
+                    log.warning("%s: outcome unknown after %s", action, type(err).__name__)
+                    raise OutcomeUnknown.from_cause(err, action) from err
+                if not err.retryable or attempt >= self._max_attempts:
+                    self.stats.add("errors")
+                    raise
+                delay = self._backoff(attempt)
+                if self._clock() - started + delay > self._deadline:
+                    self.stats.add("errors")
+                    raise
+                self.stats.add("retries")
+                log.info(
+                    "%s: %s (code %s, request_id %s); retry %d in %.2fs",
+                    action,
+                    type(err).__name__,
+                    err.code,
+                    err.request_id,
+                    attempt,
+                    delay,
+                )
+                self._sleep(delay)
+
+    def _url(self, path: str) -> str:
+        path = path.strip("/")
+        if not path:
+            raise ValueError("empty API path")
+        return f"{self._base_url}{API_PREFIX}{path}/"
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: a random delay up to base * 2^(attempt-1), capped."""
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        return self._rng.uniform(0, ceiling)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        action: str,
+        query: dict[str, str] | None,
+        body: Any,
+        headers: dict[str, str],
+        write: bool,
+        secrets: tuple[str, ...],
+    ) -> dict[str, Any]:
+        """One HTTP exchange: the envelope's data, or a typed error."""
+        self.stats.add("requests")
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=query,
+                json=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as exc:
+            raise _transport_error(exc, action, secrets) from None
+        return self._parse(response, action, write, secrets)
+
+    def _parse(
+        self,
+        response: requests.Response,
+        action: str,
+        write: bool,
+        secrets: tuple[str, ...],
+    ) -> dict[str, Any]:
+        status = response.status_code
+        log_id = response.headers.get("X-Tt-Logid") or None
+        content = response.content or b""
+        # Sniff the body, not the Content-Type: JSON answers are sometimes labelled text/html.
+        is_html = content.lstrip()[:1] == b"<"
+        if not 200 <= status < 300:
+            what = "an HTML error page" if is_html else f"{len(content)} bytes"
+            raise TransportError(
+                f"{action} got HTTP {status} from {self._host} ({what})",
+                request_id=log_id,
+                status=status,
+                retryable=status >= 500 or status in _RETRYABLE_4XX,
+                possibly_applied=not 400 <= status < 500,
+            )
+        if is_html:
+            raise TransportError(
+                f"{action} got an HTML page from {self._host} instead of an API answer",
+                request_id=log_id,
+                status=status,
+            )
+        try:
+            envelope = json.loads(content)
+        except (ValueError, RecursionError):
+            raise MalformedResponse(
+                f"{action} got an answer that is not valid JSON ({len(content)} bytes)",
+                request_id=log_id,
+            ) from None
+        if not isinstance(envelope, dict):
+            raise MalformedResponse(
+                f"{action} got JSON that is not an object ({type(envelope).__name__})",
+                request_id=log_id,
+            )
+        request_id = _text_or_none(envelope.get("request_id")) or log_id
+        code = _code(envelope.get("code"))
+        if code is None:
+            raise MalformedResponse(
+                f"{action} got an answer without a valid code", request_id=request_id
+            )
+        if code != 0:
+            message = _redact(_text_or_none(envelope.get("message")) or "", secrets)
+            log.debug("%s: code %s, request_id %s", action, code, request_id)
+            raise error_for(code, message, request_id)
+        data = envelope.get("data")
+        if isinstance(data, dict):
+            return data
+        if data is None or write:
+            return {}
+        raise MalformedResponse(
+            f"{action} got data that is not an object ({type(data).__name__})",
+            request_id=request_id,
+        )
+
+
+def check_reply_text(text: str) -> None:
+    """Refuse reply text TikTok would not take: empty, blank or over 150 characters."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRequest("The reply is empty; write some text first.")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise InvalidRequest(
+            f"The reply is {len(text)} characters long; the limit is {MAX_REPLY_LENGTH}."
+        )
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _iter_pages(fetch: Callable[[int], Page[T]], page_size: int) -> Iterator[T]:
+    """Yield items page by page until total_page is reached or a page comes back short."""
+    page = 1
+    while True:
+        result = fetch(page)
+        yield from result.items
+        if not result.items:
+            return
+        total_page = result.page_info.total_page
+        if total_page is not None:
+            if page >= total_page:
+                return
+        elif len(result.items) < page_size:
+            return
+        page += 1
+
+
+def _check_paging(page: int, page_size: int, max_page_size: int | None = None) -> None:
+    if page < 1:
+        raise ValueError(f"page starts at 1, got {page}")
+    if page_size < 1:
+        raise ValueError(f"page_size must be at least 1, got {page_size}")
+    if max_page_size is not None and page_size > max_page_size:
+        raise ValueError(f"page_size is at most {max_page_size}, got {page_size}")
+
+
+def _encode_query(params: Mapping[str, Any]) -> dict[str, str]:
+    """Query values as TikTok expects: lists and objects JSON-encoded, None left out."""
+    query = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | dict):
+            query[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        elif isinstance(value, bool):
+            query[key] = "true" if value else "false"
+        elif isinstance(value, date):
+            query[key] = _date_text(value)
+        else:
+            query[key] = str(value)
+    return query
+
+
+def _date_text(value: date | str) -> str:
+    """A date as "YYYY-MM-DD"; datetimes are converted to UTC first."""
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _string_list(value: str | Sequence[str]) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _certainly_not_sent(exc: BaseException) -> bool:
+    """True when the request never reached the server (refused, DNS failure, connect timeout)."""
+    if isinstance(exc, _NOT_SENT_REQUEST_ERRORS):
+        return True
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _NOT_SENT_CAUSES):
+            return True
+        linked = [*current.args, getattr(current, "reason", None)]
+        linked += [current.__cause__, current.__context__]
+        pending.extend(e for e in linked if isinstance(e, BaseException))
+    return False
+
+
+def _transport_error(
+    exc: requests.exceptions.RequestException, action: str, secrets: tuple[str, ...]
+) -> TransportError:
+    """A TransportError for a failed HTTP exchange, its text free of query strings and secrets."""
+    not_sent = _certainly_not_sent(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        what = "timed out connecting"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what = "timed out waiting for the answer"
+    elif not_sent:
+        what = "could not connect"
+    else:
+        what = "lost the connection"
+    detail = _redact(_QUERY_STRING.sub("?…", str(exc)), secrets)[:300]
+    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return TransportError(
+        f"{action} {what} ({reason})",
+        retryable=isinstance(exc, _RETRYABLE_REQUEST_ERRORS),
+        possibly_applied=not not_sent,
+    )

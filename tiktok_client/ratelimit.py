@@ -1,0 +1,115 @@
+"""A thread-safe limiter for TikTok's per-app request quotas.
+
+TikTok counts requests per developer app, in tiers (queries per second / per minute):
+
+========  ===  ====
+tier      QPS  QPM
+========  ===  ====
+Basic      10   600   (the default for new apps)
+Advanced   20  1200
+Premium    30  1800
+Ultimate   50  3000
+========  ===  ====
+
+There are no rate-limit headers: throttling shows up only as code 40100 in the body. So the app
+keeps its own count with one :class:`RateLimiter`, shared by every thread that talks to TikTok.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from types import MappingProxyType
+
+__all__ = ["TIERS", "RateLimiter"]
+
+TIERS = MappingProxyType(
+    {
+        "basic": (10, 600),
+        "advanced": (20, 1200),
+        "premium": (30, 1800),
+        "ultimate": (50, 3000),
+    }
+)
+"""TikTok's rate-limit tiers: name -> (queries per second, queries per minute)."""
+
+_SECOND = 1.0
+_MINUTE = 60.0
+
+
+class RateLimiter:
+    """Sliding-window limiter: at most ``qps`` sends in any 1 s and ``qpm`` in any 60 s.
+
+    Limits are whole numbers of requests per window; fractional values round down, with a
+    minimum of one. ``clock`` must be monotonic; ``clock`` and ``sleep`` are injectable so
+    that tests control time.
+    """
+
+    def __init__(
+        self,
+        qps: float = 10,
+        qpm: float = 600,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not (qps > 0 and qpm > 0) or math.isinf(qps) or math.isinf(qpm):
+            raise ValueError(f"qps and qpm must be positive and finite, got {qps!r}, {qpm!r}")
+        self._per_second = max(1, int(qps))
+        self._per_minute = max(1, int(qpm))
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._sent: deque[float] = deque()
+        self._paused_until = -math.inf
+
+    @classmethod
+    def for_tier(cls, tier: str, **kwargs) -> RateLimiter:
+        """A limiter for a named tier: basic, advanced, premium or ultimate."""
+        try:
+            qps, qpm = TIERS[tier.lower()]
+        except KeyError:
+            raise ValueError(f"unknown tier {tier!r}; expected one of {', '.join(TIERS)}") from None
+        return cls(qps, qpm, **kwargs)
+
+    @property
+    def qps(self) -> int:
+        return self._per_second
+
+    @property
+    def qpm(self) -> int:
+        return self._per_minute
+
+    def acquire(self) -> float:
+        """Block until a request may be sent now; record it and return the clock time of sending."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_at(now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return now
+            self._sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Make every acquirer wait at least until ``seconds`` from now (e.g. after code 40100)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait_at(self, now: float) -> float:
+        """Seconds to wait before a send at ``now`` keeps both windows; <= 0 means send now."""
+        sent = self._sent
+        while sent and now - sent[0] >= _MINUTE:
+            sent.popleft()
+        wait = self._paused_until - now
+        if len(sent) >= self._per_second:
+            wait = max(wait, sent[-self._per_second] + _SECOND - now)
+        if len(sent) >= self._per_minute:
+            wait = max(wait, sent[-self._per_minute] + _MINUTE - now)
+        return wait
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(qps={self._per_second}, qpm={self._per_minute})"
