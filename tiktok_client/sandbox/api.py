@@ -1,0 +1,392 @@
+"""The endpoints under ``/open_api/v1.3/``: their parameters, checks and answers.
+
+Each handler returns the ``data`` of a successful answer or raises ``ApiError``; the
+server wraps either in TikTok's envelope. Checks run in TikTok's order: the Access-Token
+header (40104 missing, 40105 unknown or revoked), then the parameters (40002, naming the
+parameter), then access to the advertiser (40106), then permissions (40001).
+
+Where TikTok's documentation is silent the sandbox assumes:
+
+- comment/list: ``start_time`` and ``end_time`` are UTC calendar days, both included.
+  ``end_time`` may be at most 30 days after ``start_time`` (2025-01-01..2025-01-31 is
+  accepted, 2025-01-01..2025-02-01 is refused with 40002). This maximum span is the
+  sandbox's own assumption.
+- comment/list on an ad group the advertiser does not own answers an empty page.
+- comment/list without ``comment_status`` lists PUBLIC and HIDDEN comments. ``sort_field``
+  SMART (listed in TikTok's OpenAPI only) sorts by likes and replies.
+- comment/post ``text`` must be 1 to 150 characters (TikTok's comment limit).
+- comment/status/update takes up to 100 comment IDs and applies all of them or none.
+- advertiser/info ``create_time`` is epoch seconds; ``role`` is ADMIN, OPERATOR or ANALYST.
+- Unknown keys inside ``filtering`` are ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from . import faults, render
+from .config import SandboxConfig
+from .data import COMMENT, DISABLE, ENABLE, HIDDEN, PUBLIC, REPLY
+from .errors import (
+    INVALID_AUTH_PARAMS,
+    INVALID_CORE_USER,
+    TOKEN_EMPTY,
+    TOKEN_INVALID,
+    ApiError,
+    param_error,
+)
+from .params import Params, id_list, parse_datetime
+from .state import SORT_FIELDS, Grant, SandboxState
+
+MAX_SPAN_DAYS = 30
+MAX_REPLY_LENGTH = 150
+IDENTITY_TYPES = ("CUSTOMIZED_USER", "TT_USER")
+PRIMARY_STATUSES = (
+    "STATUS_ALL", "STATUS_NOT_DELETE", "STATUS_DELIVERY_OK", "STATUS_NOT_DELIVERY",
+    "STATUS_DISABLE", "STATUS_DELETE",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    endpoint: str
+    params: Params
+    access_token: str | None
+    state: SandboxState
+    config: SandboxConfig
+
+
+Handler = Callable[[ApiRequest], dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    method: str
+    handler: Handler
+    fault_kinds: tuple[str, ...]
+
+
+# Shared checks
+
+
+def _grant(request: ApiRequest) -> Grant:
+    if not request.access_token:
+        raise ApiError(TOKEN_EMPTY, "Access token is null: the Access-Token header is required.")
+    grant = request.state.grant(request.access_token)
+    if grant is None:
+        raise ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")
+    return grant
+
+
+def _check_access(grant: Grant, advertiser_id: str) -> None:
+    if advertiser_id not in grant.advertiser_ids:
+        raise ApiError(INVALID_CORE_USER, "Invalid core user: the access token is not "
+                                          f"authorized for advertiser_id {advertiser_id}.")
+
+
+def _check_app(request: ApiRequest) -> None:
+    app_id = request.params.required("app_id")
+    secret = request.params.required("secret")
+    if app_id != request.config.app_id or secret != request.config.secret:
+        raise ApiError(INVALID_AUTH_PARAMS, "Invalid auth params: app_id or secret is wrong.")
+
+
+def _page_info(page: int, page_size: int, total: int) -> dict[str, int]:
+    return {"page": page, "page_size": page_size, "total_number": total,
+            "total_page": math.ceil(total / page_size)}
+
+
+def _paging(params: Params, maximum: int) -> tuple[int, int]:
+    page = params.integer("page", default=1, minimum=1)
+    page_size = params.integer("page_size", default=10, minimum=1, maximum=maximum)
+    return page, page_size
+
+
+def _fields(params: Params, allowed: tuple[str, ...]) -> list[str] | None:
+    fields = params.string_list("fields")
+    for field in fields or ():
+        if field not in allowed:
+            raise param_error("fields", f"Unknown field {field!r}.")
+    return fields
+
+
+def _project(rows: list[dict[str, Any]], fields: list[str] | None) -> list[dict[str, Any]]:
+    if not fields:
+        return rows
+    return [{field: row[field] for field in fields} for row in rows]
+
+
+def _day_start(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+# OAuth and accounts
+
+
+def oauth2_access_token(request: ApiRequest) -> dict[str, Any]:
+    params = request.params
+    params.required("app_id")
+    params.required("secret")
+    auth_code = params.required("auth_code")
+    _check_app(request)
+    grant = request.state.exchange_code(auth_code)
+    return {"access_token": grant.token, "advertiser_ids": list(grant.advertiser_ids),
+            "scope": list(grant.scope)}
+
+
+def oauth2_revoke_token(request: ApiRequest) -> dict[str, Any]:
+    params = request.params
+    params.required("app_id")
+    params.required("secret")
+    token = params.required("access_token")
+    _check_app(request)
+    if not request.state.revoke_token(token):
+        raise ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")
+    return {}
+
+
+def oauth2_advertiser_get(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    _check_app(request)
+    advertisers = request.state.advertisers(grant.advertiser_ids)
+    return {"list": [{"advertiser_id": a.advertiser_id, "advertiser_name": a.name}
+                     for a in advertisers]}
+
+
+def user_info(request: ApiRequest) -> dict[str, Any]:
+    _grant(request)
+    seed = request.config.seed
+    return {
+        "core_user_id": str(7_200_000_000_000_000_000 + seed % 10**17),
+        "display_name": "Sandbox Marketer",
+        "email": "marketer@sandbox.invalid",
+        "avatar_url": "https://p16-sign.sandbox.invalid/avatar/marketer.jpeg",
+        "create_time": request.state.start_ts - 400 * 86_400,
+    }
+
+
+def advertiser_info(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    advertiser_ids = request.params.string_list("advertiser_ids", required=True, max_items=100)
+    assert advertiser_ids is not None
+    fields = _fields(request.params, render.ADVERTISER_FIELDS)
+    for advertiser_id in advertiser_ids:
+        _check_access(grant, advertiser_id)
+    rows = [render.advertiser_row(a) for a in request.state.advertisers(advertiser_ids)]
+    return {"list": _project(rows, fields)}
+
+
+# Ads, ad groups, campaigns
+
+
+def _filter_ids(filtering: Mapping[str, Any], key: str) -> set[str] | None:
+    if key not in filtering or filtering[key] is None:
+        return None
+    return set(id_list(f"filtering.{key}", filtering[key]))
+
+
+def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Any], bool]:
+    campaign_ids = _filter_ids(filtering, "campaign_ids")
+    adgroup_ids = _filter_ids(filtering, "adgroup_ids")
+    ad_ids = _filter_ids(filtering, "ad_ids")
+    ad_name = filtering.get("ad_name")
+    if ad_name is not None and not isinstance(ad_name, str):
+        raise param_error("filtering.ad_name", "Not a valid string.")
+    primary = filtering.get("primary_status") or "STATUS_NOT_DELETE"
+    if primary not in PRIMARY_STATUSES:
+        raise param_error("filtering.primary_status",
+                          f"Must be one of: {', '.join(PRIMARY_STATUSES)}.")
+    secondary = filtering.get("secondary_status")
+    objective = filtering.get("objective_type")
+    created_from = created_to = modified_after = None
+    if filtering.get("creation_filter_start_time"):
+        created_from = parse_datetime("filtering.creation_filter_start_time",
+                                      filtering["creation_filter_start_time"])
+    if filtering.get("creation_filter_end_time"):
+        created_to = parse_datetime("filtering.creation_filter_end_time",
+                                    filtering["creation_filter_end_time"])
+    if filtering.get("modified_after"):
+        modified_after = parse_datetime("filtering.modified_after", filtering["modified_after"])
+    statuses = {
+        "STATUS_DELIVERY_OK": {ENABLE}, "STATUS_NOT_DELIVERY": {DISABLE},
+        "STATUS_DISABLE": {DISABLE}, "STATUS_DELETE": set(),
+    }.get(primary, {ENABLE, DISABLE})
+
+    def keep(ad: Any) -> bool:
+        return (
+            ad.operation_status in statuses
+            and (campaign_ids is None or ad.adgroup.campaign.campaign_id in campaign_ids)
+            and (adgroup_ids is None or ad.adgroup.adgroup_id in adgroup_ids)
+            and (ad_ids is None or ad.ad_id in ad_ids)
+            and (not ad_name or ad_name.lower() in ad.ad_name.lower())
+            and (not secondary or ad.secondary_status == secondary)
+            and (not objective or ad.adgroup.campaign.objective_type == objective)
+            and (created_from is None or ad.create_ts >= created_from)
+            and (created_to is None or ad.create_ts <= created_to)
+            and (modified_after is None or ad.modify_ts >= modified_after)
+        )
+
+    return keep
+
+
+def ad_get(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    keep = _ad_filter(params.json_object("filtering") or {})
+    fields = _fields(params, render.AD_FIELDS)
+    params.string_list("exclude_field_types_in_response")
+    page, page_size = _paging(params, 1000)
+    _check_access(grant, advertiser_id)
+    rows, total = request.state.select_ads(advertiser_id, keep, page, page_size)
+    return {"list": _project(rows, fields), "page_info": _page_info(page, page_size, total)}
+
+
+def campaign_get(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    filtering = params.json_object("filtering") or {}
+    campaign_ids = _filter_ids(filtering, "campaign_ids")
+    fields = _fields(params, render.CAMPAIGN_FIELDS)
+    page, page_size = _paging(params, 1000)
+    _check_access(grant, advertiser_id)
+    rows, total = request.state.select_campaigns(
+        advertiser_id, lambda c: campaign_ids is None or c.campaign_id in campaign_ids,
+        page, page_size)
+    return {"list": _project(rows, fields), "page_info": _page_info(page, page_size, total)}
+
+
+def adgroup_get(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    filtering = params.json_object("filtering") or {}
+    campaign_ids = _filter_ids(filtering, "campaign_ids")
+    adgroup_ids = _filter_ids(filtering, "adgroup_ids")
+    fields = _fields(params, render.ADGROUP_FIELDS)
+    page, page_size = _paging(params, 1000)
+    _check_access(grant, advertiser_id)
+    rows, total = request.state.select_adgroups(
+        advertiser_id,
+        lambda g: ((campaign_ids is None or g.campaign.campaign_id in campaign_ids)
+                   and (adgroup_ids is None or g.adgroup_id in adgroup_ids)),
+        page, page_size)
+    return {"list": _project(rows, fields), "page_info": _page_info(page, page_size, total)}
+
+
+# Comments
+
+
+def comment_list(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    params.enum("search_field", ("ADGROUP_ID",), required=True)
+    adgroup_id = params.required("search_value")
+    start = params.date("start_time")
+    end = params.date("end_time")
+    if end < start:
+        raise param_error("end_time", "Must not be earlier than start_time.")
+    if (end - start).days > MAX_SPAN_DAYS:
+        raise param_error("end_time", "The span from start_time to end_time must not exceed "
+                                      f"{MAX_SPAN_DAYS} days.")
+    types = params.enum_list("comment_type", ("ALL", COMMENT, REPLY), default=["ALL"])
+    statuses = params.enum_list("comment_status", ("ALL", PUBLIC, HIDDEN), default=["ALL"])
+    sort_field = params.enum("sort_field", SORT_FIELDS, default="CREATE_TIME")
+    sort_type = params.enum("sort_type", ("ASC", "DESC"), default="DESC")
+    page, page_size = _paging(params, 100)
+    _check_access(grant, advertiser_id)
+    rows, total = request.state.list_comments(
+        advertiser_id, adgroup_id, _day_start(start), _day_start(end) + 86_400,
+        comment_types={COMMENT, REPLY} if "ALL" in types else set(types),
+        statuses={PUBLIC, HIDDEN} if "ALL" in statuses else set(statuses),
+        sort_field=sort_field or "CREATE_TIME", descending=sort_type == "DESC",
+        page=page, page_size=page_size,
+    )
+    return {"comments": rows, "page_info": _page_info(page, page_size, total)}
+
+
+def comment_reference(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    comment_id = params.required("comment_id")
+    comment_type = params.enum("comment_type", (COMMENT, REPLY), required=True)
+    original = params.string("original_comment_id")
+    if comment_type == REPLY and original in (None, "0"):
+        raise param_error("original_comment_id", "Required when comment_type is REPLY.")
+    params.enum("app", ("TIKTOK",), default="TIKTOK")
+    page, page_size = _paging(params, 100)
+    _check_access(grant, advertiser_id)
+    rows, total = request.state.reference(advertiser_id, comment_id, comment_type or COMMENT,
+                                          original, page, page_size)
+    return {"comments": rows, "page_info": _page_info(page, page_size, total)}
+
+
+def _write_target(params: Params) -> dict[str, str]:
+    target = {name: params.required(name) for name in ("ad_id", "tiktok_item_id", "comment_id",
+                                                        "identity_type", "identity_id")}
+    params.enum("identity_type", IDENTITY_TYPES, required=True)
+    return target
+
+
+def comment_post(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    target = _write_target(params)
+    params.enum("comment_type", (REPLY,), required=True)
+    text = params.required("text")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise param_error("text", f"Length must be between 1 and {MAX_REPLY_LENGTH}.")
+    if not text.strip():
+        raise param_error("text", "Must not be blank.")
+    _check_access(grant, advertiser_id)
+    return request.state.post_reply(advertiser_id, text=text, **target)
+
+
+def comment_status_update(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    comment_ids = params.string_list("comment_ids", required=True, max_items=100)
+    assert comment_ids is not None
+    operation = params.enum("operation", (HIDDEN, PUBLIC), required=True)
+    params.enum("ad_type", ("BIDDING", "BRAND"), default="BIDDING")
+    _check_access(grant, advertiser_id)
+    request.state.set_status(advertiser_id, comment_ids, operation or HIDDEN)
+    return {}
+
+
+def comment_delete(request: ApiRequest) -> dict[str, Any]:
+    grant = _grant(request)
+    params = request.params
+    advertiser_id = params.required("advertiser_id")
+    target = _write_target(params)
+    _check_access(grant, advertiser_id)
+    request.state.delete_comment(advertiser_id, **target)
+    return {}
+
+
+ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({
+    "oauth2/access_token/": Endpoint("POST", oauth2_access_token, faults.UNPROCESSED_KINDS),
+    "oauth2/revoke_token/": Endpoint("POST", oauth2_revoke_token, faults.UNPROCESSED_KINDS),
+    "oauth2/advertiser/get/": Endpoint("GET", oauth2_advertiser_get, faults.READ_KINDS),
+    "user/info/": Endpoint("GET", user_info, faults.READ_KINDS),
+    "advertiser/info/": Endpoint("GET", advertiser_info, faults.READ_KINDS),
+    "campaign/get/": Endpoint("GET", campaign_get, faults.READ_KINDS),
+    "adgroup/get/": Endpoint("GET", adgroup_get, faults.READ_KINDS),
+    "ad/get/": Endpoint("GET", ad_get, faults.READ_KINDS),
+    "comment/list/": Endpoint("GET", comment_list, faults.READ_KINDS),
+    "comment/reference/": Endpoint("GET", comment_reference, faults.READ_KINDS),
+    "comment/post/": Endpoint("POST", comment_post, faults.WRITE_KINDS),
+    "comment/status/update/": Endpoint("POST", comment_status_update, faults.WRITE_KINDS),
+    "comment/delete/": Endpoint("POST", comment_delete, faults.WRITE_KINDS),
+})

@@ -1,0 +1,110 @@
+"""Settings of one sandbox server, and a clock that tests can move by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+
+LOOPBACK_HOST = "127.0.0.1"
+ACCEPTED_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxConfig:
+    """Everything a sandbox needs; the defaults suit the app's demo mode.
+
+    - ``host``/``port``: always 127.0.0.1 (``localhost`` is accepted as a name for it); port
+      0 picks a free port.
+    - ``seed``: everything generated, and every injected fault, follows from it.
+    - ``advertisers``, ``ads``, ``comments``: size of the world. The ads are split evenly
+      over the advertisers; each advertiser gets ceil(its ads / 2) ad groups and
+      ceil(its ad groups / 4) campaigns (see ``data.py``). ``comments`` is the exact number
+      of comment rows at start, replies included, spread over the last ``history_days``.
+    - ``new_comments_per_minute``: comments that keep arriving while the sandbox runs, at
+      most ``max_live_comments`` in all.
+    - ``latency_ms``: delay before every API answer.
+    - ``qps``, ``qpm``: the app's rate limits (sliding windows of 1 s and 60 s).
+    - ``fault_rate``: share of API requests that meet a fault (see ``faults.py``);
+      ``stall_seconds`` is how long a stalled answer is held back.
+    - ``app_id``, ``secret``, ``app_name``: the one registered app.
+    - ``redirect_uris``: allowed OAuth redirect URIs; None allows any loopback http(s) URL.
+    - ``clock``: epoch seconds; defaults to ``time.time``. Pass a ``ManualClock`` to move
+      time by hand (code expiry, rate limits, arriving comments).
+    """
+
+    host: str = LOOPBACK_HOST
+    port: int = 0
+    seed: int = 7
+    advertisers: int = 3
+    ads: int = 30
+    comments: int = 6000
+    history_days: int = 120
+    new_comments_per_minute: float = 3.0
+    max_live_comments: int = 100_000
+    latency_ms: float = 0.0
+    qps: int = 10
+    qpm: int = 600
+    fault_rate: float = 0.0
+    stall_seconds: float = 12.0
+    app_id: str = "sandbox-app"
+    secret: str = "sandbox-secret"  # noqa: S105 (the sandbox's public demo secret)
+    app_name: str = "Comment Desk"
+    redirect_uris: tuple[str, ...] | None = None
+    clock: Callable[[], float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.host not in ACCEPTED_HOSTS:
+            raise ValueError(
+                f"the sandbox only listens on loopback ({LOOPBACK_HOST}), not on {self.host!r}"
+            )
+        if self.redirect_uris is not None and not isinstance(self.redirect_uris, tuple):
+            object.__setattr__(self, "redirect_uris", tuple(self.redirect_uris))
+        checks = [
+            (0 <= self.port <= 65535, "port must be between 0 and 65535"),
+            (self.advertisers >= 1, "advertisers must be at least 1"),
+            (self.ads >= self.advertisers, "ads must be at least the number of advertisers"),
+            (self.comments >= 0, "comments must not be negative"),
+            (self.history_days >= 1, "history_days must be at least 1"),
+            (self.new_comments_per_minute >= 0, "new_comments_per_minute must not be negative"),
+            (self.latency_ms >= 0, "latency_ms must not be negative"),
+            (self.qps >= 1 and self.qpm >= 1, "qps and qpm must be at least 1"),
+            (0.0 <= self.fault_rate <= 1.0, "fault_rate must be between 0 and 1"),
+            (self.stall_seconds >= 0, "stall_seconds must not be negative"),
+            (bool(self.app_id) and bool(self.secret), "app_id and secret must not be empty"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def bind_host(self) -> str:
+        """The address actually bound: always the IPv4 loopback."""
+        return LOOPBACK_HOST
+
+    def now(self) -> float:
+        """Current time in epoch seconds on the configured clock."""
+        return (self.clock or time.time)()
+
+
+class ManualClock:
+    """A clock that only moves when told to: ``SandboxConfig(clock=ManualClock(...))``."""
+
+    def __init__(self, start: float = 1_760_000_000.0) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> float:
+        """Move forward by ``seconds`` and return the new time."""
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def set(self, now: float) -> None:
+        with self._lock:
+            self._now = float(now)

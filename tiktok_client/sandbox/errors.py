@@ -1,0 +1,29 @@
+"""TikTok's response codes as the sandbox answers them, and the error that carries one."""
+
+from __future__ import annotations
+
+OK = 0
+NO_PERMISSION = 40001
+PARAM_ERROR = 40002
+NO_SCHEMA = 40006
+RATE_LIMITED = 40100
+INVALID_AUTH_PARAMS = 40101
+TOKEN_EMPTY = 40104
+TOKEN_INVALID = 40105
+INVALID_CORE_USER = 40106
+INVALID_AUTH_CODE = 40110
+INTERNAL_TIMEOUT = 51010
+
+
+class ApiError(Exception):
+    """An answer with a non-zero ``code``; HTTP status stays 200, as with TikTok."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def param_error(name: str, reason: str) -> ApiError:
+    """40002 with the parameter named first, the way TikTok words it."""
+    return ApiError(PARAM_ERROR, f"{name}: {reason}")

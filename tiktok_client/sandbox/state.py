@@ -1,0 +1,470 @@
+"""The live state of one sandbox: accounts, comments and their indexes, grants and codes.
+
+Thread-safe: one lock guards everything, and every write is checked in full before any of
+it is applied, so a request sees either all of a write or none of it.
+
+Comments are indexed per ad group and kept sorted by (create_time, comment_id), so a
+comment/list request bisects its date window instead of scanning all comments.
+
+New comments arrive while the sandbox runs at ``new_comments_per_minute``: arrival k is
+due at start + k * 60 / rate seconds, and all arrivals due by now are created, in order,
+when a request comes in. They come from their own random stream, so they are the same
+whenever they are observed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+import math
+import operator
+import random
+import secrets
+import threading
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
+
+from . import render
+from .config import SandboxConfig
+from .data import (
+    ANALYST,
+    COMMENT,
+    ENABLE,
+    HIDDEN,
+    PUBLIC,
+    REPLY,
+    Ad,
+    AdGroup,
+    Advertiser,
+    Campaign,
+    Comment,
+    build_world,
+)
+from .errors import INVALID_AUTH_CODE, NO_PERMISSION, ApiError, param_error
+
+CODE_LIFETIME_SECONDS = 3600
+# Permission scopes granted with every token: advertiser info, ads, ad comments (read, write).
+GRANTED_SCOPES = (4, 100, 220, 15000000, 15010100, 15010200)
+SORT_FIELDS = ("CREATE_TIME", "LIKES", "REPLIES", "SMART")
+USER_REPLY_SHARE = 0.15
+
+_sort_key = operator.attrgetter("sort_key")
+
+
+@dataclasses.dataclass
+class Grant:
+    """What an access token may reach."""
+
+    token: str
+    advertiser_ids: tuple[str, ...]
+    scope: tuple[int, ...]
+    issued_ts: float
+    revoked: bool = False
+
+
+@dataclasses.dataclass
+class AuthCode:
+    code: str
+    advertiser_ids: tuple[str, ...]
+    issued_ts: float
+    used: bool = False
+
+
+class SandboxState:
+    """Accounts, comments, tokens and codes of one sandbox, behind one lock."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self._config = config
+        self._lock = threading.RLock()
+        self.start_ts = int(config.now())
+        world = build_world(
+            seed=config.seed, start_ts=self.start_ts, advertisers=config.advertisers,
+            ads=config.ads, comments=config.comments, history_days=config.history_days,
+        )
+        self._factory = world.factory
+        self._factory.rng = random.Random(f"{config.seed}/live")
+        self._advertiser_list = world.advertisers
+        self._identities = world.identities
+        self._advertisers = {a.advertiser_id: a for a in world.advertisers}
+        self._campaigns = {c.campaign_id: c for c in world.campaigns}
+        self._adgroups = {g.adgroup_id: g for g in world.adgroups}
+        self._ads = {ad.ad_id: ad for ad in world.ads}
+        self._ad_order = sorted(world.ads, key=lambda ad: (ad.create_ts, ad.ad_id), reverse=True)
+        self._comments: dict[str, Comment] = {}
+        self._by_adgroup: dict[str, list[Comment]] = {g: [] for g in self._adgroups}
+        self._replies: dict[str, list[Comment]] = {}
+        for comment in world.comments:
+            self._comments[comment.comment_id] = comment
+            self._by_adgroup[comment.ad.adgroup.adgroup_id].append(comment)
+            if comment.comment_type == REPLY:
+                self._replies.setdefault(comment.original_comment_id, []).append(comment)
+        for listing in itertools.chain(self._by_adgroup.values(), self._replies.values()):
+            listing.sort(key=_sort_key)
+        self._live_ads = [ad for ad in self._ad_order if ad.operation_status == ENABLE]
+        self._live_ads = self._live_ads or self._ad_order
+        self._live_weights = _cumulative_popularity(self._live_ads)
+        self._arrived = 0
+        self._grants: dict[str, Grant] = {}
+        self._codes: dict[str, AuthCode] = {}
+
+    # Time and arrivals
+
+    def now(self) -> float:
+        return self._config.now()
+
+    def catch_up(self) -> int:
+        """Create the comments due to have arrived by now; returns how many were added."""
+        rate = self._config.new_comments_per_minute
+        if rate <= 0:
+            return 0
+        with self._lock:
+            elapsed = self.now() - self.start_ts
+            due = min(self._config.max_live_comments, max(0, math.floor(elapsed * rate / 60)))
+            added = 0
+            while self._arrived < due:
+                self._arrived += 1
+                ts = self.start_ts + int(self._arrived * 60 / rate)
+                self._arrive(ts)
+                added += 1
+            return added
+
+    def _arrive(self, ts: int) -> None:
+        ad = self._pick_ad(self._live_ads, self._live_weights)
+        rng = self._factory.rng
+        if rng.random() < USER_REPLY_SHARE:
+            parent = self._recent_top_level(ad)
+            if parent is not None:
+                self._insert(self._factory.viewer_reply(parent, max(ts, parent.create_ts)))
+                return
+        self._insert(self._factory.top_level(ad, ts))
+
+    def _pick_ad(self, ads: list[Ad], weights: list[float]) -> Ad:
+        return ads[bisect.bisect(weights, self._factory.rng.random() * weights[-1])]
+
+    def _recent_top_level(self, ad: Ad) -> Comment | None:
+        listing = self._by_adgroup[ad.adgroup.adgroup_id]
+        for comment in itertools.islice(reversed(listing), 200):
+            if comment.ad is ad and comment.comment_type == COMMENT:
+                return comment
+        return None
+
+    def add_comments(self, count: int, advertiser_id: str | None = None) -> list[str]:
+        """Create ``count`` new top-level comments now, on enabled ads; returns their IDs."""
+        with self._lock:
+            self.catch_up()
+            ads = [ad for ad in self._ad_order
+                   if advertiser_id is None or ad.advertiser_id == advertiser_id]
+            if not ads:
+                raise ValueError(f"unknown advertiser_id {advertiser_id!r}")
+            ads = [ad for ad in ads if ad.operation_status == ENABLE] or ads
+            weights = _cumulative_popularity(ads)
+            ts = int(self.now())
+            created = []
+            for _ in range(count):
+                comment = self._factory.top_level(self._pick_ad(ads, weights), ts)
+                self._insert(comment)
+                created.append(comment.comment_id)
+            return created
+
+    def _insert(self, comment: Comment) -> None:
+        self._comments[comment.comment_id] = comment
+        bisect.insort(self._by_adgroup[comment.ad.adgroup.adgroup_id], comment, key=_sort_key)
+        if comment.comment_type == REPLY:
+            parent = self._comments[comment.original_comment_id]
+            parent.replies += 1
+            bisect.insort(self._replies.setdefault(parent.comment_id, []), comment,
+                          key=_sort_key)
+
+    def _remove(self, comment: Comment) -> None:
+        del self._comments[comment.comment_id]
+        listing = self._by_adgroup[comment.ad.adgroup.adgroup_id]
+        del listing[bisect.bisect_left(listing, comment.sort_key, key=_sort_key)]
+        if comment.comment_type == REPLY:
+            parent = self._comments.get(comment.original_comment_id)
+            siblings = self._replies.get(comment.original_comment_id, [])
+            if comment in siblings:
+                siblings.remove(comment)
+            if parent is not None:
+                parent.replies = max(0, parent.replies - 1)
+
+    # Accounts
+
+    def advertiser(self, advertiser_id: str) -> Advertiser | None:
+        return self._advertisers.get(advertiser_id)
+
+    def advertisers(self, advertiser_ids: Iterable[str] | None = None) -> list[Advertiser]:
+        if advertiser_ids is None:
+            return list(self._advertiser_list)
+        return [self._advertisers[a] for a in advertiser_ids if a in self._advertisers]
+
+    def select_ads(self, advertiser_id: str, keep: Callable[[Ad], bool], page: int,
+                   page_size: int) -> tuple[list[dict[str, Any]], int]:
+        """ad/get rows of one advertiser, newest first."""
+        with self._lock:
+            chosen = [ad for ad in self._ad_order
+                      if ad.advertiser_id == advertiser_id and keep(ad)]
+            return [render.ad_row(ad) for ad in _page(chosen, page, page_size)], len(chosen)
+
+    def select_campaigns(self, advertiser_id: str, keep: Callable[[Campaign], bool], page: int,
+                         page_size: int) -> tuple[list[dict[str, Any]], int]:
+        with self._lock:
+            chosen = [c for c in self._campaigns.values()
+                      if c.advertiser_id == advertiser_id and keep(c)]
+            return [render.campaign_row(c) for c in _page(chosen, page, page_size)], len(chosen)
+
+    def select_adgroups(self, advertiser_id: str, keep: Callable[[AdGroup], bool], page: int,
+                        page_size: int) -> tuple[list[dict[str, Any]], int]:
+        with self._lock:
+            chosen = [g for g in self._adgroups.values()
+                      if g.advertiser_id == advertiser_id and keep(g)]
+            return [render.adgroup_row(g) for g in _page(chosen, page, page_size)], len(chosen)
+
+    # Comment reads
+
+    def list_comments(self, advertiser_id: str, adgroup_id: str, start_ts: int, end_ts: int, *,
+                      comment_types: Collection[str], statuses: Collection[str],
+                      sort_field: str, descending: bool, page: int, page_size: int
+                      ) -> tuple[list[dict[str, Any]], int]:
+        """comment/list: one ad group's comments created in [start_ts, end_ts)."""
+        with self._lock:
+            adgroup = self._adgroups.get(adgroup_id)
+            if adgroup is None or adgroup.advertiser_id != advertiser_id:
+                return [], 0
+            listing = self._by_adgroup[adgroup_id]
+            low = bisect.bisect_left(listing, (start_ts, ""), key=_sort_key)
+            high = bisect.bisect_left(listing, (end_ts, ""), key=_sort_key)
+            window = listing[low:high]
+            if set(comment_types) != {COMMENT, REPLY} or set(statuses) != {PUBLIC, HIDDEN}:
+                window = [c for c in window
+                          if c.comment_type in comment_types and c.comment_status in statuses]
+            if sort_field == "LIKES":
+                window.sort(key=lambda c: (c.likes, c.sort_key))
+            elif sort_field == "REPLIES":
+                window.sort(key=lambda c: (c.replies, c.sort_key))
+            elif sort_field == "SMART":
+                window.sort(key=lambda c: (c.likes + 3 * c.replies, c.sort_key))
+            if descending:
+                window.reverse()
+            rows = [render.comment_row(c) for c in _page(window, page, page_size)]
+            return rows, len(window)
+
+    def reference(self, advertiser_id: str, comment_id: str, comment_type: str,
+                  original_comment_id: str | None, page: int, page_size: int
+                  ) -> tuple[list[dict[str, Any]], int]:
+        """comment/reference: a comment with its replies, or a reply with its original."""
+        with self._lock:
+            comment = self._owned_comment(advertiser_id, comment_id, "comment_id")
+            if comment.comment_type != comment_type:
+                raise param_error("comment_type",
+                                  f"Comment {comment_id} is a {comment.comment_type}.")
+            if comment_type == REPLY:
+                if original_comment_id != comment.original_comment_id:
+                    raise param_error("original_comment_id",
+                                      f"Comment {comment_id} is not a reply to "
+                                      f"{original_comment_id or '0'}.")
+                parent = self._comments.get(comment.original_comment_id)
+                rows = [(comment, parent)] + ([(parent, None)] if parent else [])
+            else:
+                rows = [(comment, None)]
+                rows += [(r, comment) for r in self._replies.get(comment_id, [])]
+            chosen = _page(rows, page, page_size)
+            return [render.reference_row(c, original) for c, original in chosen], len(rows)
+
+    def _owned_comment(self, advertiser_id: str, comment_id: str, param: str) -> Comment:
+        comment = self._comments.get(comment_id)
+        if comment is None or comment.ad.advertiser_id != advertiser_id:
+            raise param_error(param, f"Comment {comment_id} does not exist.")
+        return comment
+
+    # Comment writes
+
+    def _require_writer(self, advertiser_id: str) -> None:
+        advertiser = self._advertisers[advertiser_id]
+        if advertiser.role == ANALYST:
+            raise ApiError(NO_PERMISSION,
+                           f"No permission to operate: your role on advertiser {advertiser_id} "
+                           "is ANALYST, which cannot manage comments.")
+
+    def _ad_for_write(self, advertiser_id: str, ad_id: str, tiktok_item_id: str,
+                      identity_type: str, identity_id: str) -> Ad:
+        ad = self._ads.get(ad_id)
+        if ad is None or ad.advertiser_id != advertiser_id:
+            raise param_error("ad_id", f"Ad {ad_id} does not exist.")
+        if tiktok_item_id != ad.tiktok_item_id:
+            raise param_error("tiktok_item_id", f"Video {tiktok_item_id} is not the video of "
+                                                f"ad {ad_id}.")
+        if identity_type != ad.identity.identity_type or identity_id != ad.identity.identity_id:
+            raise param_error("identity_id", f"Identity {identity_type} {identity_id} is not the "
+                                             f"identity of ad {ad_id}.")
+        return ad
+
+    def post_reply(self, advertiser_id: str, *, ad_id: str, tiktok_item_id: str, comment_id: str,
+                   text: str, identity_type: str, identity_id: str) -> dict[str, Any]:
+        """comment/post: reply to a first-level comment as the ad's identity."""
+        with self._lock:
+            self._require_writer(advertiser_id)
+            ad = self._ad_for_write(advertiser_id, ad_id, tiktok_item_id, identity_type,
+                                    identity_id)
+            parent = self._comments.get(comment_id)
+            if parent is None or parent.ad is not ad:
+                raise param_error("comment_id", f"Comment {comment_id} does not exist on ad "
+                                                f"{ad_id}.")
+            if parent.comment_type != COMMENT:
+                raise param_error("comment_id", "only first-level comments can be replied to.")
+            if not ad.identity.can_manage_comments:
+                raise ApiError(NO_PERMISSION,
+                               f"No permission to operate: identity {identity_id} has not "
+                               "authorized comment management "
+                               "(is_auth_comment_manage_scope is false).")
+            ts = max(int(self.now()), parent.create_ts)
+            reply = self._factory.brand_reply(parent, ts, text)
+            self._insert(reply)
+            return {
+                "comment_id": reply.comment_id,
+                "tiktok_item_id": ad.tiktok_item_id,
+                "text": reply.content,
+                "create_time": render.api_time(reply.create_ts),
+                "reply_to_comment_id": parent.comment_id,
+            }
+
+    def set_status(self, advertiser_id: str, comment_ids: list[str], status: str) -> None:
+        """comment/status/update: hide or show comments, all or none."""
+        with self._lock:
+            self._require_writer(advertiser_id)
+            chosen = [self._owned_comment(advertiser_id, c, "comment_ids") for c in comment_ids]
+            for comment in chosen:
+                comment.comment_status = status
+
+    def delete_comment(self, advertiser_id: str, *, ad_id: str, tiktok_item_id: str,
+                       comment_id: str, identity_type: str, identity_id: str) -> None:
+        """comment/delete: only comments the advertiser's own identity wrote."""
+        with self._lock:
+            self._require_writer(advertiser_id)
+            ad = self._ad_for_write(advertiser_id, ad_id, tiktok_item_id, identity_type,
+                                    identity_id)
+            comment = self._comments.get(comment_id)
+            if comment is None or comment.ad is not ad:
+                raise param_error("comment_id", f"Comment {comment_id} does not exist on ad "
+                                                f"{ad_id}.")
+            if not comment.can_delete:
+                raise ApiError(NO_PERMISSION,
+                               "No permission to operate: only comments posted by your own "
+                               "identity can be deleted; hide other comments instead.")
+            self._remove(comment)
+
+    # Tokens and authorization codes
+
+    def issue_code(self) -> str:
+        """A single-use authorization code granting every advertiser."""
+        with self._lock:
+            code = secrets.token_hex(20)
+            self._codes[code] = AuthCode(code, tuple(self._advertisers), self.now())
+            return code
+
+    def exchange_code(self, code: str) -> Grant:
+        with self._lock:
+            entry = self._codes.get(code)
+            if entry is None or entry.used:
+                raise ApiError(INVALID_AUTH_CODE, "Invalid auth_code: it does not exist or "
+                                                  "has already been used.")
+            if self.now() - entry.issued_ts >= CODE_LIFETIME_SECONDS:
+                raise ApiError(INVALID_AUTH_CODE, "Invalid auth_code: it has expired.")
+            entry.used = True
+            return self._new_grant(entry.advertiser_ids)
+
+    def issue_token(self, advertiser_ids: Iterable[str] | None = None) -> str:
+        with self._lock:
+            chosen = tuple(self._advertisers) if advertiser_ids is None else tuple(advertiser_ids)
+            unknown = [a for a in chosen if a not in self._advertisers]
+            if unknown:
+                raise ValueError(f"unknown advertiser IDs: {unknown}")
+            return self._new_grant(chosen).token
+
+    def _new_grant(self, advertiser_ids: tuple[str, ...]) -> Grant:
+        grant = Grant(secrets.token_hex(20), advertiser_ids, GRANTED_SCOPES, self.now())
+        self._grants[grant.token] = grant
+        return grant
+
+    def revoke_token(self, token: str) -> bool:
+        """Revoke a token; False when it was unknown or already revoked."""
+        with self._lock:
+            grant = self._grants.get(token)
+            if grant is None or grant.revoked:
+                return False
+            grant.revoked = True
+            return True
+
+    def grant(self, token: str) -> Grant | None:
+        """The live grant of a token, or None when it is unknown or revoked."""
+        with self._lock:
+            grant = self._grants.get(token)
+            return None if grant is None or grant.revoked else grant
+
+    # Ground truth
+
+    def ground_truth(self, advertiser_id: str | None = None, adgroup_id: str | None = None,
+                     sections: Collection[str] = ("advertisers", "ads", "comments")
+                     ) -> dict[str, Any]:
+        """A copy of the current accounts and comments, optionally for one advertiser or
+        ad group."""
+        self.catch_up()
+        with self._lock:
+
+            def wanted(owner: str, group: str | None = None) -> bool:
+                return ((advertiser_id is None or owner == advertiser_id)
+                        and (adgroup_id is None or group is None or group == adgroup_id))
+
+            truth: dict[str, Any] = {
+                "start_ts": self.start_ts,
+                "now_ts": self.now(),
+                "comment_count": len(self._comments),
+            }
+            if "advertisers" in sections:
+                truth["advertisers"] = [
+                    render.advertiser_row(a) for a in self._advertiser_list
+                    if wanted(a.advertiser_id)
+                ]
+                truth["identities"] = [
+                    render.identity_row(i) for i in self._identities if wanted(i.advertiser_id)
+                ]
+                truth["campaigns"] = [render.campaign_row(c) for c in self._campaigns.values()
+                                      if wanted(c.advertiser_id)]
+                truth["adgroups"] = [render.adgroup_row(g) for g in self._adgroups.values()
+                                     if wanted(g.advertiser_id, g.adgroup_id)]
+            if "ads" in sections:
+                ads = []
+                for ad in self._ad_order:
+                    if wanted(ad.advertiser_id, ad.adgroup.adgroup_id):
+                        row = render.ad_row(ad)
+                        row["is_auth_comment_manage_scope"] = ad.identity.can_manage_comments
+                        row["comment_count"] = 0
+                        ads.append(row)
+                truth["ads"] = ads
+            if "comments" in sections:
+                if adgroup_id is not None:
+                    pool: Iterable[Comment] = self._by_adgroup.get(adgroup_id, [])
+                else:
+                    pool = itertools.chain.from_iterable(self._by_adgroup.values())
+                truth["comments"] = [render.truth_comment(c) for c in pool
+                                     if advertiser_id is None
+                                     or c.ad.advertiser_id == advertiser_id]
+                if "ads" in sections:
+                    counts: dict[str, int] = {}
+                    for row in truth["comments"]:
+                        counts[row["ad_id"]] = counts.get(row["ad_id"], 0) + 1
+                    for row in truth["ads"]:
+                        row["comment_count"] = counts.get(row["ad_id"], 0)
+            return truth
+
+    def comment_count(self) -> int:
+        with self._lock:
+            return len(self._comments)
+
+
+def _cumulative_popularity(ads: list[Ad]) -> list[float]:
+    return list(itertools.accumulate(ad.popularity for ad in ads))
+
+
+def _page(items: list[Any], page: int, page_size: int) -> list[Any]:
+    return items[(page - 1) * page_size: page * page_size]
