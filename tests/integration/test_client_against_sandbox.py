@@ -1,0 +1,224 @@
+"""TikTokClient against a running sandbox, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tiktok_client.client import TikTokClient
+from tiktok_client.errors import (
+    AuthCodeError,
+    InvalidRequest,
+    OutcomeUnknown,
+    PermissionDenied,
+    TokenError,
+)
+from tiktok_client.oauth import authorization_url, exchange_auth_code, list_authorized_advertisers
+from tiktok_client.ratelimit import RateLimiter
+from tiktok_client.sandbox import SandboxConfig, start_sandbox
+
+APP_ID, SECRET = "sandbox-app", "sandbox-secret"
+REDIRECT = "http://127.0.0.1:8501/"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    config = SandboxConfig(seed=3, advertisers=3, ads=16, comments=1500, latency_ms=0,
+                           qps=1000, qpm=100_000, new_comments_per_minute=0.0, port=0)
+    with start_sandbox(config) as sb:
+        yield sb
+
+
+@pytest.fixture
+def client(sandbox):
+    return TikTokClient(sandbox.issue_token(), base_url=sandbox.base_url,
+                        rate_limiter=RateLimiter(1000, 100_000))
+
+
+def _consent(sandbox, state: str) -> str:
+    """Follow the consent screen as a browser would; return the redirect location."""
+    url = authorization_url(APP_ID, state, REDIRECT, auth_base=f"{sandbox.base_url}/portal/auth")
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200 and "Authorize" in page.text
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    answer = requests.post(sandbox.base_url + action, data=fields, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    return answer.headers["Location"]
+
+
+def test_the_oauth_flow_grants_a_token_that_lists_the_advertisers(sandbox):
+    location = _consent(sandbox, state="signed-state")
+    assert location.startswith(REDIRECT)
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == ["signed-state"]
+    assert query["auth_code"] == query["code"]
+
+    anonymous = TikTokClient(base_url=sandbox.base_url)
+    grant = exchange_auth_code(anonymous, APP_ID, SECRET, query["auth_code"][0])
+    truth_ids = {a["advertiser_id"] for a in sandbox.ground_truth()["advertisers"]}
+    assert set(grant.advertiser_ids) == truth_ids
+    assert grant.access_token not in repr(grant)
+
+    listed = list_authorized_advertisers(anonymous.with_token(grant.access_token), APP_ID, SECRET)
+    assert {a.advertiser_id for a in listed} == truth_ids
+
+    with pytest.raises(AuthCodeError):  # codes are single-use
+        exchange_auth_code(anonymous, APP_ID, SECRET, query["auth_code"][0])
+
+
+def test_advertiser_info_and_every_ad_match_the_sandbox(sandbox, client):
+    truth = sandbox.ground_truth()
+    advertiser = truth["advertisers"][0]
+    [info] = client.get_advertiser_info([advertiser["advertiser_id"]])
+    assert (info.name, info.timezone, info.currency) == (
+        advertiser["name"], advertiser["timezone"], advertiser["currency"])
+
+    advertiser_id = advertiser["advertiser_id"]
+    ads = list(client.iter_ads(advertiser_id, page_size=3))  # several pages
+    expected = {a["ad_id"] for a in truth["ads"] if a["advertiser_id"] == advertiser_id}
+    assert [a.ad_id for a in ads] and {a.ad_id for a in ads} == expected
+    assert all(a.adgroup_id and a.identity_id for a in ads)
+
+
+def test_every_comment_of_an_ad_group_window_is_listed_once(sandbox, client):
+    truth = sandbox.ground_truth()
+    advertiser_id = truth["advertisers"][0]["advertiser_id"]
+    comments = [c for c in truth["comments"] if c["advertiser_id"] == advertiser_id]
+    busiest = max({c["adgroup_id"] for c in comments},
+                  key=lambda g: sum(c["adgroup_id"] == g for c in comments))
+    end = datetime.fromtimestamp(truth["now_ts"], UTC).date()
+    start = date.fromordinal(end.toordinal() - 29)
+    expected = {
+        c["comment_id"] for c in comments
+        if c["adgroup_id"] == busiest
+        and start <= datetime.fromtimestamp(c["create_ts"], UTC).date() <= end
+    }
+    listed = list(client.iter_comments(advertiser_id, busiest, start, end, page_size=20))
+    ids = [c.comment_id for c in listed]
+    assert len(ids) == len(set(ids)) == len(expected) > 20
+    assert set(ids) == expected
+    assert all(c.create_time.tzinfo is not None for c in listed)
+
+
+def _a_comment(sandbox, role: str, *, manageable: bool = True) -> dict:
+    truth = sandbox.ground_truth()
+    advertiser_ids = {a["advertiser_id"] for a in truth["advertisers"] if a["role"] == role}
+    ads = {a["ad_id"]: a for a in truth["ads"]}
+    identities = {i["identity_id"]: i for i in truth["identities"]}
+    for c in truth["comments"]:
+        ad = ads[c["ad_id"]]
+        ok = identities[ad["identity_id"]].get("is_auth_comment_manage_scope", True)
+        if (c["advertiser_id"] in advertiser_ids and c["comment_type"] == "COMMENT"
+                and ok == manageable):
+            return {**c, "tiktok_item_id": ad["tiktok_item_id"],
+                    "identity_type": ad["identity_type"], "identity_id": ad["identity_id"]}
+    raise AssertionError(f"no {role} comment in the sandbox data")
+
+
+def _reply(client, c, text):
+    return client.reply_to_comment(
+        c["advertiser_id"], ad_id=c["ad_id"], tiktok_item_id=c["tiktok_item_id"],
+        comment_id=c["comment_id"], text=text, identity_type=c["identity_type"],
+        identity_id=c["identity_id"])
+
+
+def test_a_reply_is_posted_and_shows_among_the_comments_replies(sandbox, client):
+    c = _a_comment(sandbox, "ADMIN")
+    result = _reply(client, c, "Thanks for asking! DM us 🙌")
+    assert result.comment_id and result.reply_to_comment_id == c["comment_id"]
+
+    related = client.comment_reference(c["advertiser_id"], c["comment_id"]).items
+    reply = next(r for r in related if r.comment_id == result.comment_id)
+    assert reply.comment_type == "REPLY" and reply.content == "Thanks for asking! DM us 🙌"
+
+    today = datetime.now(UTC).date()
+    listed = client.iter_comments(c["advertiser_id"], c["adgroup_id"], today, today)
+    reply = next(r for r in listed if r.comment_id == result.comment_id)
+    assert reply.original_comment_id == c["comment_id"] and reply.can_delete is True
+
+    with pytest.raises(InvalidRequest, match="first-level"):
+        _reply(client, {**c, "comment_id": result.comment_id}, "a reply to a reply")
+
+
+def test_the_analyst_role_cannot_reply_and_says_what_to_do(sandbox, client):
+    c = _a_comment(sandbox, "ANALYST")
+    with pytest.raises(PermissionDenied) as caught:
+        _reply(client, c, "hello")
+    assert "Admin" in str(caught.value) or "Operator" in str(caught.value)
+
+
+def test_hide_and_unhide_change_the_comment_status(sandbox, client):
+    c = _a_comment(sandbox, "ADMIN")
+
+    def status() -> str:
+        page = client.comment_reference(c["advertiser_id"], c["comment_id"])
+        return next(x.comment_status for x in page.items if x.comment_id == c["comment_id"])
+
+    client.hide_comments(c["advertiser_id"], [c["comment_id"]])
+    assert status() == "HIDDEN"
+    client.unhide_comments(c["advertiser_id"], [c["comment_id"]])
+    assert status() == "PUBLIC"
+
+
+def test_a_revoked_token_is_a_token_error(sandbox):
+    token = sandbox.issue_token()
+    client = TikTokClient(token, base_url=sandbox.base_url, sleep=lambda s: None)
+    sandbox.revoke_token(token)
+    with pytest.raises(TokenError, match="[Rr]econnect"):
+        list(client.iter_ads(sandbox.ground_truth()["advertisers"][0]["advertiser_id"]))
+
+
+@pytest.mark.slow
+def test_reads_succeed_through_throttling_and_injected_faults():
+    config = SandboxConfig(seed=5, advertisers=2, ads=8, comments=800, latency_ms=0, qps=4,
+                           qpm=10_000, fault_rate=0.3, stall_seconds=1.5,
+                           new_comments_per_minute=0.0, port=0)
+    with start_sandbox(config) as sb:
+        truth = sb.ground_truth()
+        client = TikTokClient(sb.issue_token(), base_url=sb.base_url, timeout=0.5,
+                              rate_limiter=RateLimiter(50, 10_000), max_attempts=12,
+                              deadline=120, sleep=lambda s: None)
+        advertiser_id = truth["advertisers"][0]["advertiser_id"]
+        ads = list(client.iter_ads(advertiser_id, page_size=2))
+        assert {a.ad_id for a in ads} == {
+            a["ad_id"] for a in truth["ads"] if a["advertiser_id"] == advertiser_id}
+        end = datetime.fromtimestamp(truth["now_ts"], UTC).date()
+        start = date.fromordinal(end.toordinal() - 29)
+        for adgroup_id in {a.adgroup_id for a in ads}:
+            listed = [c.comment_id for c in
+                      client.iter_comments(advertiser_id, adgroup_id, start, end, page_size=10)]
+            expected = {c["comment_id"] for c in truth["comments"]
+                        if c["adgroup_id"] == adgroup_id
+                        and start <= datetime.fromtimestamp(c["create_ts"], UTC).date() <= end}
+            assert set(listed) == expected
+        stats = client.stats.snapshot()
+        assert stats["retries"] > 5 and stats["throttled"] > 0
+
+
+@pytest.mark.slow
+def test_a_write_whose_answer_is_lost_is_reported_as_outcome_unknown_not_resent():
+    config = SandboxConfig(seed=11, advertisers=2, ads=8, comments=300, fault_rate=1.0,
+                           stall_seconds=1.0, qps=1000, qpm=100_000,
+                           new_comments_per_minute=0.0, port=0)
+    with start_sandbox(config) as sb:
+        client = TikTokClient(sb.issue_token(), base_url=sb.base_url, timeout=0.5,
+                              rate_limiter=RateLimiter(1000, 100_000), sleep=lambda s: None)
+        c = _a_comment(sb, "ADMIN")
+        outcomes = []
+        for i in range(8):
+            try:
+                _reply(client, c, f"reply {i}")
+                outcomes.append("sent")
+            except OutcomeUnknown:
+                outcomes.append("unknown")
+            except Exception as exc:  # throttled every time, 5xx before applying...
+                outcomes.append(type(exc).__name__)
+        assert "unknown" in outcomes
+        posted = sb.stats()["by_path"]["/open_api/v1.3/comment/post/"]
+        # One send per reply, plus only the retries of sends that certainly did not apply.
+        assert posted == len(outcomes) + client.stats.snapshot()["retries"]
