@@ -1,0 +1,143 @@
+"""Settings from environment variables and .streamlit/secrets.toml.
+
+The environment wins over the secrets file. An empty value counts as unset. Without all three
+TikTok app settings (client key, client secret, redirect URI) Comment Desk runs in demo mode
+against its built-in sandbox.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The directory holding app.py; relative paths in settings are resolved against it."""
+
+_SECRET_FIELDS = frozenset({"client_secret", "secret_key", "password"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Comment Desk reads from its environment."""
+
+    client_key: str | None = None
+    client_secret: str | None = None
+    redirect_uri: str | None = None
+    db_path: Path = PROJECT_ROOT / "data" / "desk.duckdb"
+    credentials_path: Path = PROJECT_ROOT / "data" / "credentials.json"
+    secret_key: str | None = None
+    password: str | None = None
+    rate_limit_qps: float = 10.0
+    rate_limit_qpm: float = 600.0
+    api_base_url: str = "https://business-api.tiktok.com"
+    lookback_days: int = 90
+
+    @property
+    def demo_mode(self) -> bool:
+        """True unless all three TikTok app settings are present."""
+        return not (self.client_key and self.client_secret and self.redirect_uri)
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRET_FIELDS and value is not None:
+                parts.append(f"{f.name}='***'")
+            else:
+                parts.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    secrets_path: Path | None = Path(".streamlit/secrets.toml"),
+) -> Settings:
+    """Read settings: `environ` (default os.environ) first, then `secrets`.
+
+    When `secrets` is None it is read from `secrets_path` (relative to the project root); a
+    missing file is fine, a malformed one raises ValueError naming the file.
+    """
+    env = os.environ if environ is None else environ
+    if secrets is None:
+        secrets = _read_secrets(_resolve(secrets_path)) if secrets_path is not None else {}
+
+    def raw(name: str) -> Any:
+        for source in (env, secrets):
+            value = source.get(name)
+            if value is not None and not (isinstance(value, str) and value.strip() == ""):
+                return value
+        return None
+
+    def text(name: str) -> str | None:
+        value = raw(name)
+        return None if value is None else str(value).strip()
+
+    def number(name: str, default: float, parse: Callable[[str, Any], Any]) -> Any:
+        value = raw(name)
+        return default if value is None else parse(name, value)
+
+    defaults = Settings()
+    db = text("DESK_DB")
+    credentials = text("DESK_CREDENTIALS")
+    return Settings(
+        client_key=text("TIKTOK_CLIENT_KEY"),
+        client_secret=text("TIKTOK_CLIENT_SECRET"),
+        redirect_uri=text("TIKTOK_REDIRECT_URI"),
+        db_path=_database_path(db) if db else defaults.db_path,
+        credentials_path=_resolve(Path(credentials)) if credentials else defaults.credentials_path,
+        secret_key=text("DESK_SECRET_KEY"),
+        password=text("DESK_PASSWORD"),
+        rate_limit_qps=number("TIKTOK_RATE_LIMIT_QPS", defaults.rate_limit_qps, _positive_float),
+        rate_limit_qpm=number("TIKTOK_RATE_LIMIT_QPM", defaults.rate_limit_qpm, _positive_float),
+        api_base_url=(text("TIKTOK_API_BASE_URL") or defaults.api_base_url).rstrip("/"),
+        lookback_days=number("DESK_LOOKBACK_DAYS", defaults.lookback_days, _positive_int),
+    )
+
+
+def _read_secrets(path: Path) -> Mapping[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def _resolve(path: Path) -> Path:
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _database_path(value: str) -> Path:
+    # "md:<name>" names a MotherDuck database, not a file: keep it as written.
+    return Path(value) if value.startswith("md:") else _resolve(Path(value))
+
+
+def _positive_float(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return number
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool | float):
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return number
