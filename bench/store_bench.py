@@ -356,5 +356,7 @@ def run() -> list[BenchResult]:
         add("DuckDB memory in use after the queries", in_use[0][0] / 2**20, "MiB")
         store.close()
         add("database file size", path.stat().st_size / 2**20, "MiB")
-    add("peak RSS of the process", peak_rss_mb(), "MiB", 1024)
+    # Most of this is the 1M-row input held in memory at once; the 1 GB target is for a sync,
+    # which streams pages (bench/sync_bench.py measures it in its own process).
+    add("peak RSS of the process (input held whole)", peak_rss_mb(), "MiB")
     return results
