@@ -144,6 +144,45 @@ MIGRATIONS: tuple[str, ...] = (
         failed_at     TIMESTAMPTZ NOT NULL
     );
     """,
+    # 2: writes to TikTok go through an outbox with an audit log; saved notebooks.
+    """
+    CREATE SEQUENCE action_ids START 1;
+    -- One row per write a person asked for. request_key makes a double click or a rerun
+    -- find the row it already made instead of sending again.
+    CREATE TABLE outbox (
+        action_id         BIGINT PRIMARY KEY DEFAULT nextval('action_ids'),
+        request_key       VARCHAR NOT NULL UNIQUE,
+        kind              VARCHAR NOT NULL CHECK (kind IN ('reply', 'hide', 'unhide', 'delete')),
+        advertiser_id     VARCHAR NOT NULL,
+        comment_id        VARCHAR NOT NULL,
+        ad_id             VARCHAR,
+        tiktok_item_id    VARCHAR,
+        identity_type     VARCHAR,
+        identity_id       VARCHAR,
+        text              VARCHAR,
+        status            VARCHAR NOT NULL
+            CHECK (status IN ('pending', 'sent', 'failed', 'unknown')),
+        result_comment_id VARCHAR,
+        error             VARCHAR,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        actor             VARCHAR NOT NULL,
+        created_at        TIMESTAMPTZ NOT NULL,
+        updated_at        TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE audit_log (
+        logged_at     TIMESTAMPTZ NOT NULL,
+        action_id     BIGINT,
+        actor         VARCHAR NOT NULL,
+        advertiser_id VARCHAR,
+        event         VARCHAR NOT NULL,
+        detail        VARCHAR
+    );
+    CREATE TABLE notebooks (
+        name       VARCHAR PRIMARY KEY,
+        cells      VARCHAR NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 )
 
 

@@ -225,6 +225,9 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "sync_runs",
         "sync_cursors",
         "sync_failures",
+        "outbox",
+        "audit_log",
+        "notebooks",
     }
 
 
