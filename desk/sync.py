@@ -1,0 +1,454 @@
+"""TikTok -> store: ads, then every comment of every ad group, concurrently and resumably.
+
+How a sync walks an advertiser:
+
+1. `ad/get/` (all pages) gives the ads and so the ad groups; comments are listed per ad group.
+2. Each ad group gets a list of date windows. Without a cursor they cover the look-back period
+   (never earlier than the ad group's oldest ad) and are fetched in *full* mode: oldest first,
+   page 1 says how many pages there are and the rest are fetched in parallel. Comments that
+   arrive meanwhile land after the last page, so pages never shift under us.
+3. With a cursor, the first window starts a day before it (the overlap) and is fetched in *head*
+   mode: newest first, page by page, until a page reaches comments older than the cursor's
+   high-water mark (less a margin). A sync with nothing new costs one request per ad group.
+4. A cursor advances only after its whole window is stored, so a sync killed at any moment
+   and started again stores exactly what an uninterrupted one would.
+
+Only the calling thread writes to the store; worker threads only talk to TikTok.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+
+from desk import store as st
+from desk.config import Settings
+from desk.credentials import CredentialStore
+from tiktok_client.client import TikTokClient
+from tiktok_client.errors import PermissionDenied, TikTokError, TokenError
+from tiktok_client.models import Page
+from tiktok_client.ratelimit import RateLimiter
+
+FULL, HEAD = "full", "head"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    lookback_days: int = 90
+    window_days: int = 30  # the longest span comment/list accepts
+    overlap_days: int = 1
+    head_margin: timedelta = timedelta(hours=1)
+    workers: int = 8
+    page_size: int = 100
+    since: date | None = None  # refetch from this day, ignoring cursors
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    phase: str  # "ads", "comments" or "done"
+    pages_done: int
+    pages_expected: int
+    rows: int
+    requests: int
+    throttled: int
+    retried: int
+    adgroups_done: int
+    adgroups_total: int
+    current_adgroup: str | None
+    failures: int
+
+    @property
+    def fraction(self) -> float:
+        if self.phase == "done":
+            return 1.0
+        return min(1.0, self.pages_done / self.pages_expected) if self.pages_expected else 0.0
+
+    def line(self) -> str:
+        """One line a person can read: the CLI prints it, the app shows it."""
+        return (
+            f"{self.phase}: {self.pages_done}/{self.pages_expected} pages, "
+            f"{self.rows:,} comments, ad groups {self.adgroups_done}/{self.adgroups_total}, "
+            f"{self.requests} requests, {self.throttled} throttled, {self.retried} retried"
+            + (f", {self.failures} failed" if self.failures else "")
+        )
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    run_id: int
+    advertiser_id: str
+    status: str  # "ok", "partial", "failed" or "interrupted"
+    message: str
+    ads: int
+    rows: int
+    pages: int
+    requests: int
+    throttled: int
+    retried: int
+    seconds: float
+    failures: tuple[tuple[str, str], ...] = ()
+
+
+class SyncAborted(Exception):
+    """The whole run stopped: the token or the permissions are gone."""
+
+    def __init__(self, error: TikTokError):
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class _Window:
+    adgroup_id: str
+    start: date
+    end: date
+    mode: str
+    high_water: datetime | None  # head mode: where already-stored comments begin
+    total_pages: int | None = None
+    next_page: int = 1  # head mode: sequential paging
+    outstanding: set[int] = field(default_factory=set)
+    stored: set[int] = field(default_factory=set)
+    newest: datetime | None = None
+    finished: bool = False
+
+    def complete(self) -> bool:
+        if self.mode == HEAD:
+            return self.finished and not self.outstanding
+        return self.total_pages is not None and len(self.stored) >= self.total_pages
+
+
+def date_windows(start: date, end: date, days: int) -> list[tuple[date, date]]:
+    """Split [start, end] (inclusive) into consecutive windows of at most `days` days."""
+    windows = []
+    while start <= end:
+        stop = min(end, start + timedelta(days=days - 1))
+        windows.append((start, stop))
+        start = stop + timedelta(days=1)
+    return windows
+
+
+def plan_windows(
+    adgroup_id: str,
+    cursor: st.SyncCursor | None,
+    oldest_ad: datetime | None,
+    today: date,
+    options: SyncOptions,
+) -> list[_Window]:
+    """The windows one ad group needs, oldest first."""
+    # Dates go to TikTok as whole days; a day either side covers every advertiser timezone.
+    end = today + timedelta(days=1)
+    if options.since is not None:
+        start, high_water = options.since, None
+    elif cursor is not None:
+        start = cursor.synced_through - timedelta(days=options.overlap_days)
+        high_water = cursor.high_water
+    else:
+        start, high_water = today - timedelta(days=options.lookback_days), None
+        if oldest_ad is not None:
+            start = max(start, oldest_ad.date() - timedelta(days=1))
+    windows = []
+    for i, (lo, hi) in enumerate(date_windows(start, end, options.window_days)):
+        head = i == 0 and high_water is not None
+        windows.append(
+            _Window(adgroup_id, lo, hi, HEAD if head else FULL, high_water if head else None)
+        )
+    return windows
+
+
+def _page_frame(page: Page) -> pd.DataFrame:
+    return pd.DataFrame.from_records([c.to_record() for c in page.items])
+
+
+class _Run:
+    """One sync of one advertiser: the scheduler state, driven from the calling thread."""
+
+    def __init__(self, store: st.Store, client: TikTokClient, advertiser_id: str,
+                 options: SyncOptions, progress: Callable[[SyncProgress], None] | None,
+                 stop: threading.Event | None):
+        self.store, self.client, self.advertiser_id = store, client, advertiser_id
+        self.options, self.report, self.stop = options, progress, stop or threading.Event()
+        self.cur = store.cursor()
+        self.plans: dict[str, deque[_Window]] = {}
+        self.ready: deque[tuple[_Window, int]] = deque()
+        self.failures: dict[str, str] = {}
+        self.pages_done = self.rows = self.ads = 0
+        self.adgroups_done = 0
+        self.current: str | None = None
+        self.stats_at_start = client.stats.snapshot()
+
+    # progress
+
+    def _stat(self, name: str) -> int:
+        return self.client.stats.snapshot()[name] - self.stats_at_start[name]
+
+    def _pages_expected(self) -> int:
+        expected = self.pages_done
+        for windows in self.plans.values():
+            for w in windows:
+                if w.mode == FULL and w.total_pages is not None:
+                    expected += w.total_pages - len(w.stored)
+                else:
+                    expected += 1
+        return expected
+
+    def progress(self, phase: str) -> SyncProgress:
+        return SyncProgress(
+            phase=phase, pages_done=self.pages_done, pages_expected=self._pages_expected(),
+            rows=self.rows, requests=self._stat("requests"), throttled=self._stat("throttled"),
+            retried=self._stat("retries"), adgroups_done=self.adgroups_done,
+            adgroups_total=len(self.plans) + self.adgroups_done,
+            current_adgroup=self.current, failures=len(self.failures),
+        )
+
+    def _report(self, phase: str) -> None:
+        if self.report is not None:
+            self.report(self.progress(phase))
+
+    # the phases
+
+    def sync_ads(self, seen_at: datetime) -> dict[str, datetime | None]:
+        """Store every ad; return each ad group with its oldest ad's creation time."""
+        self._report("ads")
+        infos = self.client.get_advertiser_info([self.advertiser_id])
+        if infos:
+            st.upsert_advertisers(
+                self.cur, pd.DataFrame.from_records([a.to_record() for a in infos])
+            )
+        ads = [ad.to_record() for ad in self.client.iter_ads(self.advertiser_id)]
+        self.ads = len(ads)
+        oldest: dict[str, datetime | None] = {}
+        if ads:
+            frame = pd.DataFrame.from_records(ads)
+            frame["advertiser_id"] = self.advertiser_id
+            st.upsert_ads(self.cur, frame, seen_at)
+            for adgroup_id, created in zip(frame["adgroup_id"], frame["create_time"], strict=True):
+                if adgroup_id is None:
+                    continue
+                have = oldest.get(adgroup_id)
+                created = None if pd.isna(created) else pd.Timestamp(created).to_pydatetime()
+                oldest[adgroup_id] = created if have is None or (
+                    created is not None and created < have) else have
+        return oldest
+
+    def plan(self, oldest: dict[str, datetime | None], today: date) -> None:
+        cursors = st.get_cursors(self.cur, self.advertiser_id)
+        for adgroup_id in sorted(oldest):
+            windows = plan_windows(
+                adgroup_id, cursors.get(adgroup_id), oldest[adgroup_id], today, self.options
+            )
+            if windows:
+                self.plans[adgroup_id] = deque(windows)
+                self.ready.append((windows[0], 1))
+
+    def _fetch(self, window: _Window, page: int) -> tuple[Page, pd.DataFrame]:
+        result = self.client.comments_page(
+            self.advertiser_id, window.adgroup_id, window.start, window.end, page=page,
+            page_size=self.options.page_size,
+            sort_type="DESC" if window.mode == HEAD else "ASC",
+        )
+        return result, _page_frame(result)
+
+    def _store_page(self, window: _Window, page_no: int, page: Page,
+                    frame: pd.DataFrame, seen_at: datetime) -> None:
+        window.outstanding.discard(page_no)
+        window.stored.add(page_no)
+        self.pages_done += 1
+        self.current = window.adgroup_id
+        if len(frame):
+            frame["advertiser_id"] = self.advertiser_id
+            self.rows += st.upsert_comments(self.cur, frame, seen_at)
+            times = [c.create_time for c in page.items if c.create_time is not None]
+            if times:
+                newest = max(times)
+                window.newest = newest if window.newest is None else max(window.newest, newest)
+        total = max(1, page.page_info.total_page or 1) if page.page_info else 1
+        if window.mode == FULL:
+            if window.total_pages is None:
+                window.total_pages = total
+                for n in range(2, total + 1):
+                    self.ready.append((window, n))
+            return
+        # Head mode: newest first; stop once a page reaches what an earlier sync stored.
+        times = [c.create_time for c in page.items if c.create_time is not None]
+        reached = (
+            window.high_water is not None and times
+            and min(times) < window.high_water - self.options.head_margin
+        )
+        if reached or not page.items or page_no >= total:
+            window.finished = True
+        else:
+            window.next_page = page_no + 1
+            self.ready.append((window, window.next_page))
+
+    def _advance(self, window: _Window) -> None:
+        """A window is stored: move its cursor and queue the ad group's next window."""
+        cursors = st.get_cursors(self.cur, self.advertiser_id)
+        previous = cursors.get(window.adgroup_id)
+        high_water = window.newest
+        if previous is not None and previous.high_water is not None:
+            high_water = previous.high_water if high_water is None else max(
+                high_water, previous.high_water)
+        st.set_cursor(self.cur, self.advertiser_id, window.adgroup_id, window.end, high_water)
+        windows = self.plans[window.adgroup_id]
+        windows.popleft()
+        if windows:
+            self.ready.append((windows[0], 1))
+        else:
+            del self.plans[window.adgroup_id]
+            self.adgroups_done += 1
+
+    def _fail(self, adgroup_id: str, error: TikTokError, run_id: int) -> None:
+        self.failures[adgroup_id] = str(error)
+        st.record_sync_failure(self.cur, run_id, self.advertiser_id, adgroup_id, str(error))
+        if self.plans.pop(adgroup_id, None) is not None:
+            self.adgroups_done += 1
+        self.ready = deque((w, p) for w, p in self.ready if w.adgroup_id != adgroup_id)
+
+    def sync_comments(self, run_id: int, seen_at: datetime) -> None:
+        in_flight: dict[Future, tuple[_Window, int]] = {}
+        limit = self.options.workers * 2  # keeps memory flat: a bounded number of pages held
+        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="sync") as pool:
+            try:
+                while self.ready or in_flight:
+                    while self.ready and len(in_flight) < limit and not self.stop.is_set():
+                        window, page_no = self.ready.popleft()
+                        if window.adgroup_id in self.failures:
+                            continue
+                        window.outstanding.add(page_no)
+                        in_flight[pool.submit(self._fetch, window, page_no)] = (window, page_no)
+                    if not in_flight:
+                        break
+                    done, _ = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        window, page_no = in_flight.pop(future)
+                        if window.adgroup_id in self.failures:
+                            continue
+                        try:
+                            page, frame = future.result()
+                        except (TokenError, PermissionDenied) as exc:
+                            raise SyncAborted(exc) from exc
+                        except TikTokError as exc:
+                            self._fail(window.adgroup_id, exc, run_id)
+                            continue
+                        self._store_page(window, page_no, page, frame, seen_at)
+                        if window.complete():
+                            self._advance(window)
+                        self._report("comments")
+            finally:
+                for future in in_flight:
+                    future.cancel()
+
+
+def sync_advertiser(
+    store: st.Store,
+    client: TikTokClient,
+    advertiser_id: str,
+    *,
+    options: SyncOptions | None = None,
+    progress: Callable[[SyncProgress], None] | None = None,
+    stop: threading.Event | None = None,
+    today: date | None = None,
+) -> SyncResult:
+    """Bring the store up to date with one advertiser's ads and comments.
+
+    Raises SyncAborted when the token or the permission is refused; every other API error
+    is recorded against its ad group and the rest of the account still syncs.
+    """
+    options = options or SyncOptions()
+    started = time.monotonic()
+    seen_at = datetime.now(UTC)
+    today = today or seen_at.date()
+    run = _Run(store, client, str(advertiser_id), options, progress, stop)
+    run_id = st.start_sync_run(run.cur, run.advertiser_id)
+    status, message = "failed", ""
+    try:
+        run.plan(run.sync_ads(seen_at), today)
+        run.sync_comments(run_id, seen_at)
+        if run.stop.is_set():
+            status = "interrupted"
+            message = "Sync stopped before it finished; run it again to resume."
+        elif run.failures:
+            status = "partial"
+            message = (f"{len(run.failures)} ad group(s) could not be synced; "
+                       "the rest is up to date. Sync again to retry them.")
+        else:
+            status, message = "ok", f"{run.rows:,} comments from {run.ads} ads."
+    except SyncAborted as exc:
+        message = str(exc)
+        raise
+    except TikTokError as exc:
+        message = str(exc)
+        raise SyncAborted(exc) from exc
+    except BaseException as exc:
+        status, message = "interrupted", f"Sync stopped: {type(exc).__name__}"
+        raise
+    finally:
+        prog = run.progress("done")
+        st.finish_sync_run(
+            run.cur, run_id, status=status, message=message, requests=prog.requests,
+            pages=run.pages_done, rows=run.rows, throttled=prog.throttled,
+            retried=prog.retried, errors=len(run.failures),
+        )
+        run._report("done")
+    return SyncResult(
+        run_id=run_id, advertiser_id=run.advertiser_id, status=status, message=message,
+        ads=run.ads, rows=run.rows, pages=run.pages_done, requests=prog.requests,
+        throttled=prog.throttled, retried=prog.retried,
+        seconds=time.monotonic() - started, failures=tuple(run.failures.items()),
+    )
+
+
+
+class NotConnected(Exception):
+    """No usable connection grants the advertiser."""
+
+
+def make_client(settings: Settings, access_token: str, rate_limiter: RateLimiter | None = None,
+                base_url: str | None = None) -> TikTokClient:
+    """An API client for syncing: a long deadline, so throttling slows a sync but never fails it."""
+    limiter = rate_limiter or RateLimiter(settings.rate_limit_qps, settings.rate_limit_qpm)
+    return TikTokClient(access_token, base_url=base_url or settings.api_base_url,
+                        rate_limiter=limiter, deadline=600.0, max_attempts=12)
+
+
+def run_sync(
+    settings: Settings,
+    store: st.Store,
+    credentials: CredentialStore,
+    advertiser_id: str,
+    *,
+    rate_limiter: RateLimiter | None = None,
+    base_url: str | None = None,
+    options: SyncOptions | None = None,
+    progress: Callable[[SyncProgress], None] | None = None,
+    stop: threading.Event | None = None,
+) -> SyncResult:
+    """Sync one advertiser with the token of the connection that grants it.
+
+    A token TikTok refuses marks its connection as needing re-authorisation, and the
+    SyncAborted raised says so.
+    """
+    conn = credentials.connection_for(advertiser_id)
+    if conn is None:
+        raise NotConnected(
+            f"No connected account grants advertiser {advertiser_id}. "
+            "Connect it on the Home page first."
+        )
+    client = make_client(settings, conn.access_token, rate_limiter, base_url)
+    options = options or SyncOptions(lookback_days=settings.lookback_days)
+    try:
+        return sync_advertiser(store, client, advertiser_id, options=options,
+                               progress=progress, stop=stop)
+    except SyncAborted as exc:
+        if isinstance(exc.error, TokenError):
+            credentials.mark_needs_reauth(conn.connection_id, str(exc.error))
+        raise
+    finally:
+        client.close()
