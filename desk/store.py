@@ -183,6 +183,56 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 3: what the SQL notebook sees (desk/notebook.py): views in their own schema, so that
+    # unqualified names there mean these. Columns are listed, so a column added to a table
+    # later is not shown to analysts until a migration adds it here.
+    """
+    CREATE SCHEMA analyst;
+    CREATE VIEW analyst.advertisers AS
+        SELECT advertiser_id, name, timezone, currency, company, status, country, role,
+               updated_at
+        FROM main.advertisers;
+    CREATE VIEW analyst.ads AS
+        SELECT ad_id, advertiser_id, campaign_id, campaign_name, adgroup_id, adgroup_name,
+               ad_name, tiktok_item_id, video_id, identity_type, identity_id, ad_text,
+               operation_status, secondary_status, create_time, modify_time, first_seen_at,
+               last_seen_at
+        FROM main.ads;
+    -- is_brand_reply: a reply the advertiser's identity posted (it can delete it).
+    CREATE VIEW analyst.comments AS
+        SELECT comment_id, advertiser_id, app, content, likes, replies, comment_type,
+               original_comment_id, comment_status, hit_blockedword, ad_text, create_time,
+               campaign_id, campaign_name, adgroup_id, adgroup_name, ad_id, ad_name,
+               tiktok_item_id, identity_id, identity_type, is_pinned, can_delete, is_auth_ttba,
+               is_auth_comment_manage_scope, video_play_url, video_cover_url, user_avatar_url,
+               user_name, user_id, first_seen_at, last_seen_at,
+               comment_type = 'REPLY' AND coalesce(can_delete, false) AS is_brand_reply
+        FROM main.comments;
+    -- One row per reply, with the comment it answers; the ad and advertiser are the
+    -- parent's when the parent is stored.
+    CREATE VIEW analyst.replies AS
+        SELECT r.comment_id, r.original_comment_id,
+               coalesce(p.advertiser_id, r.advertiser_id) AS advertiser_id,
+               coalesce(p.campaign_id, r.campaign_id) AS campaign_id,
+               coalesce(p.campaign_name, r.campaign_name) AS campaign_name,
+               coalesce(p.adgroup_id, r.adgroup_id) AS adgroup_id,
+               coalesce(p.adgroup_name, r.adgroup_name) AS adgroup_name,
+               coalesce(p.ad_id, r.ad_id) AS ad_id,
+               coalesce(p.ad_name, r.ad_name) AS ad_name,
+               r.content, r.user_name, r.user_id, r.likes, r.comment_status, r.create_time,
+               r.can_delete, coalesce(r.can_delete, false) AS is_brand_reply,
+               p.content AS parent_content, p.user_name AS parent_user_name,
+               p.create_time AS parent_create_time, p.comment_status AS parent_comment_status,
+               date_diff('second', p.create_time, r.create_time) / 60.0
+                   AS minutes_after_parent,
+               r.first_seen_at, r.last_seen_at
+        FROM main.comments r LEFT JOIN main.comments p ON p.comment_id = r.original_comment_id
+        WHERE r.comment_type = 'REPLY';
+    CREATE VIEW analyst.sync_runs AS
+        SELECT run_id, advertiser_id, started_at, finished_at, status, requests, pages, rows,
+               throttled, retried, errors, message
+        FROM main.sync_runs;
+    """,
 )
 
 
@@ -218,6 +268,7 @@ class Store:
         connection = _connect(target, read_only=False)
         try:
             migrate(connection)
+            _lock_configuration(connection)
         except BaseException:
             connection.close()
             raise
@@ -237,6 +288,7 @@ class Store:
                 f"the database {target} has schema version {version}, this Comment Desk needs "
                 f"{len(MIGRATIONS)}: open it read-write once (start the app) to upgrade it."
             )
+        _lock_configuration(connection)
         return cls(connection, target, read_only=True)
 
     def cursor(self) -> Cursor:
@@ -257,9 +309,22 @@ class Store:
         return f"Store({self.path!r}, {mode})"
 
 
+# No query may reach outside the database: no files, URLs, extensions or Python variables
+# (the SQL notebook runs analysts' own queries). Bulk loads use register(), which still works.
+_LOCKED_DOWN = MappingProxyType(
+    {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+        "python_enable_replacements": False,
+    }
+)
+
+
 def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        connection = duckdb.connect(target, read_only=read_only)
+        connection = duckdb.connect(target, read_only=read_only, config=dict(_LOCKED_DOWN))
     except duckdb.IOException as exc:
         if "Could not set lock on file" in str(exc):
             raise StoreLocked(target) from exc
@@ -274,6 +339,11 @@ def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     # Every cursor inherits this: TIMESTAMPTZ values are read and written as UTC.
     _rows(connection, "SET GLOBAL TimeZone = 'UTC'")
     return connection
+
+
+def _lock_configuration(connection: duckdb.DuckDBPyConnection) -> None:
+    """From here on no statement can change a setting (external access above all)."""
+    _rows(connection, "SET lock_configuration = true")
 
 
 def schema_version(cur: Cursor) -> int:
@@ -682,6 +752,13 @@ def list_advertisers(cur: Cursor) -> pd.DataFrame:
         "SELECT advertiser_id, name, timezone, currency, company, status, country, role, "
         "updated_at FROM advertisers ORDER BY name, advertiser_id",
     )
+
+
+def advertiser_updated_at(cur: Cursor, advertiser_id: str) -> datetime | None:
+    """When the advertiser's details were last stored, or None if they never were."""
+    row = _records(cur, "SELECT updated_at FROM advertisers WHERE advertiser_id = ?",
+                   [advertiser_id])
+    return _as_utc(row[0]["updated_at"]) if row else None
 
 
 def comments_page(

@@ -37,6 +37,7 @@ from tiktok_client.models import Page
 from tiktok_client.ratelimit import RateLimiter
 
 FULL, HEAD = "full", "head"
+ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class SyncOptions:
     workers: int = 8
     page_size: int = 100
     since: date | None = None  # refetch from this day, ignoring cursors
+    flush_rows: int = 5000  # the writer stores pages in batches of about this many rows
+    flush_seconds: float = 2.0  # ... and at least this often, so cursors keep moving
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,11 @@ class _Run:
         self.plans: dict[str, deque[_Window]] = {}
         self.ready: deque[tuple[_Window, int]] = deque()
         self.failures: dict[str, str] = {}
+        self.cursors: dict[str, st.SyncCursor] = {}
+        self.buffer: list[pd.DataFrame] = []
+        self.buffered_rows = 0
+        self.unflushed: list[_Window] = []  # fetched whole; their cursors move on the next flush
+        self.flushed_at = time.monotonic()
         self.pages_done = self.rows = self.ads = 0
         self.adgroups_done = 0
         self.current: str | None = None
@@ -216,11 +224,13 @@ class _Run:
     def sync_ads(self, seen_at: datetime) -> dict[str, datetime | None]:
         """Store every ad; return each ad group with its oldest ad's creation time."""
         self._report("ads")
-        infos = self.client.get_advertiser_info([self.advertiser_id])
-        if infos:
-            st.upsert_advertisers(
-                self.cur, pd.DataFrame.from_records([a.to_record() for a in infos])
-            )
+        known = st.advertiser_updated_at(self.cur, self.advertiser_id)
+        if known is None or seen_at - known > ADVERTISER_REFRESH:
+            infos = self.client.get_advertiser_info([self.advertiser_id])
+            if infos:
+                st.upsert_advertisers(
+                    self.cur, pd.DataFrame.from_records([a.to_record() for a in infos])
+                )
         ads = [ad.to_record() for ad in self.client.iter_ads(self.advertiser_id)]
         self.ads = len(ads)
         oldest: dict[str, datetime | None] = {}
@@ -238,10 +248,10 @@ class _Run:
         return oldest
 
     def plan(self, oldest: dict[str, datetime | None], today: date) -> None:
-        cursors = st.get_cursors(self.cur, self.advertiser_id)
+        self.cursors = st.get_cursors(self.cur, self.advertiser_id)
         for adgroup_id in sorted(oldest):
             windows = plan_windows(
-                adgroup_id, cursors.get(adgroup_id), oldest[adgroup_id], today, self.options
+                adgroup_id, self.cursors.get(adgroup_id), oldest[adgroup_id], today, self.options
             )
             if windows:
                 self.plans[adgroup_id] = deque(windows)
@@ -255,15 +265,16 @@ class _Run:
         )
         return result, _page_frame(result)
 
-    def _store_page(self, window: _Window, page_no: int, page: Page,
-                    frame: pd.DataFrame, seen_at: datetime) -> None:
+    def _take_page(self, window: _Window, page_no: int, page: Page, frame: pd.DataFrame) -> None:
+        """Buffer a fetched page for the writer and schedule what it makes necessary."""
         window.outstanding.discard(page_no)
         window.stored.add(page_no)
         self.pages_done += 1
         self.current = window.adgroup_id
         if len(frame):
             frame["advertiser_id"] = self.advertiser_id
-            self.rows += st.upsert_comments(self.cur, frame, seen_at)
+            self.buffer.append(frame)
+            self.buffered_rows += len(frame)
             times = [c.create_time for c in page.items if c.create_time is not None]
             if times:
                 newest = max(times)
@@ -287,15 +298,10 @@ class _Run:
             window.next_page = page_no + 1
             self.ready.append((window, window.next_page))
 
-    def _advance(self, window: _Window) -> None:
-        """A window is stored: move its cursor and queue the ad group's next window."""
-        cursors = st.get_cursors(self.cur, self.advertiser_id)
-        previous = cursors.get(window.adgroup_id)
-        high_water = window.newest
-        if previous is not None and previous.high_water is not None:
-            high_water = previous.high_water if high_water is None else max(
-                high_water, previous.high_water)
-        st.set_cursor(self.cur, self.advertiser_id, window.adgroup_id, window.end, high_water)
+    def _window_done(self, window: _Window) -> None:
+        """A window is fetched whole: queue the ad group's next one; its cursor waits for the
+        flush that stores its rows."""
+        self.unflushed.append(window)
         windows = self.plans[window.adgroup_id]
         windows.popleft()
         if windows:
@@ -303,6 +309,30 @@ class _Run:
         else:
             del self.plans[window.adgroup_id]
             self.adgroups_done += 1
+
+    def flush(self, seen_at: datetime) -> None:
+        """Store the buffered pages in one upsert, then move the cursors of complete windows."""
+        if self.buffer:
+            batch = pd.concat(self.buffer, ignore_index=True)
+            self.buffer, self.buffered_rows = [], 0
+            self.rows += st.upsert_comments(self.cur, batch, seen_at)
+        for window in self.unflushed:
+            previous = self.cursors.get(window.adgroup_id)
+            high_water = window.newest
+            if previous is not None and previous.high_water is not None:
+                high_water = previous.high_water if high_water is None else max(
+                    high_water, previous.high_water)
+            st.set_cursor(self.cur, self.advertiser_id, window.adgroup_id, window.end,
+                          high_water)
+            self.cursors[window.adgroup_id] = st.SyncCursor(window.end, high_water)
+        self.unflushed = []
+        self.flushed_at = time.monotonic()
+
+    def _flush_due(self) -> bool:
+        return self.buffered_rows >= self.options.flush_rows or (
+            (self.buffer or self.unflushed)
+            and time.monotonic() - self.flushed_at >= self.options.flush_seconds
+        )
 
     def _fail(self, adgroup_id: str, error: TikTokError, run_id: int) -> None:
         self.failures[adgroup_id] = str(error)
@@ -337,13 +367,18 @@ class _Run:
                         except TikTokError as exc:
                             self._fail(window.adgroup_id, exc, run_id)
                             continue
-                        self._store_page(window, page_no, page, frame, seen_at)
+                        self._take_page(window, page_no, page, frame)
                         if window.complete():
-                            self._advance(window)
+                            self._window_done(window)
+                    if self._flush_due():
+                        self.flush(seen_at)
+                    if done:
                         self._report("comments")
             finally:
                 for future in in_flight:
                     future.cancel()
+                # Whatever was fetched is good data, even when the run stops early.
+                self.flush(seen_at)
 
 
 def sync_advertiser(

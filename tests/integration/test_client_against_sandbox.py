@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import (
@@ -17,9 +15,9 @@ from tiktok_client.errors import (
     PermissionDenied,
     TokenError,
 )
-from tiktok_client.oauth import authorization_url, exchange_auth_code, list_authorized_advertisers
+from tiktok_client.oauth import exchange_auth_code, list_authorized_advertisers
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
+from tiktok_client.sandbox import SandboxConfig, start_sandbox, walk_consent
 
 APP_ID, SECRET = "sandbox-app", "sandbox-secret"
 REDIRECT = "http://127.0.0.1:8501/"
@@ -41,14 +39,7 @@ def client(sandbox):
 
 def _consent(sandbox, state: str) -> str:
     """Follow the consent screen as a browser would; return the redirect location."""
-    url = authorization_url(APP_ID, state, REDIRECT, auth_base=f"{sandbox.base_url}/portal/auth")
-    page = requests.get(url, timeout=5)
-    assert page.status_code == 200 and "Authorize" in page.text
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
-    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
-    answer = requests.post(sandbox.base_url + action, data=fields, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302
-    return answer.headers["Location"]
+    return walk_consent(sandbox.base_url, app_id=APP_ID, redirect_uri=REDIRECT, state=state)
 
 
 def test_the_oauth_flow_grants_a_token_that_lists_the_advertisers(sandbox):

@@ -13,5 +13,13 @@ Standalone: it imports nothing from the rest of the project, only the standard l
 
 from .config import ManualClock, SandboxConfig
 from .server import SandboxHandle, start_sandbox
+from .walk import authorization_code, walk_consent
 
-__all__ = ["ManualClock", "SandboxConfig", "SandboxHandle", "start_sandbox"]
+__all__ = [
+    "ManualClock",
+    "SandboxConfig",
+    "SandboxHandle",
+    "authorization_code",
+    "start_sandbox",
+    "walk_consent",
+]
