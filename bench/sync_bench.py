@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench._harness import BenchResult, peak_rss_mb, timer
 from desk.store import Store
-from desk.sync import SyncOptions, date_windows, sync_advertiser
+from desk.sync import RATE_LIMIT_MARGIN, SyncOptions, date_windows, sync_advertiser
 from tiktok_client.client import TikTokClient
 from tiktok_client.oauth import exchange_auth_code
 from tiktok_client.ratelimit import RateLimiter
@@ -133,7 +133,7 @@ def run() -> list[BenchResult]:
         options = SyncOptions(lookback_days=90)
         with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
             store = Store.open(Path(tmp) / "sync.duckdb")
-            limiter = RateLimiter(10, 600)
+            limiter = RateLimiter(10, 600, margin=RATE_LIMIT_MARGIN)
             client = TikTokClient(token, base_url=sandbox.base_url, rate_limiter=limiter,
                                   deadline=600, max_attempts=12)
             first = sync_advertiser(store, client, advertiser_id, options=options)
@@ -144,16 +144,18 @@ def run() -> list[BenchResult]:
             add("  comments stored (90-day look-back)", first.rows, "rows")
             add("first sync: requests", first.requests, "requests")
             add("first sync: wall time", first.seconds, "s")
-            add("first sync: sustained request rate", first.requests / first.seconds, "req/s",
-                9.0, ">=")
-            add("first sync: throttled answers (absorbed)", first.throttled, "answers")
+            answered = first.requests - first.throttled
+            add("first sync: sustained request rate (answered)", answered / first.seconds,
+                "req/s", 9.0, ">=")
+            add("first sync: throttled answers (absorbed, retried)", first.throttled, "answers")
             add("first sync: errors surfaced to the user",
                 len(first.failures) + (first.status != "ok"), "errors", 0)
             add("first sync: peak RSS of the syncing process", peak_rss_mb(), "MiB")
 
             second = sync_advertiser(store, client, advertiser_id, options=options)
-            add("second sync, nothing new: requests", second.requests, "requests",
-                adgroups + math.ceil(ads / 1000))
+            add("second sync, nothing new: requests", second.requests - second.throttled,
+                "requests", adgroups + math.ceil(ads / 1000))
+            add("  throttled answers in it (retried)", second.throttled, "answers")
             store.close()
 
         with timer() as t:

@@ -445,10 +445,18 @@ class NotConnected(Exception):
     """No usable connection grants the advertiser."""
 
 
+RATE_LIMIT_MARGIN = 0.05  # seconds; measured: removes nearly every 40100 at full speed
+
+
+def app_rate_limiter(settings: Settings) -> RateLimiter:
+    """The one limiter every request of this app should share (per the app's tier)."""
+    return RateLimiter(settings.rate_limit_qps, settings.rate_limit_qpm, margin=RATE_LIMIT_MARGIN)
+
+
 def make_client(settings: Settings, access_token: str, rate_limiter: RateLimiter | None = None,
                 base_url: str | None = None) -> TikTokClient:
     """An API client for syncing: a long deadline, so throttling slows a sync but never fails it."""
-    limiter = rate_limiter or RateLimiter(settings.rate_limit_qps, settings.rate_limit_qpm)
+    limiter = rate_limiter or app_rate_limiter(settings)
     return TikTokClient(access_token, base_url=base_url or settings.api_base_url,
                         rate_limiter=limiter, deadline=600.0, max_attempts=12)
 

@@ -55,9 +55,16 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        margin: float = 0.0,
     ) -> None:
         if not (qps > 0 and qpm > 0) or math.isinf(qps) or math.isinf(qpm):
             raise ValueError(f"qps and qpm must be positive and finite, got {qps!r}, {qpm!r}")
+        if not 0 <= margin < 1:
+            raise ValueError(f"margin is a fraction of a second, got {margin!r}")
+        # A request reaches TikTok a little after it is let through, and not always equally
+        # late; widening both windows by `margin` keeps that jitter from tripping the limit.
+        self._second = _SECOND + margin
+        self._minute = _MINUTE + margin
         self._per_second = max(1, int(qps))
         self._per_minute = max(1, int(qpm))
         self._clock = clock
@@ -102,13 +109,13 @@ class RateLimiter:
     def _wait_at(self, now: float) -> float:
         """Seconds to wait before a send at ``now`` keeps both windows; <= 0 means send now."""
         sent = self._sent
-        while sent and now - sent[0] >= _MINUTE:
+        while sent and now - sent[0] >= self._minute:
             sent.popleft()
         wait = self._paused_until - now
         if len(sent) >= self._per_second:
-            wait = max(wait, sent[-self._per_second] + _SECOND - now)
+            wait = max(wait, sent[-self._per_second] + self._second - now)
         if len(sent) >= self._per_minute:
-            wait = max(wait, sent[-self._per_minute] + _MINUTE - now)
+            wait = max(wait, sent[-self._per_minute] + self._minute - now)
         return wait
 
     def __repr__(self) -> str:

@@ -229,3 +229,10 @@ def test_any_mix_of_sends_waits_and_pauses_keeps_both_windows(qps, extra_per_min
 
     assert max_in_window(times, 1.0) <= qps
     assert max_in_window(times, 60.0) <= qpm
+
+
+def test_a_margin_widens_both_windows_to_absorb_network_jitter():
+    fake = FakeTime(start=0.0)
+    widened = RateLimiter(qps=2, qpm=3, clock=fake.clock, sleep=fake.sleep, margin=0.05)
+    times = [widened.acquire() for _ in range(4)]
+    assert times == pytest.approx([0.0, 0.0, 1.05, 60.05])
