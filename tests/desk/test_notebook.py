@@ -28,6 +28,8 @@ Answered by the brand: c1 (after 30 min), c3 (90 min; r5 is a second reply), c5 
 Unanswered questions: c7 ("Any discount code??", 3 likes) and c2 ("Price?", 2 likes).
 """
 
+import csv
+import io
 import shutil
 import threading
 import time
@@ -406,9 +408,9 @@ def test_downloads_go_through_the_spreadsheet_safe_export(store):
     nb = Notebook(store, display_rows=1)
     result = nb.run("SELECT comment_id, content, likes FROM comments ORDER BY comment_id")
 
-    csv = result.csv_bytes().decode("utf-8-sig").splitlines()
-    assert len(csv) == 1 + 18 and csv[0] == "comment_id,content,likes"
-    assert 'x1,"\'=HYPERLINK(""http://evil"")",0' in csv
+    rows = list(csv.reader(io.StringIO(result.csv_bytes().decode("utf-8-sig"), newline="")))
+    assert len(rows) == 1 + 18 and rows[0] == ["comment_id", "content", "likes"]
+    assert ["x1", "'=HYPERLINK(\"http://evil\")", "0"] in rows
     table = pq.read_table(BytesIO(result.parquet_bytes()))
     assert table.num_rows == 18
     assert '=HYPERLINK("http://evil")' in table.column("content").to_pylist()
