@@ -1,0 +1,36 @@
+"""Ads: every ad of the chosen ad account with its comment counts; pick one to read its comments."""
+
+import streamlit as st
+
+from desk import ui
+
+ctx = ui.bootstrap("Ads")
+st.title("Ads")
+advertiser_id = ui.require_advertiser(ctx)
+
+ads = ui.ads_with_counts(ctx, advertiser_id)
+if ads.empty:
+    st.info(
+        "No ads are stored for this ad account yet. Sync it on the Advertisers page to fetch "
+        "its ads and their comments."
+    )
+    st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+    st.stop()
+
+totals = st.columns(4)
+totals[0].metric("Ads", f"{len(ads):,}")
+totals[1].metric("Comments and replies", f"{int(ads['comment_count'].sum()):,}")
+totals[2].metric("Unanswered comments", f"{int(ads['unanswered_count'].sum()):,}")
+totals[3].metric("Hidden", f"{int(ads['hidden_count'].sum()):,}")
+if int(ads["comment_count"].sum()) == 0:
+    st.info("These ads have no comments stored yet. Sync again later to fetch new ones.")
+
+st.caption("Click a row to open that ad's comments. Click a column header to sort.")
+columns = ui.ads_columns()
+event = st.dataframe(
+    ads[list(columns)], hide_index=True, column_config=columns, key="ads_selected",
+    on_select="rerun", selection_mode="single-row",
+)
+chosen = event.selection.rows if event is not None else []
+if chosen:
+    ui.open_comments_for_ad(advertiser_id, str(ads.iloc[chosen[0]]["ad_id"]))

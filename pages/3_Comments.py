@@ -1,0 +1,58 @@
+"""Comments: filter and read the chosen ad account's comments, reply inline, hide or unhide."""
+
+import math
+
+import streamlit as st
+
+from desk import ui
+
+ctx = ui.bootstrap("Comments")
+st.title("Comments")
+ui.require_advertiser(ctx)
+filters = ui.comment_filters(ctx, "comments")
+
+total = ui.comments_count(ctx, filters)
+if total == 0:
+    if ui.ads_with_counts(ctx, filters.advertiser_id).empty:
+        st.info("No comments are stored for this ad account yet. Sync it on the Advertisers page.")
+        st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+    else:
+        st.info("No comments match these filters. Widen them, or reset them in the sidebar.")
+    st.stop()
+
+head, order_col, size_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+order = order_col.selectbox("Order", list(ui.ORDERS), format_func=ui.ORDERS.get,
+                            key="comments_order")
+size = size_col.selectbox("Per page", (25, 50), key="comments_page_size")
+pages = max(1, math.ceil(total / size))
+page_key = ui.page_key("comments", filters, order, size)
+page_no = min(max(1, int(st.session_state.get(page_key) or 1)), pages)
+rows = ui.comments_page(ctx, filters, size, (page_no - 1) * size, order)
+head.markdown(f"**{ui.plural(total, 'comment')}** · showing {(page_no - 1) * size + 1:,}–"
+              f"{(page_no - 1) * size + len(rows):,}")
+
+ids = [str(c) for c in rows["comment_id"]]
+replies = ui.group_rows(ui.replies_for(ctx, ids), "original_comment_id")
+outbox = ui.group_rows(ui.actions_for_comments(ctx, ids), "comment_id")
+
+selected = ui.selected_ids("comments", ids)
+bulk = st.columns([1, 1, 4], vertical_alignment="center")
+if bulk[0].button(f"Hide selected ({len(selected)})", key="comments_bulk_hide",
+                  disabled=not selected):
+    ui.bulk_set_hidden(ctx, "comments", selected, True)
+if bulk[1].button(f"Unhide selected ({len(selected)})", key="comments_bulk_unhide",
+                  disabled=not selected):
+    ui.bulk_set_hidden(ctx, "comments", selected, False)
+bulk[2].caption("Tick comments to hide or unhide several at once.")
+
+for row in rows.to_dict("records"):
+    comment_id = str(row["comment_id"])
+    with st.container(border=True):
+        pick, body = st.columns([1, 30])
+        pick.checkbox("Select", key=f"comments_pick_{comment_id}", label_visibility="collapsed")
+        with body:
+            ui.comment_card(row, replies.get(comment_id, []))
+            ui.comment_actions(ctx, "comments", row, outbox.get(comment_id, []))
+
+if pages > 1:
+    st.pagination(pages, key=page_key, max_visible_pages=9)

@@ -1,0 +1,47 @@
+"""Export: the filtered comments as CSV (safe to open in a spreadsheet) or Parquet."""
+
+import streamlit as st
+
+from desk import ui
+
+ctx = ui.bootstrap("Export")
+st.title("Export")
+ui.require_advertiser(ctx)
+filters = ui.comment_filters(ctx, "export")
+
+total = ui.comments_count(ctx, filters)
+if total == 0:
+    st.info("No comments match these filters, so there is nothing to export.")
+    st.stop()
+
+st.markdown(f"**{ui.plural(total, 'comment')}** match the filters in the sidebar.")
+if total > ui.EXPORT_CAP:
+    st.warning(f"Only the newest {ui.EXPORT_CAP:,} are exported. Narrow the filters (for "
+               "example by period) and export again to get the rest.")
+fmt = st.radio("Format", ["csv", "parquet"], horizontal=True, key="export_format",
+               format_func={"csv": "CSV (spreadsheets)", "parquet": "Parquet (data tools)"}.get)
+st.caption("CSV is UTF-8 with a byte-order mark; cells a spreadsheet would run as a formula "
+           "(starting with = + - @) get a leading apostrophe. Parquet keeps text exactly.")
+
+prepared = ui.prepared_export("export", filters, fmt)
+if st.button("Prepare file", key="export_prepare", type="primary", icon="📦"):
+    with st.status("Preparing the file…", expanded=True) as box:
+        bar = st.progress(0.0)
+
+        def report(done: int, wanted: int) -> None:
+            bar.progress(done / wanted if wanted else 1.0, text=f"{done:,} of {wanted:,} rows")
+
+        prepared = ui.build_export(ctx, filters, fmt, report)
+        ui.remember_export("export", filters, fmt, prepared)
+        box.update(label=f"Ready: {prepared.rows:,} rows, {len(prepared.data) / 1e6:,.1f} MB",
+                   state="complete", expanded=False)
+
+if prepared is not None:
+    st.download_button(f"Download {prepared.name}", prepared.data, file_name=prepared.name,
+                       mime=prepared.mime, key="export_download", type="primary",
+                       icon="⬇️", on_click="ignore")
+    if prepared.truncated:
+        st.caption(f"The file holds the newest {prepared.rows:,} of {prepared.total:,} "
+                   "matching comments.")
+else:
+    st.caption("Prepare the file, then download it. It reflects the filters at that moment.")

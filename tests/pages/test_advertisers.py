@@ -1,0 +1,154 @@
+"""Advertisers: choosing the ad account (kept in the URL), Sync now with progress, the messages
+of a sync that TikTok refuses, and automatic sync."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from desk import store as db
+from desk import ui
+from desk.sync import SyncResult
+from tests.pages.conftest import infos, no_errors, open_page, plain, sandbox_comments
+from tiktok_client.client import TikTokClient
+from tiktok_client.errors import RateLimited, ServerError
+
+PAGE = "pages/1_Advertisers.py"
+
+
+def test_without_a_connection_it_points_to_home(sandbox):
+    at = open_page(PAGE)
+    no_errors(at)
+    assert "Connect one on the Home page" in infos(at)[0]
+    assert at.get("page_link")
+
+
+def test_the_advertiser_in_the_url_is_chosen_and_kept_in_the_url(token, advertisers):
+    chosen = advertisers["OPERATOR"]
+    at = open_page(PAGE, query={"advertiser": chosen})
+    no_errors(at)
+    assert at.selectbox(key="advertisers_selected").value == chosen
+    assert at.query_params["advertiser"] == chosen
+    assert at.session_state["advertiser_id"] == chosen
+    other = advertisers["ADMIN"]
+    at.selectbox(key="advertisers_selected").set_value(other).run()
+    assert at.session_state["advertiser_id"] == other
+    assert at.query_params["advertiser"] == other
+    at.switch_page("pages/2_Ads.py").run()  # the choice follows to the other pages
+    assert at.session_state["advertiser_id"] == other
+
+
+def test_an_unknown_advertiser_in_the_url_is_ignored(token):
+    at = open_page(PAGE, query={"advertiser": "123"})
+    no_errors(at)
+    assert at.selectbox(key="advertisers_selected").value is None
+    assert any("not connected here" in t.value for t in at.toast)
+
+
+def test_sync_now_shows_progress_and_ends_with_the_result(token, advertisers, sandbox, store):
+    advertiser_id = advertisers["ADMIN"]
+    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at.button(key="advertisers_sync").click().run()
+    no_errors(at)
+    [status] = at.status
+    assert status.proto.state == status.proto.State.COMPLETE
+    assert at.get("progress")
+    [line] = at.success
+    expected = len(sandbox_comments(sandbox, advertiser_id))
+    assert f"{expected:,} comments from" in line.value
+    stored = db.comments_count(store.cursor(), db.CommentFilters(advertiser_id))
+    assert stored == expected
+    again = open_page(PAGE, query={"advertiser": advertiser_id})
+    assert "Last sync just now: ok." in plain(again.main.caption[0].value)
+
+
+def test_sync_with_a_revoked_token_says_reconnect_on_home(token, advertisers, sandbox,
+                                                          credentials):
+    sandbox.revoke_token(token)
+    at = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    at.button(key="advertisers_sync").click().run()
+    no_errors(at)
+    [error] = at.error
+    assert "reconnect the account on the Home page" in error.value
+    assert at.status[0].proto.state == at.status[0].proto.State.ERROR
+    assert credentials.connections()[0].needs_reauth
+    again = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    assert "Reconnect it on the Home page" in again.warning[0].value
+    assert again.button(key="advertisers_sync").disabled
+
+
+@pytest.mark.parametrize("error, message", [
+    (RateLimited("Too many requests", 40100, "req-1"), "limiting how fast this app"),
+    (ServerError("system error", 50000, "req-2"), "try again in a few minutes"),
+])
+def test_sync_errors_end_in_a_human_message(token, advertisers, monkeypatch, error, message):
+    def refuse(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(TikTokClient, "get_advertiser_info", refuse)
+    at = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    at.button(key="advertisers_sync").click().run()
+    no_errors(at)
+    assert message in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+
+
+def test_auto_sync_toggle_enables_the_schedule(token, advertisers, settings):
+    advertiser_id = advertisers["ADMIN"]
+    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at.number_input(key="advertisers_autosync_minutes").set_value(30)
+    at.toggle(key="advertisers_autosync").set_value(True).run()
+    no_errors(at)
+    scheduler = ui._auto_sync(settings, ui.demo_sandbox().base_url)
+    plan = scheduler.status(advertiser_id)
+    assert plan is not None and plan.minutes == 30
+    assert "every 30 min" in at.main.caption[-1].value
+    at.toggle(key="advertisers_autosync").set_value(False).run()
+    assert scheduler.status(advertiser_id) is None
+
+
+def fake_result(advertiser_id: str) -> SyncResult:
+    return SyncResult(1, advertiser_id, "ok", "5 comments from 1 ads.", 1, 5, 1, 2, 0, 0, 0.1)
+
+
+def test_auto_sync_runs_due_accounts_and_never_two_syncs_at_once():
+    now = [datetime(2025, 1, 1, tzinfo=UTC)]
+    calls = []
+
+    def job(advertiser_id: str, stop: threading.Event) -> SyncResult:
+        calls.append(advertiser_id)
+        return fake_result(advertiser_id)
+
+    scheduler = ui.AutoSync(job, clock=lambda: now[0], tick=3600)
+    try:
+        scheduler.enable("a", 10)
+        assert scheduler.run_due() == []
+        now[0] += timedelta(minutes=11)
+        with scheduler.syncing("a"):  # "Sync now" holds it: the schedule waits
+            assert scheduler.run_due() == []
+            with pytest.raises(ui.SyncBusy), scheduler.syncing("a"):
+                pass
+        assert scheduler.run_due() == ["a"]
+        plan = scheduler.status("a")
+        assert calls == ["a"] and plan.last_message.startswith("ok:")
+        assert plan.next_run == now[0] + timedelta(minutes=10)
+    finally:
+        scheduler.stop()
+
+
+def test_auto_sync_reports_a_failed_sync_and_carries_on():
+    now = [datetime(2025, 1, 1, tzinfo=UTC)]
+
+    def job(advertiser_id: str, stop: threading.Event) -> SyncResult:
+        raise RateLimited("slow down", 40100)
+
+    scheduler = ui.AutoSync(job, clock=lambda: now[0], tick=3600)
+    try:
+        scheduler.enable("a", 5)
+        now[0] += timedelta(minutes=6)
+        assert scheduler.run_due() == ["a"]
+        assert "limiting how fast" in scheduler.status("a").last_message
+    finally:
+        scheduler.stop()

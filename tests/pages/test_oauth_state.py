@@ -1,0 +1,82 @@
+"""The OAuth state: signed, ten minutes, single use across sessions; and the key it is signed
+with."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from desk import oauth_state as state
+
+NOW = 1_760_000_000.0
+
+
+def nonce_file(tmp_path):
+    return tmp_path / "oauth_nonces.json"
+
+
+def test_a_fresh_state_is_accepted_once(tmp_path):
+    token = state.new_state("k", now=NOW)
+    state.check_state("k", token, nonce_file(tmp_path), now=NOW + 30)
+    with pytest.raises(state.StateReused, match="already used"):
+        state.check_state("k", token, nonce_file(tmp_path), now=NOW + 31)
+    assert stat.S_IMODE(os.stat(nonce_file(tmp_path)).st_mode) == 0o600
+
+
+def test_a_state_is_good_for_ten_minutes(tmp_path):
+    token = state.new_state("k", now=NOW)
+    state.check_state("k", token, nonce_file(tmp_path), now=NOW + 600)
+    late = state.new_state("k", now=NOW)
+    with pytest.raises(state.StateExpired, match="10 minutes"):
+        state.check_state("k", late, nonce_file(tmp_path), now=NOW + 601)
+
+
+def test_a_state_from_the_future_is_refused(tmp_path):
+    token = state.new_state("k", now=NOW + 3600)
+    with pytest.raises(state.StateExpired):
+        state.check_state("k", token, nonce_file(tmp_path), now=NOW)
+
+
+@pytest.mark.parametrize("token", [
+    state.new_state("another key", now=NOW),
+    state.new_state("k", now=NOW)[:-3] + "abc",
+    "not-a-state",
+    "eyJuIjoxfQ.aO4mgA.abc",
+])
+def test_forged_or_tampered_states_are_refused(tmp_path, token):
+    with pytest.raises(state.StateForged, match="did not issue"):
+        state.check_state("k", token, nonce_file(tmp_path), now=NOW)
+    assert not nonce_file(tmp_path).exists()  # nothing recorded for a forgery
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_a_missing_state_is_refused(tmp_path, token):
+    with pytest.raises(state.StateMissing):
+        state.check_state("k", token, nonce_file(tmp_path), now=NOW)
+
+
+def test_used_nonces_older_than_ten_minutes_are_pruned(tmp_path):
+    first = state.new_state("k", now=NOW)
+    state.check_state("k", first, nonce_file(tmp_path), now=NOW)
+    second = state.new_state("k", now=NOW + 700)
+    state.check_state("k", second, nonce_file(tmp_path), now=NOW + 700)
+    assert len(json.loads(nonce_file(tmp_path).read_text())) == 1
+
+
+def test_a_damaged_nonce_file_does_not_block_connecting(tmp_path):
+    nonce_file(tmp_path).write_text("{not json")
+    state.check_state("k", state.new_state("k", now=NOW), nonce_file(tmp_path), now=NOW)
+
+
+def test_the_generated_key_is_kept_next_to_the_credentials_0600(tmp_path):
+    credentials = tmp_path / "data" / "credentials.json"
+    key = state.secret_key_for(None, credentials)
+    assert len(key) >= 48 and key == state.secret_key_for(None, credentials)
+    path = tmp_path / "data" / "secret_key"
+    assert path.read_text().strip() == key
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert state.secret_key_for("configured", credentials) == "configured"
+    assert state.nonce_file_for(credentials) == tmp_path / "data" / "oauth_nonces.json"

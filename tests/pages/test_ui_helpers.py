@@ -1,0 +1,62 @@
+"""desk.ui's plain helpers: escaping, periods, sandbox settings, error messages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from desk import ui
+from desk.oauth_state import StateExpired
+from desk.sync import NotConnected, SyncAborted
+from tiktok_client.errors import AuthCodeError, PermissionDenied, RateLimited, TokenError
+
+
+@pytest.mark.parametrize("raw, escaped", [
+    ("[click](javascript:alert(1))", r"\[click\](javascript\:alert(1))"),
+    ("<img src=x onerror=alert(1)>", r"\<img src=x onerror=alert(1)\>"),
+    ("**bold** _it_ `code`", r"\*\*bold\*\* \_it\_ \`code\`"),
+    (":red[text] :smile: $x$", r"\:red\[text\] \:smile\: \$x\$"),
+    ("# heading\n- item", r"\# heading \- item"),
+    ("www.example.com &amp;", r"www\.example\.com \&amp;"),
+    (None, ""),
+])
+def test_md_escape_makes_text_inert(raw, escaped):
+    assert ui.md_escape(raw) == escaped
+
+
+def test_chart_labels_are_html_escaped():
+    assert ui.chart_label('<b onclick="x">Ad</b>') == "&lt;b onclick=&quot;x&quot;&gt;Ad&lt;/b&gt;"
+
+
+@pytest.mark.parametrize("period, dates, expected", [
+    ("All time", None, (None, None)),
+    ("Last 7 days", None, (date(2025, 3, 4), date(2025, 3, 10))),
+    ("Last 30 days", None, (date(2025, 2, 9), date(2025, 3, 10))),
+    ("Custom range", (date(2025, 1, 5), date(2025, 1, 1)), (date(2025, 1, 1), date(2025, 1, 5))),
+    ("Custom range", (date(2025, 1, 5),), (date(2025, 1, 5), date(2025, 1, 5))),
+])
+def test_period_ranges(period, dates, expected):
+    assert ui.period_range(period, dates, date(2025, 3, 10)) == expected
+
+
+def test_sandbox_options_come_from_the_environment():
+    assert ui.sandbox_options({}) == ()
+    assert ui.sandbox_options({"DESK_SANDBOX_COMMENTS": "500", "DESK_SANDBOX_QPS": "50"}) == (
+        ("comments", 500), ("qps", 50))
+    with pytest.raises(ValueError, match="DESK_SANDBOX_ADS must be a number"):
+        ui.sandbox_options({"DESK_SANDBOX_ADS": "lots"})
+
+
+@pytest.mark.parametrize("error, words", [
+    (SyncAborted(TokenError("revoked", 40105)), "reconnect the account on the Home page"),
+    (PermissionDenied("your role is ANALYST", 40001), "Admin or Operator role"),
+    (RateLimited("slow down", 40100), "wait a minute"),
+    (AuthCodeError("bad code", 40110), "click Connect to start again"),
+    (NotConnected("No connected account grants it. Connect it on the Home page first."),
+     "Home page"),
+    (StateExpired(), "10 minutes"),
+    (ui.SyncBusy(), "already running"),
+])
+def test_every_error_has_a_next_step(error, words):
+    assert words in ui.error_message(error)
