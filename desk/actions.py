@@ -38,13 +38,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from desk import store as st
 from tiktok_client.client import MAX_REPLY_LENGTH, TikTokClient, check_reply_text
@@ -105,13 +103,6 @@ _OUTBOX_COLUMNS = (
 _REFERENCE_PAGE_SIZE = 100
 _MAX_REFERENCE_PAGES = 1000
 _RACE_ERRORS = (duckdb.TransactionException, duckdb.ConstraintException)
-_PANDAS_TYPES = MappingProxyType(
-    {
-        pa.int32(): pd.Int32Dtype(),
-        pa.int64(): pd.Int64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -421,7 +412,7 @@ def get_action(cur: Cursor, action_id: int) -> ActionResult | None:
 
 def recent_actions(cur: Cursor, advertiser_id: str, limit: int = 50) -> pd.DataFrame:
     """The advertiser's outbox rows, newest first, each with a human `message`."""
-    frame = _frame(
+    frame = st.query_frame(
         cur,
         f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE advertiser_id = ? "  # noqa: S608
         "ORDER BY created_at DESC, action_id DESC LIMIT ?",
@@ -434,7 +425,7 @@ def actions_for_comments(cur: Cursor, comment_ids: list[str]) -> pd.DataFrame:
     """The outbox rows of these comments, newest first, each with a human `message`."""
     ids = list(dict.fromkeys(str(c) for c in comment_ids))
     where = f"comment_id IN ({', '.join('?' for _ in ids)})" if ids else "false"
-    frame = _frame(
+    frame = st.query_frame(
         cur,
         f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {where} "  # noqa: S608
         "ORDER BY created_at DESC, action_id DESC",
@@ -446,7 +437,7 @@ def actions_for_comments(cur: Cursor, comment_ids: list[str]) -> pd.DataFrame:
 def audit_log(cur: Cursor, advertiser_id: str | None = None, limit: int = 200) -> pd.DataFrame:
     """Audit rows (logged_at, action_id, actor, advertiser_id, event, detail), newest first."""
     where, params = ("WHERE advertiser_id = ?", [str(advertiser_id)]) if advertiser_id else ("", [])
-    return _frame(
+    return st.query_frame(
         cur,
         "SELECT logged_at, action_id, actor, advertiser_id, event, detail FROM audit_log "  # noqa: S608
         f"{where} ORDER BY logged_at DESC, rowid DESC LIMIT ?",
@@ -966,7 +957,7 @@ def _transaction(cur: Cursor) -> Iterator[None]:
 
 
 def _load(cur: Cursor, action_id: int) -> dict[str, Any] | None:
-    rows = _records(
+    rows = st.query_records(
         cur,
         f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE action_id = ?",  # noqa: S608
         [int(action_id)],
@@ -982,7 +973,7 @@ def _require(cur: Cursor, action_id: int) -> dict[str, Any]:
 
 
 def _by_key(cur: Cursor, request_key: str) -> dict[str, Any] | None:
-    rows = _records(
+    rows = st.query_records(
         cur,
         f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE request_key = ?",  # noqa: S608
         [request_key],
@@ -1034,7 +1025,7 @@ def _is_stale(action: Mapping[str, Any], stale_after: timedelta) -> bool:
 
 
 def _comment(cur: Cursor, advertiser_id: str, comment_id: str) -> dict[str, Any] | None:
-    rows = _records(
+    rows = st.query_records(
         cur,
         "SELECT * FROM comments WHERE comment_id = ? AND advertiser_id = ? LIMIT 1",
         [comment_id, advertiser_id],
@@ -1122,17 +1113,6 @@ def _set_store_status(cur: Cursor, comment_ids: Sequence[str], status: str) -> N
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
-
-
-def _records(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Rows as dicts, read through Arrow (TIMESTAMPTZ needs no pytz that way)."""
-    return cur.sql(sql, params=list(params)).to_arrow_table().to_pylist()
-
-
-def _frame(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    """A read query as a DataFrame; integers and booleans as nullable pandas types."""
-    table = cur.sql(sql, params=list(params)).to_arrow_table()
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
 def _value(value: Any) -> Any:

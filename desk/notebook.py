@@ -479,7 +479,7 @@ class _Deadline:
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper=st._PANDAS_TYPES.get)
+    return table.to_pandas(types_mapper=st.PANDAS_TYPES.get)
 
 
 def _as_notebook_error(exc: Exception) -> NotebookError:

@@ -559,7 +559,7 @@ class SyncCursor:
 
 def get_cursors(cur: Cursor, advertiser_id: str) -> dict[str, SyncCursor]:
     """The sync cursor of each ad group of an advertiser, by adgroup_id."""
-    rows = _records(
+    rows = query_records(
         cur,
         "SELECT adgroup_id, synced_through, high_water FROM sync_cursors WHERE advertiser_id = ?",
         [advertiser_id],
@@ -643,7 +643,7 @@ def record_sync_failure(
 
 def last_sync_run(cur: Cursor, advertiser_id: str) -> SyncRun | None:
     """The advertiser's most recently started sync, or None if it was never synced."""
-    rows = _records(
+    rows = query_records(
         cur,
         "SELECT run_id, advertiser_id, started_at, finished_at, status, requests, pages, rows, "
         "throttled, retried, errors, message FROM sync_runs WHERE advertiser_id = ? "
@@ -664,7 +664,7 @@ def last_sync_run(cur: Cursor, advertiser_id: str) -> SyncRun | None:
 
 def sync_failures(cur: Cursor, run_id: int) -> pd.DataFrame:
     """The ad groups a sync could not fetch, in the order they failed."""
-    return _frame(
+    return query_frame(
         cur,
         "SELECT run_id, advertiser_id, adgroup_id, error, failed_at FROM sync_failures "
         "WHERE run_id = ? ORDER BY failed_at, adgroup_id",
@@ -747,7 +747,7 @@ def advertiser_timezone(cur: Cursor, advertiser_id: str) -> str:
 
 def list_advertisers(cur: Cursor) -> pd.DataFrame:
     """Every stored advertiser, by name."""
-    return _frame(
+    return query_frame(
         cur,
         "SELECT advertiser_id, name, timezone, currency, company, status, country, role, "
         "updated_at FROM advertisers ORDER BY name, advertiser_id",
@@ -756,7 +756,7 @@ def list_advertisers(cur: Cursor) -> pd.DataFrame:
 
 def advertiser_updated_at(cur: Cursor, advertiser_id: str) -> datetime | None:
     """When the advertiser's details were last stored, or None if they never were."""
-    row = _records(cur, "SELECT updated_at FROM advertisers WHERE advertiser_id = ?",
+    row = query_records(cur, "SELECT updated_at FROM advertisers WHERE advertiser_id = ?",
                    [advertiser_id])
     return _as_utc(row[0]["updated_at"]) if row else None
 
@@ -793,7 +793,7 @@ def comments_page(
         FROM page LEFT JOIN brand_replies b ON b.original_comment_id = page.comment_id
         ORDER BY {_ORDERS[order]}
     """  # noqa: S608
-    return _frame(cur, sql, [*params, _count(limit, "limit"), _count(offset, "offset"), tz])
+    return query_frame(cur, sql, [*params, _count(limit, "limit"), _count(offset, "offset"), tz])
 
 
 def unanswered_comments(
@@ -839,7 +839,7 @@ def replies_for(cur: Cursor, comment_ids: Sequence[str]) -> pd.DataFrame:
         WHERE {these}
         ORDER BY r.original_comment_id, r.create_time, r.comment_id
     """  # noqa: S608
-    return _frame(cur, sql, these_params)
+    return query_frame(cur, sql, these_params)
 
 
 def ads_with_counts(cur: Cursor, advertiser_id: str) -> pd.DataFrame:
@@ -888,7 +888,7 @@ def ads_with_counts(cur: Cursor, advertiser_id: str) -> pd.DataFrame:
         FROM known a FULL OUTER JOIN per_ad p ON p.ad_id = a.ad_id
         ORDER BY comment_count DESC, ad_id
     """  # noqa: S608
-    return _frame(cur, sql, [advertiser_id, advertiser_id, advertiser_id, tz])
+    return query_frame(cur, sql, [advertiser_id, advertiser_id, advertiser_id, tz])
 
 
 def comment_volume_by_ad(cur: Cursor, filters: CommentFilters, top_n: int = 10) -> pd.DataFrame:
@@ -915,7 +915,7 @@ def comment_volume_by_ad(cur: Cursor, filters: CommentFilters, top_n: int = 10) 
         )
         ORDER BY rank
     """  # noqa: S608
-    return _frame(cur, sql, [*params, top_n, top_n, top_n])
+    return query_frame(cur, sql, [*params, top_n, top_n, top_n])
 
 
 def comment_volume_over_time(
@@ -986,7 +986,7 @@ def comment_volume_over_time(
         LEFT JOIN counts k ON k.bucket = b.bucket AND k.ad_id IS NOT DISTINCT FROM n.ad_id
         ORDER BY b.bucket, n.ad_id
     """  # noqa: S608
-    return _frame(cur, sql, [*params, tz, *series_params, first, last])
+    return query_frame(cur, sql, [*params, tz, *series_params, first, last])
 
 
 def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
@@ -1028,7 +1028,7 @@ def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
         FROM per_ad p LEFT JOIN ads a ON a.ad_id = p.ad_id
         ORDER BY p.comments DESC, p.ad_id
     """  # noqa: S608
-    return _frame(cur, sql, [filters.advertiser_id, *params])
+    return query_frame(cur, sql, [filters.advertiser_id, *params])
 
 
 def _where(filters: CommentFilters, tz: str) -> tuple[str, list[Any]]:
@@ -1089,7 +1089,7 @@ def _count(value: int, name: str) -> int:
     return value
 
 
-_PANDAS_TYPES = MappingProxyType(
+PANDAS_TYPES = MappingProxyType(
     {
         pa.int8(): pd.Int8Dtype(),
         pa.int16(): pd.Int16Dtype(),
@@ -1100,10 +1100,13 @@ _PANDAS_TYPES = MappingProxyType(
 )
 
 
-def _frame(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    """Run a read query; integers and booleans come back as nullable pandas types."""
+def query_frame(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """Run a read query, through Arrow; integers and booleans as nullable pandas types.
+
+    (DuckDB's own fetchall() needs pytz for TIMESTAMPTZ columns; Arrow does not.)
+    """
     table = cur.sql(sql, params=list(params)).to_arrow_table()
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return table.to_pandas(types_mapper=PANDAS_TYPES.get)
 
 
 def _rows(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -1114,7 +1117,7 @@ def _rows(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, 
     return cur.execute(sql, list(params)).fetchall()
 
 
-def _records(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def query_records(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Run a query; rows as dicts, via Arrow (TIMESTAMPTZ becomes an aware datetime)."""
     return cur.sql(sql, params=list(params)).to_arrow_table().to_pylist()
 

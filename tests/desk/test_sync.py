@@ -73,7 +73,7 @@ def truth_comments(sb, advertiser_id) -> dict[str, dict]:
 
 
 def stored_comments(store, advertiser_id) -> dict[str, dict]:
-    frame = st._frame(store.cursor(), "SELECT * FROM comments WHERE advertiser_id = ?",
+    frame = st.query_frame(store.cursor(), "SELECT * FROM comments WHERE advertiser_id = ?",
                       [advertiser_id])
     return {row["comment_id"]: row for row in frame.to_dict("records")}
 
@@ -171,10 +171,10 @@ def test_syncing_twice_never_duplicates_and_changes_no_data(sandbox, store):
     sync_advertiser(store, client_for(sandbox), advertiser_id, options=WHOLE_HISTORY)
     columns = ", ".join(c for c in ("comment_id", *FIELDS, "create_time", "first_seen_at"))
     query = f"SELECT {columns} FROM comments ORDER BY comment_id"
-    first = st._frame(store.cursor(), query)
+    first = st.query_frame(store.cursor(), query)
     sync_advertiser(store, client_for(sandbox), advertiser_id,
                     options=SyncOptions(since=date.today() - timedelta(days=130)))
-    assert st._frame(store.cursor(), query).equals(first)
+    assert st.query_frame(store.cursor(), query).equals(first)
 
 
 @pytest.mark.slow
