@@ -11,7 +11,7 @@ import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +147,22 @@ def _positive_int(name: str, value: Any) -> int:
     if number < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
     return number
+
+
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+
+
+def for_demo(settings: Settings) -> Settings:
+    """Demo mode keeps its database and connections apart, under data/demo/.
+
+    The built-in sandbox makes a new world (new IDs, new tokens) each time the app starts, so
+    its data must not mix with a real account's or with an earlier demo's. Paths set
+    explicitly (DESK_DB, DESK_CREDENTIALS) are kept as they are.
+    """
+    defaults = Settings()
+    changes = {}
+    if settings.db_path == defaults.db_path:
+        changes["db_path"] = DEMO_DIR / "desk.duckdb"
+    if settings.credentials_path == defaults.credentials_path:
+        changes["credentials_path"] = DEMO_DIR / "credentials.json"
+    return replace(settings, **changes)

@@ -28,6 +28,7 @@ import io
 import math
 import os
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +45,7 @@ import streamlit as st
 from desk import actions, export, oauth_state
 from desk import store as db
 from desk.actions import ActionRefused, ActionResult
-from desk.config import Settings, load_settings
+from desk.config import DEMO_DIR, Settings, for_demo, load_settings
 from desk.credentials import CredentialsError, CredentialStore
 from desk.oauth_state import StateError
 from desk.store import CommentFilters, Store, StoreError, StoreLocked
@@ -70,8 +71,9 @@ ADS_PAGE = "pages/2_Ads.py"
 COMMENTS_PAGE = "pages/3_Comments.py"
 QUERY_TTL = 60
 DEMO_BANNER = (
-    "Demo mode: a built-in sandbox stands in for TikTok. Set TIKTOK_CLIENT_KEY, "
-    "TIKTOK_CLIENT_SECRET and TIKTOK_REDIRECT_URI to connect real accounts."
+    "Demo mode: a built-in sandbox stands in for TikTok, and its data starts afresh each "
+    "time the app starts. Set TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET and "
+    "TIKTOK_REDIRECT_URI to connect real accounts."
 )
 SANDBOX_SETTINGS = MappingProxyType({
     "DESK_SANDBOX_SEED": ("seed", int),
@@ -218,6 +220,15 @@ def _sandbox(options: tuple[tuple[str, float], ...]) -> SandboxHandle:
     return start_sandbox(SandboxConfig(**dict(options)))
 
 
+@st.cache_resource(show_spinner=False)
+def _demo_workspace(directory: str) -> str:
+    """Empty the demo's own folder once per process, before anything opens its files: each
+    start of the app makes a new sandbox world, with new IDs and new tokens."""
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
 def store_for(settings: Settings) -> Store:
     """The process's one Store for the configured database (opened on first use)."""
     return _store(str(settings.db_path))
@@ -285,6 +296,10 @@ def bootstrap(page_title: str) -> PageContext:
     st.set_page_config(page_title=f"{page_title} · Comment Desk", page_icon="💬", layout="wide")
     try:
         settings = load_settings(secrets=_secrets())
+        if settings.demo_mode:
+            settings = for_demo(settings)
+            if settings.db_path.parent == DEMO_DIR:
+                _demo_workspace(str(DEMO_DIR))
         options = sandbox_options()
     except ValueError as exc:
         st.error(f"Comment Desk's settings cannot be read: {md_escape(exc)}")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from desk import config
@@ -214,3 +216,16 @@ def test_settings_cannot_be_changed():
 
     with pytest.raises(AttributeError):
         settings.password = "x"  # type: ignore[misc]
+
+
+def test_demo_mode_keeps_its_data_apart_unless_paths_are_set():
+    from desk.config import DEMO_DIR, for_demo
+
+    demo = for_demo(load_settings(environ={}, secrets={}, secrets_path=None))
+    assert demo.db_path == DEMO_DIR / "desk.duckdb"
+    assert demo.credentials_path == DEMO_DIR / "credentials.json"
+
+    chosen = for_demo(load_settings(environ={"DESK_DB": "/tmp/mine.duckdb"}, secrets={},
+                                    secrets_path=None))
+    assert chosen.db_path == Path("/tmp/mine.duckdb")
+    assert chosen.credentials_path == DEMO_DIR / "credentials.json"
