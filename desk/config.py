@@ -35,6 +35,7 @@ class Settings:
     rate_limit_qps: float = 10.0
     rate_limit_qpm: float = 600.0
     api_base_url: str = "https://business-api.tiktok.com"
+    auth_url: str = "https://business-api.tiktok.com/portal/auth"  # TikTok's consent page
     lookback_days: int = 90
     notebook_timeout: float = 10.0  # seconds a notebook cell may run
     notebook_download_rows: int = 1_000_000  # rows a notebook result download holds
@@ -98,6 +99,7 @@ def load_settings(
         rate_limit_qps=number("TIKTOK_RATE_LIMIT_QPS", defaults.rate_limit_qps, _positive_float),
         rate_limit_qpm=number("TIKTOK_RATE_LIMIT_QPM", defaults.rate_limit_qpm, _positive_float),
         api_base_url=(text("TIKTOK_API_BASE_URL") or defaults.api_base_url).rstrip("/"),
+        auth_url=text("TIKTOK_AUTH_URL") or defaults.auth_url,
         lookback_days=number("DESK_LOOKBACK_DAYS", defaults.lookback_days, _positive_int),
         notebook_timeout=number("DESK_NOTEBOOK_TIMEOUT", defaults.notebook_timeout,
                                 _positive_float),

@@ -59,7 +59,7 @@ from desk.sync import (
 )
 from tiktok_client.client import MAX_REPLY_LENGTH, TikTokClient
 from tiktok_client.errors import AuthCodeError, TikTokError
-from tiktok_client.oauth import AUTH_URL, authorization_url, exchange_auth_code
+from tiktok_client.oauth import authorization_url, exchange_auth_code
 from tiktok_client.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -319,7 +319,7 @@ def bootstrap(page_title: str) -> PageContext:
         api = (sandbox.base_url, f"{sandbox.base_url}/portal/auth", sandbox.config.app_id,
                sandbox.config.secret, own_url())
     else:
-        api = (settings.api_base_url, AUTH_URL, settings.client_key or "",
+        api = (settings.api_base_url, settings.auth_url, settings.client_key or "",
                settings.client_secret or "", settings.redirect_uri or "")
     try:
         known = known_advertisers(store.path, credentials)

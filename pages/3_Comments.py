@@ -47,7 +47,7 @@ bulk[2].caption("Tick comments to hide or unhide several at once.")
 
 for row in rows.to_dict("records"):
     comment_id = str(row["comment_id"])
-    with st.container(border=True):
+    with st.container(border=True, key=f"comments_card_{comment_id}"):
         pick, body = st.columns([1, 30])
         pick.checkbox("Select", key=f"comments_pick_{comment_id}", label_visibility="collapsed")
         with body:

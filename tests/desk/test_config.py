@@ -50,6 +50,7 @@ def test_every_setting_is_read_from_its_environment_variable(tmp_path):
             "TIKTOK_RATE_LIMIT_QPS": "20",
             "TIKTOK_RATE_LIMIT_QPM": "1200",
             "TIKTOK_API_BASE_URL": "http://127.0.0.1:8765",
+            "TIKTOK_AUTH_URL": "http://127.0.0.1:8765/portal/auth",
             "DESK_LOOKBACK_DAYS": "30",
         }
     )
@@ -65,6 +66,7 @@ def test_every_setting_is_read_from_its_environment_variable(tmp_path):
         rate_limit_qps=20.0,
         rate_limit_qpm=1200.0,
         api_base_url="http://127.0.0.1:8765",
+        auth_url="http://127.0.0.1:8765/portal/auth",
         lookback_days=30,
     )
     assert not settings.demo_mode
