@@ -839,7 +839,11 @@ def test_can_reply_reads_dataframe_rows_with_missing_values():
         ),
         (AuthCodeError("bad code", 40110), ["Home page"]),
         (ServerError("internal timeout", 51010, "req-1"), ["few minutes", "req-1"]),
-        (TransportError("POST comment/post/ could not connect"), ["few minutes"]),
+        (TransportError("POST comment/post/ lost the connection"), ["few minutes"]),
+        (
+            TransportError("GET ad/get/ could not connect", possibly_applied=False),
+            ["could not reach TikTok", "nothing was sent", "stay readable"],
+        ),
         (MalformedResponse("not JSON"), ["few minutes"]),
         (
             OutcomeUnknown("POST comment/post/ was sent but no usable answer came back"),
