@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test test-fast bench lint sandbox clean
+.PHONY: run test test-fast test-e2e bench lint sandbox clean
 
 # The venv is rebuilt only when the requirement files change.
 $(BIN)/python:
@@ -19,11 +22,18 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+test-e2e: $(VENV)/.dev $(CHROMIUM)
+	$(BIN)/python -m pytest tests/e2e
 
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -m "not slow and not e2e"

@@ -77,9 +77,10 @@ class App:
 
 
 @contextlib.contextmanager
-def serve_app(env: Mapping[str, str], log_path: Path, timeout: float = 90) -> Iterator[App]:
-    """`make run` on a free loopback port, as a user starts the app; stopped afterwards."""
-    port = free_port()
+def serve_app(env: Mapping[str, str], log_path: Path, *, port: int | None = None,
+              timeout: float = 90) -> Iterator[App]:
+    """`make run` on a (free) loopback port, as a user starts the app; stopped afterwards."""
+    port = port or free_port()
     make = shutil.which("make") or "make"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -106,6 +107,16 @@ def serve_app(env: Mapping[str, str], log_path: Path, timeout: float = 90) -> It
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def real_mode_environment(workdir: Path, api_url: str, app_port: int,
+                          **overrides: str) -> dict[str, str]:
+    """The environment of a deployment configured for TikTok, with `api_url` standing in."""
+    return app_environment(
+        workdir, TIKTOK_CLIENT_KEY="sandbox-app", TIKTOK_CLIENT_SECRET="sandbox-secret",
+        TIKTOK_REDIRECT_URI=f"http://127.0.0.1:{app_port}/", TIKTOK_API_BASE_URL=api_url,
+        TIKTOK_AUTH_URL=f"{api_url}/portal/auth", **overrides,
+    )
 
 
 @dataclass
