@@ -6,7 +6,8 @@ rate limiter, parses TikTok's ``{code, message, request_id, data}`` envelope (HT
 even on errors) and raises the typed errors of :mod:`tiktok_client.errors`.
 
 Retries: reads are retried on retryable errors with exponential backoff and full jitter, within
-``max_attempts`` and a total ``deadline``. Writes are retried only when they certainly did not
+``max_attempts`` and a total ``deadline``; a host that refuses connections is given up on after
+``UNREACHABLE_ATTEMPTS``. Writes are retried only when they certainly did not
 take effect (throttled, or the connection was never made); when a write was sent and no usable
 answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised at once.
 """
@@ -57,6 +58,9 @@ MAX_COMMENT_PAGE_SIZE = 100
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 THROTTLE_PAUSE = 1.0
+# Attempts at a host that refuses connections (or cannot be found) before giving up: a blip
+# is ridden out, an outage is reported in seconds instead of after the whole deadline.
+UNREACHABLE_ATTEMPTS = 3
 """Seconds every request of the app waits after TikTok answers 40100 (too many requests)."""
 
 _POOL_SIZE = 32
@@ -454,7 +458,8 @@ class TikTokClient:
                     self.stats.add("errors")
                     log.warning("%s: outcome unknown after %s", action, type(err).__name__)
                     raise OutcomeUnknown.from_cause(err, action) from err
-                if not err.retryable or attempt >= self._max_attempts:
+                if (not err.retryable or attempt >= self._max_attempts
+                        or (_unreachable(err) and attempt >= UNREACHABLE_ATTEMPTS)):
                     self.stats.add("errors")
                     raise
                 delay = self._backoff(attempt)
@@ -651,7 +656,10 @@ def _code(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        try:  # "²" and "--5" pass isdigit(); 5,000 digits exceed int()'s limit
+            return int(value)
+        except ValueError:
+            return None
     return None
 
 
@@ -666,6 +674,11 @@ def _redact(text: str, secrets: tuple[str, ...]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def _unreachable(err: TikTokError) -> bool:
+    """True when no connection could be made at all (no HTTP status, nothing sent)."""
+    return isinstance(err, TransportError) and err.status is None and not err.possibly_applied
 
 
 def _certainly_not_sent(exc: BaseException) -> bool:

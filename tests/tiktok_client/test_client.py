@@ -778,6 +778,27 @@ def test_a_write_that_never_reached_tiktok_is_retried(api, client, failure):
     assert len(api.calls) == 2
 
 
+def test_a_host_that_refuses_connections_is_given_up_on_after_three_attempts(api, make_client):
+    client = make_client(max_attempts=12, deadline=600)
+    api.get(API + "ad/get/", body=connection_refused())
+
+    with pytest.raises(TransportError) as caught:
+        client.ads_page("7001")
+
+    assert len(api.calls) == 3
+    assert caught.value.possibly_applied is False
+
+
+def test_a_connection_dropped_mid_answer_keeps_retrying_to_the_limit(api, make_client):
+    client = make_client(max_attempts=5, deadline=600)
+    api.get(API + "ad/get/", body=connection_dropped())
+
+    with pytest.raises(TransportError):
+        client.ads_page("7001")
+
+    assert len(api.calls) == 5
+
+
 def test_a_write_throttled_every_time_gives_up_as_rate_limited(api, client):
     api.post(API + "comment/post/", json=envelope(code=40100, message="Too many requests"))
 
