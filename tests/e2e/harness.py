@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -184,8 +185,9 @@ class StreamlitPage:
 
     def nav(self, page_name: str) -> None:
         """Open another page through the sidebar's navigation (same session)."""
-        nav = self.page.locator('[data-testid="stSidebarNav"]')
-        nav.get_by_role("link", name=page_name, exact=True).click()
+        links = self.page.locator('[data-testid="stSidebarNav"]').get_by_role("link")
+        home = page_name == "Home"  # the main script's link comes first
+        (links.first if home else links.filter(has_text=re.compile(rf"^{page_name}$"))).click()
         self.page.wait_for_url(re.compile(rf"/{page_name}\b") if page_name != "Home"
                                else re.compile(r"/(\?|$)"))
         self.settle()
@@ -235,3 +237,65 @@ class Connected:
     sandbox_url: str  # the consent page's origin: the sandbox's base URL in demo mode
     consent_url: str
     visited: list[str]  # the tab's addresses after the consent page
+
+
+class Outage:
+    """A loopback TCP relay in front of a server that can be switched off and on again.
+
+    Switched off, its port refuses connections and open ones are cut, as when the real API
+    is unreachable; switched on again, it listens on the same port.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            connections, self._open = self._open, set()
+        for sock in (listener, *connections):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    server.close()
+                    return
+                self._open |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
