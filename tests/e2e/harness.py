@@ -9,8 +9,8 @@ a Streamlit app needs: a script run has finished, an element with some text is s
 from __future__ import annotations
 
 import contextlib
-import re
 import os
+import re
 import shutil
 import signal
 import socket
