@@ -475,9 +475,9 @@ def human_message(error: Exception) -> str:
         )
     if isinstance(error, TransportError) and error.status is None and not error.possibly_applied:
         return (
-            "Comment Desk could not reach TikTok (the network or TikTok is down), so nothing "
-            "was sent or fetched; the comments already stored stay readable. Try again when "
-            f"the connection is back.{_reference(error)}"
+            "Comment Desk could not reach TikTok (the network or TikTok is down); the "
+            "comments already stored stay readable. Try again when the connection is back."
+            f"{_reference(error)}"
         )
     if isinstance(error, ServerError | TransportError | MalformedResponse):
         return f"TikTok had trouble answering; try again in a few minutes.{_reference(error)}"
