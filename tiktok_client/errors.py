@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 __all__ = [
+    "AccessTokenExpired",
     "AuthCodeError",
     "InvalidRequest",
     "MalformedResponse",
@@ -26,6 +27,7 @@ __all__ = [
     "PartialSuccess",
     "PermissionDenied",
     "RateLimited",
+    "RefreshTokenError",
     "ServerError",
     "TikTokError",
     "TokenError",
@@ -79,14 +81,44 @@ class TikTokError(Exception):
 
 
 class TokenError(TikTokError):
-    """The access token is missing, expired, revoked or does not match the advertiser."""
+    """The access token is missing, revoked or does not match the account.
+
+    Two subclasses tell the Accounts API's token states apart: :class:`AccessTokenExpired`
+    (renew it) and :class:`RefreshTokenError` (reconnect).
+    """
 
     title = "The connection to this TikTok ad account no longer works"
     hint = (
         "Reconnect the account: its access token is missing, was revoked, or the advertiser "
         "removed the app's authorization."
     )
-    codes = frozenset({40102, 40104, 40105, 40106})
+    codes = frozenset({40104, 40105, 40106})
+
+
+class AccessTokenExpired(TokenError):
+    """A TikTok account's access token has passed its 24 hours (Accounts API tokens only).
+
+    Not a broken connection: renew the token with the refresh token, then send the request
+    again. Marketing API (advertiser) tokens do not expire.
+    """
+
+    title = "The TikTok account's access token has expired"
+    hint = (
+        "Renew it with the account's refresh token and send the request again; reconnect the "
+        "account only if renewing fails."
+    )
+    codes = frozenset({40102})
+
+
+class RefreshTokenError(TokenError):
+    """A TikTok account's refresh token expired, was replaced by a newer one, or was revoked."""
+
+    title = "The authorization of this TikTok account has ended"
+    hint = (
+        "Reconnect the TikTok account: its refresh token has expired (one year after the "
+        "account was first connected), was replaced by a newer one, or was revoked."
+    )
+    codes = frozenset({40103, 40107})
 
 
 class AuthCodeError(TikTokError):
@@ -97,7 +129,7 @@ class AuthCodeError(TikTokError):
         "Start the connection again: an authorization code works once and for one hour, and "
         "the app ID and secret must belong to the same TikTok app."
     )
-    codes = frozenset({40101, 40110, 40113})
+    codes = frozenset({40101, 40110, 40113, 40131})
 
 
 class PermissionDenied(TikTokError):
@@ -107,7 +139,7 @@ class PermissionDenied(TikTokError):
     hint = (
         "Ask an admin of the ad account for the Admin or Operator role (the Analyst role "
         "cannot reply to or hide comments), or reconnect the account and grant the Ad "
-        "Comments permission."
+        "Comments permission (for a TikTok account: the comment permissions)."
     )
     codes = frozenset({40001, 40125, 40130})
 
@@ -117,7 +149,7 @@ class InvalidRequest(TikTokError):
 
     title = "The request is not valid"
     hint = "Correct the request and try again; the message says what was wrong."
-    codes = frozenset({40000, 40002, 40007, 40011})
+    codes = frozenset({40000, 40002, 40007, 40011, 40108})
 
 
 class RateLimited(TikTokError):
@@ -255,6 +287,8 @@ def _rebuild_outcome_unknown(message, code, request_id, cause):
 
 _CODED_CLASSES: tuple[type[TikTokError], ...] = (
     TokenError,
+    AccessTokenExpired,
+    RefreshTokenError,
     AuthCodeError,
     PermissionDenied,
     InvalidRequest,

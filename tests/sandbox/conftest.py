@@ -21,6 +21,7 @@ def small_config(clock: ManualClock | None = None, **overrides: Any) -> SandboxC
     settings: dict[str, Any] = {
         "seed": 1, "advertisers": 3, "ads": 24, "comments": 2000, "latency_ms": 0,
         "qps": 100_000, "qpm": 1_000_000, "fault_rate": 0.0, "new_comments_per_minute": 0.0,
+        "organic_comments": 800, "new_organic_comments_per_minute": 0.0,
         "port": 0, "clock": clock or ManualClock(START),
     }
     settings.update(overrides)

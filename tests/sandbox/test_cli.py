@@ -73,3 +73,14 @@ def test_the_command_line_refuses_a_public_host(capsys):
 
     assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
     assert "loopback" in capsys.readouterr().err
+
+
+def test_the_command_line_sizes_the_tiktok_accounts(capsys):
+    from tiktok_client.sandbox.__main__ import main, parse_args
+
+    args = parse_args(["--business-accounts", "5", "--organic-comments", "40",
+                       "--account-redirect-uri", "https://desk.example.com/accounts"])
+    assert (args.business_accounts, args.organic_comments) == (5, 40)
+    assert args.account_redirect_uris == ["https://desk.example.com/accounts"]
+    assert main(["--port", "0", "--business-accounts", "-1"]) == 2
+    assert "business_accounts" in capsys.readouterr().err

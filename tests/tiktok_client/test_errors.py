@@ -5,6 +5,7 @@ import pickle
 import pytest
 
 from tiktok_client.errors import (
+    AccessTokenExpired,
     AuthCodeError,
     InvalidRequest,
     MalformedResponse,
@@ -12,6 +13,7 @@ from tiktok_client.errors import (
     PartialSuccess,
     PermissionDenied,
     RateLimited,
+    RefreshTokenError,
     ServerError,
     TikTokError,
     TokenError,
@@ -23,13 +25,16 @@ from tiktok_client.errors import (
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        (40102, TokenError),
+        (40102, AccessTokenExpired),
+        (40103, RefreshTokenError),
+        (40107, RefreshTokenError),
         (40104, TokenError),
         (40105, TokenError),
         (40106, TokenError),
         (40101, AuthCodeError),
         (40110, AuthCodeError),
         (40113, AuthCodeError),
+        (40131, AuthCodeError),
         (40001, PermissionDenied),
         (40125, PermissionDenied),
         (40130, PermissionDenied),
@@ -37,6 +42,7 @@ from tiktok_client.errors import (
         (40002, InvalidRequest),
         (40007, InvalidRequest),
         (40011, InvalidRequest),
+        (40108, InvalidRequest),
         (40100, RateLimited),
         (40133, RateLimited),
         (40016, RateLimited),
@@ -53,6 +59,17 @@ def test_each_known_code_picks_its_error_class(code, expected):
 
     assert type(error) is expected
     assert (error.code, error.message, error.request_id) == (code, "msg", "req-1")
+
+
+def test_account_token_states_are_token_errors_with_their_own_advice():
+    expired = error_for(40102, "Access token has expired", "r1")
+    ended = error_for(40103, "Refresh token has expired", "r2")
+
+    assert isinstance(expired, TokenError)
+    assert isinstance(ended, TokenError)
+    assert "refresh token" in str(expired) and "send the request again" in str(expired)
+    assert "Reconnect the TikTok account" in str(ended)
+    assert "Renew" not in str(ended)
 
 
 def test_an_unknown_code_gives_the_base_error_with_the_api_message():

@@ -40,6 +40,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--secret", default=_DEFAULTS.secret)
     parser.add_argument("--redirect-uri", action="append", dest="redirect_uris",
                         help="allowed OAuth redirect URI (repeatable); default: any loopback URL")
+    parser.add_argument("--business-accounts", type=int, default=_DEFAULTS.business_accounts,
+                        help="TikTok business accounts (Accounts API)")
+    parser.add_argument("--videos-per-account", type=int, default=_DEFAULTS.videos_per_account)
+    parser.add_argument("--organic-comments", type=int, default=_DEFAULTS.organic_comments,
+                        help="organic comment rows at start, replies included")
+    parser.add_argument("--new-organic-comments-per-minute", type=float,
+                        default=_DEFAULTS.new_organic_comments_per_minute)
+    parser.add_argument("--account-redirect-uri", action="append", dest="account_redirect_uris",
+                        help="allowed account-holder redirect URI (repeatable); default: any "
+                             "loopback URL")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -54,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             qps=args.qps, qpm=args.qpm, fault_rate=args.fault_rate,
             stall_seconds=args.stall_seconds, app_id=args.app_id, secret=args.secret,
             redirect_uris=tuple(args.redirect_uris) if args.redirect_uris else None,
+            business_accounts=args.business_accounts,
+            videos_per_account=args.videos_per_account,
+            organic_comments=args.organic_comments,
+            new_organic_comments_per_minute=args.new_organic_comments_per_minute,
+            account_redirect_uris=(tuple(args.account_redirect_uris)
+                                   if args.account_redirect_uris else None),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -63,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl-C
     print(sandbox.base_url, flush=True)
     print(f"app_id={config.app_id} secret={config.secret} · consent screen: "
-          f"{sandbox.base_url}/portal/auth · Ctrl-C to stop", file=sys.stderr, flush=True)
+          f"{sandbox.base_url}/portal/auth · TikTok account holder authorization URL: "
+          f"{sandbox.account_auth_url} · Ctrl-C to stop", file=sys.stderr, flush=True)
     try:
         sandbox.wait()
     except KeyboardInterrupt:

@@ -31,7 +31,20 @@ class SandboxConfig:
     - ``app_id``, ``secret``, ``app_name``: the one registered app.
     - ``redirect_uris``: allowed OAuth redirect URIs; None allows any loopback http(s) URL.
     - ``clock``: epoch seconds; defaults to ``time.time``. Pass a ``ManualClock`` to move
-      time by hand (code expiry, rate limits, arriving comments).
+      time by hand (code and token expiry, rate limits, arriving comments).
+
+    TikTok accounts (the Accounts API, see ``accounts.py`` and ``organic.py``):
+
+    - ``business_accounts``: TikTok business accounts. Account i belongs to advertiser i
+      (its brand TT_USER identity) while there are advertisers; the rest stand alone.
+    - ``videos_per_account``: videos of each account; an account also has a video for each
+      Spark Ad its advertiser runs with the account's identity, so it may have more.
+    - ``organic_comments``: organic comment rows at start, replies included, over all the
+      accounts' videos.
+    - ``new_organic_comments_per_minute``: organic comments that keep arriving, at most
+      ``max_live_comments`` in all.
+    - ``account_redirect_uris``: allowed account-holder redirect URIs; None allows any
+      loopback http(s) URL.
     """
 
     host: str = LOOPBACK_HOST
@@ -53,14 +66,21 @@ class SandboxConfig:
     app_name: str = "Comment Desk"
     redirect_uris: tuple[str, ...] | None = None
     clock: Callable[[], float] | None = None
+    business_accounts: int = 3
+    videos_per_account: int = 12
+    organic_comments: int = 1500
+    new_organic_comments_per_minute: float = 1.0
+    account_redirect_uris: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.host not in ACCEPTED_HOSTS:
             raise ValueError(
                 f"the sandbox only listens on loopback ({LOOPBACK_HOST}), not on {self.host!r}"
             )
-        if self.redirect_uris is not None and not isinstance(self.redirect_uris, tuple):
-            object.__setattr__(self, "redirect_uris", tuple(self.redirect_uris))
+        for name in ("redirect_uris", "account_redirect_uris"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
         checks = [
             (0 <= self.port <= 65535, "port must be between 0 and 65535"),
             (self.advertisers >= 1, "advertisers must be at least 1"),
@@ -73,6 +93,11 @@ class SandboxConfig:
             (0.0 <= self.fault_rate <= 1.0, "fault_rate must be between 0 and 1"),
             (self.stall_seconds >= 0, "stall_seconds must not be negative"),
             (bool(self.app_id) and bool(self.secret), "app_id and secret must not be empty"),
+            (self.business_accounts >= 0, "business_accounts must not be negative"),
+            (self.videos_per_account >= 1, "videos_per_account must be at least 1"),
+            (self.organic_comments >= 0, "organic_comments must not be negative"),
+            (self.new_organic_comments_per_minute >= 0,
+             "new_organic_comments_per_minute must not be negative"),
         ]
         for ok, message in checks:
             if not ok:

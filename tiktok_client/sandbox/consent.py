@@ -32,7 +32,7 @@ class Page:
     location: str | None = None
 
 
-def _error(message: str, status: int = 400) -> Page:
+def error_page(message: str, status: int = 400) -> Page:
     text = html.escape(message)
     return Page(status, (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -43,22 +43,27 @@ def _error(message: str, status: int = 400) -> Page:
 
 
 def redirect_problem(config: SandboxConfig, redirect_uri: str) -> str | None:
-    """Why ``redirect_uri`` may not be used, or None when it may."""
+    """Why ``redirect_uri`` may not be used for an advertiser, or None when it may."""
+    return uri_problem(redirect_uri, config.redirect_uris)
+
+
+def uri_problem(redirect_uri: str, registered: tuple[str, ...] | None) -> str | None:
+    """Why ``redirect_uri`` is not one of ``registered`` (any loopback URL when None)."""
     if not redirect_uri:
         return "redirect_uri is missing."
     parts = urlsplit(redirect_uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "redirect_uri must be an http(s) URL."
-    if config.redirect_uris is not None:
+    if registered is not None:
         bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        if redirect_uri not in config.redirect_uris and bare not in config.redirect_uris:
+        if redirect_uri not in registered and bare not in registered:
             return "redirect_uri is not registered for this app."
     elif parts.hostname not in LOOPBACK_NAMES:
         return "redirect_uri is not registered for this app (only loopback URLs are allowed)."
     return None
 
 
-def _with_query(redirect_uri: str, extra: list[tuple[str, str]]) -> str:
+def with_query(redirect_uri: str, extra: list[tuple[str, str]]) -> str:
     parts = urlsplit(redirect_uri)
     query = parse_qsl(parts.query, keep_blank_values=True) + extra
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
@@ -66,9 +71,9 @@ def _with_query(redirect_uri: str, extra: list[tuple[str, str]]) -> str:
 
 def _checked(config: SandboxConfig, form: dict[str, str]) -> Page | None:
     if form.get("app_id") != config.app_id:
-        return _error("Unknown app_id: this app is not registered.")
+        return error_page("Unknown app_id: this app is not registered.")
     problem = redirect_problem(config, form.get("redirect_uri", ""))
-    return _error(problem) if problem else None
+    return error_page(problem) if problem else None
 
 
 def consent_page(config: SandboxConfig, state: SandboxState, query: dict[str, str]) -> Page:
@@ -100,7 +105,7 @@ def authorize(config: SandboxConfig, state: SandboxState, form: dict[str, str]) 
     extra = [("auth_code", code), ("code", code)]
     if "state" in form:
         extra.append(("state", form["state"]))
-    return Page(302, location=_with_query(form["redirect_uri"], extra))
+    return Page(302, location=with_query(form["redirect_uri"], extra))
 
 
 def cancel(config: SandboxConfig, form: dict[str, str]) -> Page:
@@ -110,4 +115,4 @@ def cancel(config: SandboxConfig, form: dict[str, str]) -> Page:
     extra = [("error", "access_denied")]
     if "state" in form:
         extra.append(("state", form["state"]))
-    return Page(302, location=_with_query(form["redirect_uri"], extra))
+    return Page(302, location=with_query(form["redirect_uri"], extra))

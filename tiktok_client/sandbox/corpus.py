@@ -250,3 +250,33 @@ NAME_PARTS: tuple[str, ...] = (
     "sneaker", "coffee", "beauty", "daily", "vibes", "real", "its", "the", "not", "just",
 )
 NAME_SUFFIXES: tuple[str, ...] = ("", "_", ".", "__", "x", "official", "tv", "fan", "lover")
+
+# TikTok business accounts (the Accounts API). English lines may contain {product}.
+VIDEO_CAPTIONS: tuple[str, ...] = (
+    "POV: your {product} finally arrived 📦 #unboxing",
+    "3 ways to style our {product} ✨ #ootd #fyp",
+    "Behind the scenes at the studio today 🎬",
+    "You asked for it: the new {product} colours are here 🌈",
+    "Packing orders with us 📦 #smallbusiness",
+    "Which one would you pick? 1, 2 or 3? 👇",
+    "Day in the life of our team ☕️",
+    "Restock alert 🚨 {product} are back",
+    "How it's made: our {product} from start to finish",
+    "Replying to your comments 💬 #qna",
+    "Our founder answers your questions 🎤",
+    "Customer review time ⭐️⭐️⭐️⭐️⭐️",
+)
+ACCOUNT_BIOS: tuple[str, ...] = (
+    "Official account 💛 Shop the {product} below 👇",
+    "{product} made to last. Questions? DM us.",
+    "Free shipping over 50 🚚 | Tag us to get featured",
+    "Small team, big dreams ✨ New drops every Friday",
+)
+# Top-level comments the account writes under its own videos.
+ACCOUNT_COMMENTS: tuple[str, ...] = (
+    "Which colour should we drop next? 👇",
+    "Giveaway! Comment your favourite {product} to win 🎁",
+    "Thank you for 10k followers 💛",
+    "Link to the {product} is in our bio 🔗",
+    "Drop your questions below, we read every comment 💬",
+)

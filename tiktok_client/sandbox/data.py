@@ -331,7 +331,8 @@ def _assign(rng: random.Random, items: int, buckets: int) -> list[int]:
     return sorted(owners)
 
 
-def _viewers(rng: random.Random, count: int) -> list[Viewer]:
+def make_viewers(rng: random.Random, count: int) -> list[Viewer]:
+    """``count`` distinct commenters with made-up names, IDs and avatars."""
     seen: set[str] = set()
     viewers = []
     while len(viewers) < count:
@@ -352,7 +353,7 @@ def build_world(
     """Generate the whole world for one sandbox."""
     rng = random.Random(seed)
     ids = _Ids(rng)
-    factory = CommentFactory(rng, _viewers(rng, max(200, min(40_000, comments // 3))))
+    factory = CommentFactory(rng, make_viewers(rng, max(200, min(40_000, comments // 3))))
     result = World(start_ts, [], [], [], [], [], [], factory)
     for index, ad_count in enumerate(_split(ads, advertisers)):
         _build_advertiser(rng, ids, result, index, advertisers, ad_count, start_ts, history_days)

@@ -18,11 +18,14 @@ from urllib.parse import parse_qs
 from .errors import ApiError, param_error
 
 # Parameters that differ between two otherwise identical requests (secrets, one-time codes).
-VOLATILE_PARAMS = frozenset({"access_token", "secret", "auth_code", "timestamp", "nonce"})
+VOLATILE_PARAMS = frozenset({"access_token", "secret", "auth_code", "timestamp", "nonce",
+                             "client_secret", "refresh_token", "code"})
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 MISSING = "Missing data for required field."
+_TRUE_WORDS = frozenset({"true", "1"})
+_FALSE_WORDS = frozenset({"false", "0"})
 
 
 class Params:
@@ -108,6 +111,20 @@ class Params:
                 f"Must be greater than or equal to {minimum} and less than or equal to {maximum}.",
             )
         return number
+
+    def boolean(self, name: str, *, default: bool | None = None) -> bool | None:
+        """``true``/``false`` in any case (Python's ``True`` too), ``1``/``0``, or JSON
+        booleans."""
+        value = self._scalar(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS:
+            return True
+        if isinstance(value, str) and value.strip().lower() in _FALSE_WORDS:
+            return False
+        raise param_error(name, "Not a valid boolean.")
 
     def enum(self, name: str, allowed: Iterable[str], *, required: bool = False,
              default: str | None = None) -> str | None:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from .data import Ad, AdGroup, Advertiser, Campaign, Comment, Identity
+from .organic import BusinessAccount, OrganicComment, Video
 
 
 def api_time(ts: float) -> str:
@@ -216,4 +217,139 @@ def truth_comment(c: Comment) -> dict[str, Any]:
         "can_delete": c.can_delete,
         "hit_blockedword": c.hit_blockedword,
         "is_pinned": c.is_pinned,
+    }
+
+
+# The Accounts API (TikTok business accounts)
+
+PROFILE_FIELDS = (
+    "is_business_account", "username", "display_name", "profile_image", "profile_deep_link",
+    "bio_description", "is_verified", "followers_count", "following_count", "total_likes",
+    "videos_count",
+)
+AUDIENCE_FIELDS = ("audience_countries", "audience_genders", "audience_ages", "audience_cities")
+METRIC_FIELDS = (
+    "video_views", "unique_video_views", "profile_views", "likes", "comments", "shares",
+    "followers_count", "daily_total_followers", "daily_new_followers", "daily_lost_followers",
+    "engaged_audience", "bio_link_clicks",
+)
+VIDEO_FIELDS = (
+    "item_id", "create_time", "caption", "share_url", "embed_url", "thumbnail_url",
+    "media_type", "is_ad", "video_duration", "video_views", "reach", "likes", "comments",
+    "shares", "favorites", "total_time_watched", "average_time_watched",
+    "full_video_watched_rate",
+)
+
+
+def epoch_text(ts: float) -> str:
+    """Epoch seconds as a string, as the Accounts API sends ``create_time``."""
+    return str(int(ts))
+
+
+def profile_row(account: BusinessAccount, total_likes: int, videos_count: int
+                ) -> dict[str, Any]:
+    """Every profile field of business/get (``fields`` picks from them)."""
+    return {
+        "is_business_account": True,
+        "username": account.username,
+        "display_name": account.display_name,
+        "profile_image": account.profile_image,
+        "profile_deep_link": account.profile_deep_link,
+        "bio_description": account.bio_description,
+        "is_verified": account.is_verified,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "total_likes": total_likes,
+        "videos_count": videos_count,
+    }
+
+
+def video_row(video: Video, comment_count: int) -> dict[str, Any]:
+    """Every field of a business/video/list video (``fields`` picks from them)."""
+    watched = round(video.video_views * video.duration * 0.41, 1)
+    return {
+        "item_id": video.video_id,
+        "create_time": epoch_text(video.create_ts),
+        "caption": video.caption,
+        "share_url": f"https://www.tiktok.com/@{video.account.username}/video/{video.video_id}",
+        "embed_url": f"https://www.tiktok.com/embed/v2/{video.video_id}",
+        "thumbnail_url": f"https://p16-sign.sandbox.invalid/thumb/{video.video_id}.jpeg",
+        "media_type": "VIDEO",
+        "is_ad": video.is_ad,
+        "video_duration": video.duration,
+        "video_views": video.video_views,
+        "reach": video.reach,
+        "likes": video.likes,
+        "comments": comment_count,
+        "shares": video.shares,
+        "favorites": video.favorites,
+        "total_time_watched": watched,
+        "average_time_watched": round(video.duration * 0.41, 2),
+        "full_video_watched_rate": 0.23,
+    }
+
+
+def organic_comment_row(c: OrganicComment) -> dict[str, Any]:
+    """A ``data.comments[]`` item of business/comment/list and business/comment/reply/list.
+
+    A top-level comment has no ``parent_comment_id`` key.
+    """
+    row: dict[str, Any] = {
+        "comment_id": c.comment_id,
+        "video_id": c.video.video_id,
+        "user_id": c.user_id,
+        "unique_identifier": c.unique_identifier,
+        "create_time": epoch_text(c.create_ts),
+        "text": c.text,
+        "likes": c.likes,
+        "replies": c.replies,
+        "owner": c.owner,
+        "liked": c.liked,
+        "pinned": c.pinned,
+        "status": c.status,
+        "username": c.username,
+        "display_name": c.display_name,
+        "profile_image": c.profile_image,
+    }
+    if c.parent_comment_id:
+        row["parent_comment_id"] = c.parent_comment_id
+    return row
+
+
+def truth_account(account: BusinessAccount, total_likes: int, videos_count: int
+                  ) -> dict[str, Any]:
+    row = {"business_id": account.open_id, "open_id": account.open_id,
+           "advertiser_id": account.advertiser_id, "identity_id": account.identity_id}
+    row.update(profile_row(account, total_likes, videos_count))
+    return row
+
+
+def truth_video(video: Video, comment_count: int) -> dict[str, Any]:
+    row = video_row(video, comment_count)
+    return {"video_id": row.pop("item_id"), "business_id": video.account.open_id,
+            "create_ts": video.create_ts, "ad_ids": list(video.ad_ids), **row}
+
+
+def truth_organic_comment(c: OrganicComment) -> dict[str, Any]:
+    """An organic comment as the ground truth lists it (``parent_comment_id`` None at the top)."""
+    return {
+        "comment_id": c.comment_id,
+        "business_id": c.video.account.open_id,
+        "video_id": c.video.video_id,
+        "parent_comment_id": c.parent_comment_id or None,
+        "comment_type": "REPLY" if c.parent_comment_id else "COMMENT",
+        "text": c.text,
+        "create_time": epoch_text(c.create_ts),
+        "create_ts": c.create_ts,
+        "likes": c.likes,
+        "replies": c.replies,
+        "status": c.status,
+        "owner": c.owner,
+        "liked": c.liked,
+        "pinned": c.pinned,
+        "user_id": c.user_id,
+        "unique_identifier": c.unique_identifier,
+        "username": c.username,
+        "display_name": c.display_name,
+        "profile_image": c.profile_image,
     }

@@ -2,14 +2,19 @@
 
 Routes:
 
-- ``/open_api/v1.3/<endpoint>/``: TikTok's API (see ``api.ENDPOINTS``), answered in the
-  envelope ``{"code", "message", "request_id", "data"}``; a path without its trailing
-  slash is HTTP 404, an unknown endpoint code 40006 "no schema found".
+- ``/open_api/v1.3/<endpoint>/``: TikTok's API (the Marketing API in ``api.ENDPOINTS``,
+  the Accounts API in ``accounts_api.ENDPOINTS``), answered in the envelope
+  ``{"code", "message", "request_id", "data"}``; a path without its trailing slash is
+  HTTP 404, an unknown endpoint code 40006 "no schema found".
 - ``/portal/auth`` (and the legacy ``/marketing_api/auth``), ``/portal/auth/authorize``,
-  ``/portal/auth/cancel``: the OAuth consent screen (see ``consent.py``).
+  ``/portal/auth/cancel``: the advertiser's OAuth consent screen (see ``consent.py``).
+- ``/v2/auth/authorize/``, ``/v2/auth/authorize/confirm``, ``/v2/auth/authorize/cancel``:
+  the TikTok account holder's consent screen (see ``account_consent.py``).
 - ``/_sandbox/health`` and ``/_sandbox/ground_truth`` (``?advertiser_id=``,
   ``?adgroup_id=``, ``?include=advertisers,ads,comments,stats``,
-  ``?fields=comment_id,create_ts,...``): for tests and benchmarks.
+  ``?fields=comment_id,create_ts,...``), ``/_sandbox/ground_truth_accounts``
+  (``?business_id=``, ``?video_id=``, ``?include=accounts,videos,comments``): for tests
+  and benchmarks.
 
 An API request goes through: count it, decide a fault (``faults.py``), check the app's
 rate limit (40100), create the comments due by now, run the endpoint, then wait
@@ -36,8 +41,9 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import consent, faults
-from .api import ENDPOINTS, ApiRequest
+from . import account_consent, accounts_api, api, consent, faults
+from .accounts import ACCOUNT_SCOPES
+from .api import ApiRequest, Endpoint
 from .config import SandboxConfig
 from .errors import INTERNAL_TIMEOUT, NO_SCHEMA, OK, RATE_LIMITED, ApiError
 from .limits import RateLimiter, RequestStats
@@ -48,6 +54,10 @@ API_PREFIX = "/open_api/v1.3/"
 MAX_BODY_BYTES = 1 << 20
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
+
+ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({**api.ENDPOINTS,
+                                                      **accounts_api.ENDPOINTS})
+ACCOUNT_AUTH_PATH = "/v2/auth/authorize/"
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +196,12 @@ class Sandbox:
             truth["stats"] = self.stats.snapshot()
         return truth
 
+    def ground_truth_accounts(self, business_id: str | None = None,
+                              video_id: str | None = None,
+                              sections: Iterable[str] = ("accounts", "videos", "comments")
+                              ) -> dict[str, Any]:
+        return self.state.accounts.ground_truth(business_id, video_id, set(sections))
+
 
 # Routes outside the API
 
@@ -197,7 +213,9 @@ def _single(query: str) -> dict[str, str]:
 def _health(app: Sandbox, request: HttpRequest) -> Reply:
     app.state.catch_up()
     return _json({"status": "ok", "advertisers": len(app.state.advertisers()),
-                  "comments": app.state.comment_count(), "start_ts": app.state.start_ts})
+                  "comments": app.state.comment_count(), "start_ts": app.state.start_ts,
+                  "business_accounts": len(app.state.accounts.accounts()),
+                  "organic_comments": app.state.accounts.comment_count()})
 
 
 def _ground_truth(app: Sandbox, request: HttpRequest) -> Reply:
@@ -213,6 +231,16 @@ def _ground_truth(app: Sandbox, request: HttpRequest) -> Reply:
         truth["comments"] = [{f: row[f] for f in fields if f in row}
                              for row in truth["comments"]]
     return _json(truth)
+
+
+def _ground_truth_accounts(app: Sandbox, request: HttpRequest) -> Reply:
+    """``?business_id=&video_id=`` narrow it, ``?include=accounts,videos,comments`` picks
+    sections."""
+    query = _single(request.query)
+    include = query.get("include", "accounts,videos,comments")
+    return _json(app.ground_truth_accounts(query.get("business_id") or None,
+                                           query.get("video_id") or None,
+                                           [part.strip() for part in include.split(",")]))
 
 
 def _page_reply(page: consent.Page) -> Reply:
@@ -245,9 +273,32 @@ def _cancel(app: Sandbox, request: HttpRequest) -> Reply:
     return _page_reply(consent.cancel(app.config, _form(request)))
 
 
+def _account_consent(app: Sandbox, request: HttpRequest) -> Reply:
+    if request.method != "GET":
+        return _plain(405, "405 method not allowed")
+    return _page_reply(account_consent.consent_page(app.config, app.state.accounts,
+                                                    _single(request.query)))
+
+
+def _account_authorize(app: Sandbox, request: HttpRequest) -> Reply:
+    if request.method != "POST":
+        return _plain(405, "405 method not allowed")
+    return _page_reply(account_consent.authorize(app.config, app.state.accounts,
+                                                 _form(request)))
+
+
+def _account_cancel(app: Sandbox, request: HttpRequest) -> Reply:
+    return _page_reply(account_consent.cancel(app.config, _form(request)))
+
+
 ROUTES: Mapping[str, Callable[[Sandbox, HttpRequest], Reply]] = MappingProxyType({
     "/_sandbox/health": _health,
     "/_sandbox/ground_truth": _ground_truth,
+    "/_sandbox/ground_truth_accounts": _ground_truth_accounts,
+    ACCOUNT_AUTH_PATH: _account_consent,
+    ACCOUNT_AUTH_PATH.rstrip("/"): _account_consent,
+    ACCOUNT_AUTH_PATH + "confirm": _account_authorize,
+    ACCOUNT_AUTH_PATH + "cancel": _account_cancel,
     "/portal/auth": _consent,
     "/marketing_api/auth": _consent,
     "/portal/auth/authorize": _authorize,
@@ -463,6 +514,49 @@ class SandboxHandle:
         query = urlencode({"app_id": self.config.app_id, "state": state,
                            "redirect_uri": redirect_uri})
         return f"{self.base_url}/portal/auth?{query}"
+
+    # TikTok business accounts (the Accounts API)
+
+    @property
+    def account_auth_url(self) -> str:
+        """The "TikTok account holder authorization URL" as TikTok's developer portal shows
+        it: client key, scopes and response type, but no state and no redirect URI yet."""
+        query = urlencode({"client_key": self.config.app_id, "scope": ",".join(ACCOUNT_SCOPES),
+                           "response_type": "code"})
+        return f"{self.base_url}{ACCOUNT_AUTH_PATH}?{query}"
+
+    def account_authorize_url(self, redirect_uri: str, state: str = "",
+                              scopes: Iterable[str] | None = None) -> str:
+        """The account holder's consent screen URL, as an app would build it."""
+        query = urlencode({
+            "client_key": self.config.app_id,
+            "scope": ",".join(ACCOUNT_SCOPES if scopes is None else scopes),
+            "response_type": "code", "state": state, "redirect_uri": redirect_uri,
+        })
+        return f"{self.base_url}{ACCOUNT_AUTH_PATH}?{query}"
+
+    def issue_account_token(self, open_id: str | None = None,
+                            scopes: Iterable[str] | None = None) -> dict[str, Any]:
+        """Tokens for a business account (default: the first) without the consent screen.
+
+        Returns what tt_user/oauth2/token/ answers: access_token, refresh_token, open_id,
+        scope, expires_in, refresh_token_expires_in, token_type. ``scopes`` defaults to
+        every scope Comment Desk needs.
+        """
+        return self._app.state.accounts.issue_token(open_id, scopes)
+
+    def revoke_account_token(self, access_token: str) -> bool:
+        """End the authorization an account access token belongs to."""
+        return self._app.state.accounts.revoke(access_token)
+
+    def add_organic_comments(self, n: int, business_id: str | None = None) -> list[str]:
+        """Create ``n`` new top-level viewer comments on the accounts' videos now."""
+        return self._app.state.accounts.add_comments(n, business_id)
+
+    def ground_truth_accounts(self, business_id: str | None = None, *,
+                              video_id: str | None = None) -> dict[str, Any]:
+        """A copy of the current business accounts, videos and organic comments."""
+        return self._app.ground_truth_accounts(business_id, video_id)
 
 
 def start_sandbox(config: SandboxConfig | None = None, **overrides: Any) -> SandboxHandle:

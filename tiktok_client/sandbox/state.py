@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from . import render
+from .accounts import AccountsState
 from .config import SandboxConfig
 from .data import (
     ANALYST,
@@ -107,6 +108,8 @@ class SandboxState:
         self._arrived = 0
         self._grants: dict[str, Grant] = {}
         self._codes: dict[str, AuthCode] = {}
+        self.accounts = AccountsState(config, world)
+        """The TikTok business accounts (Accounts API), with their own lock."""
 
     # Time and arrivals
 
@@ -114,7 +117,9 @@ class SandboxState:
         return self._config.now()
 
     def catch_up(self) -> int:
-        """Create the comments due to have arrived by now; returns how many were added."""
+        """Create the comments due to have arrived by now, organic ones included; returns how
+        many ad comments were added."""
+        self.accounts.catch_up()
         rate = self._config.new_comments_per_minute
         if rate <= 0:
             return 0

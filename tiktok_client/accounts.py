@@ -1,0 +1,640 @@
+"""TikTok's Accounts API: connect a TikTok business account and manage its organic comments.
+
+The Accounts API shares the host, the ``Access-Token`` header and the envelope of the
+Marketing API, but its token belongs to a TikTok account (not to an advertiser) and expires.
+
+Connecting an account::
+
+    url = account_authorization_url(TIKTOK_ACCOUNT_AUTH_URL, state, redirect_uri)
+    # ... the account holder approves; TikTok redirects to redirect_uri?code=&scopes=&state=
+    redirect = parse_account_redirect(callback_query)
+    token = exchange_account_code(client, app_id, secret, redirect.code, redirect_uri)
+
+Keeping it alive: the access token lives 24 hours (calls then fail with
+:class:`~tiktok_client.errors.AccessTokenExpired`); :func:`refresh_account_token` trades the
+refresh token for a new pair. The refresh token lasts one year from the first authorization;
+refreshing does not extend it. When it has ended, calls raise
+:class:`~tiktok_client.errors.RefreshTokenError`: the account holder must connect again.
+
+Reading and moderating: :class:`BusinessAccountClient` wraps a :class:`TikTokClient` holding
+the account's access token, for the account's ``business_id`` (the token's ``open_id``).
+Lists are cursor-paged; the ``iter_*`` methods follow the cursor for you.
+
+Writes behave like the ad-comment writes: they are never sent twice blindly. When a write was
+sent and no usable answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised;
+check the comment (list the video's comments or the replies) before sending it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from .accounts_models import (
+    AccountToken,
+    AccountTokenInfo,
+    BusinessProfile,
+    CursorPage,
+    OrganicComment,
+    Video,
+    _utc_now,
+    parse_scopes,
+)
+from .client import TikTokClient, _date_text
+from .errors import AuthCodeError, InvalidRequest, MalformedResponse
+
+__all__ = [
+    "ACCOUNT_SCOPES",
+    "MAX_ORGANIC_COMMENT_LENGTH",
+    "MAX_ORGANIC_COMMENT_PAGE_SIZE",
+    "MAX_VIDEO_PAGE_SIZE",
+    "PROFILE_FIELDS",
+    "VIDEO_FIELDS",
+    "AccountRedirect",
+    "BusinessAccountClient",
+    "account_authorization_url",
+    "check_comment_text",
+    "exchange_account_code",
+    "get_account_token_info",
+    "parse_account_redirect",
+    "refresh_account_token",
+    "revoke_account_token",
+]
+
+T = TypeVar("T")
+
+ACCOUNT_SCOPES: tuple[str, ...] = (
+    "user.info.basic",
+    "user.info.username",
+    "user.info.stats",
+    "user.account.type",
+    "user.insights",
+    "video.list",
+    "video.insights",
+    "comment.list",
+    "comment.list.manage",
+)
+"""The scopes Comment Desk needs: profile and stats, videos, reading and managing comments."""
+
+MAX_VIDEO_PAGE_SIZE = 20
+MAX_ORGANIC_COMMENT_PAGE_SIZE = 30
+MAX_ORGANIC_COMMENT_LENGTH = 150
+MAX_COMMENT_IDS = 30
+
+PROFILE_FIELDS: tuple[str, ...] = (
+    "is_business_account",
+    "username",
+    "display_name",
+    "profile_image",
+    "profile_deep_link",
+    "bio_description",
+    "is_verified",
+    "followers_count",
+    "following_count",
+    "total_likes",
+    "videos_count",
+)
+"""The profile and totals :meth:`BusinessAccountClient.get_profile` asks for by default
+(TikTok's own default is only display_name and profile_image)."""
+
+VIDEO_FIELDS: tuple[str, ...] = (
+    "item_id",
+    "create_time",
+    "caption",
+    "share_url",
+    "embed_url",
+    "thumbnail_url",
+    "media_type",
+    "is_ad",
+    "video_duration",
+    "video_views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "favorites",
+)
+"""The video fields the video calls ask for by default (TikTok's own default is only
+item_id)."""
+
+HideAction = Literal["HIDE", "UNHIDE"]
+LikeAction = Literal["LIKE", "UNLIKE"]
+PinAction = Literal["PIN", "UNPIN"]
+
+
+# -- connecting an account ---------------------------------------------------------------
+
+
+def account_authorization_url(auth_url: str, state: str, redirect_uri: str) -> str:
+    """The page where a TikTok account holder authorizes the app.
+
+    ``auth_url`` is the "TikTok account holder authorization URL" as copied from TikTok's
+    developer portal (it carries the app's client key and scopes); ``state`` and
+    ``redirect_uri`` (the registered account-holder redirect URL) are added, replacing any
+    the copied URL already had. TikTok then redirects to ``redirect_uri`` with ``code``,
+    ``scopes`` and ``state``; read them with :func:`parse_account_redirect`.
+    """
+    if not auth_url:
+        raise ValueError("auth_url is empty: copy the account holder authorization URL from "
+                         "TikTok's developer portal")
+    parts = urlsplit(auth_url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in ("state", "redirect_uri")]
+    query = urlencode([*kept, ("state", state), ("redirect_uri", redirect_uri)],
+                      quote_via=quote)
+    return urlunsplit(parts._replace(query=query))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AccountRedirect:
+    """What TikTok's redirect after the account holder's decision carries.
+
+    ``code`` is set when the account holder approved, ``error`` (e.g. "access_denied") when
+    not. ``scopes`` are the scopes the account holder granted. ``repr`` hides the code.
+    """
+
+    code: str | None
+    scopes: tuple[str, ...] = ()
+    state: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        return bool(self.code) and not self.error
+
+    def __repr__(self) -> str:
+        code = "<hidden>" if self.code else None
+        return (f"AccountRedirect(code={code}, scopes={self.scopes!r}, state={self.state!r}, "
+                f"error={self.error!r}, error_description={self.error_description!r})")
+
+
+def parse_account_redirect(callback: str | Mapping[str, Any]) -> AccountRedirect:
+    """Read ``code``, ``scopes`` and ``state`` from the redirect.
+
+    ``callback`` is the full redirect URL, its query string, or a mapping of the query
+    parameters (such as Streamlit's ``st.query_params``; list values take their first item).
+    """
+    if isinstance(callback, str):
+        query = urlsplit(callback).query if "?" in callback or "://" in callback else callback
+        values: dict[str, Any] = {}
+        for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+            values.setdefault(key, value)
+    else:
+        values = dict(callback)
+
+    def one(name: str) -> str | None:
+        value = values.get(name)
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if value is None:
+            return None
+        text = str(value)
+        return text if text != "" else None
+
+    return AccountRedirect(
+        code=one("code") or one("auth_code"),
+        scopes=parse_scopes(one("scopes") or one("scope") or ""),
+        state=one("state"),
+        error=one("error"),
+        error_description=one("error_description"),
+    )
+
+
+def exchange_account_code(
+    client: TikTokClient,
+    app_id: str,
+    secret: str,
+    code: str,
+    redirect_uri: str,
+    *,
+    now: datetime | None = None,
+) -> AccountToken:
+    """Trade the redirect's single-use ``code`` for the account's tokens.
+
+    ``redirect_uri`` must be the one the authorization used (the registered account-holder
+    redirect URL). Expiry moments are counted from ``now`` (default: the time of sending).
+    The code works once, so a lost answer raises OutcomeUnknown and is not retried: start the
+    authorization again.
+    """
+    if not code:
+        raise AuthCodeError("No authorization code came back from TikTok.")
+    sent_at = _utc_now(now)
+    body = {
+        "client_id": str(app_id),
+        "client_secret": secret,
+        "grant_type": "authorization_code",
+        "auth_code": code,
+        "redirect_uri": redirect_uri,
+    }
+    data = client._request("POST", "tt_user/oauth2/token/", json=body, write=True, auth=False,
+                           redact=(secret, code))
+    return _token(data, sent_at, "the authorization code")
+
+
+def refresh_account_token(
+    client: TikTokClient,
+    app_id: str,
+    secret: str,
+    refresh_token: str,
+    *,
+    now: datetime | None = None,
+) -> AccountToken:
+    """Trade the refresh token for a new access token and a new refresh token.
+
+    Store both before using either. The refresh token's year is not extended: the new one
+    expires when the old one would have. When the answer is lost, OutcomeUnknown is raised;
+    keep the stored tokens and refresh again (TikTok keeps the old refresh token working
+    until the new one has been used). RefreshTokenError means the account must reconnect.
+    """
+    if not refresh_token:
+        raise InvalidRequest("There is no refresh token to renew the access token with.")
+    sent_at = _utc_now(now)
+    body = {
+        "client_id": str(app_id),
+        "client_secret": secret,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+    }
+    data = client._request("POST", "tt_user/oauth2/refresh_token/", json=body, write=True,
+                           auth=False, redact=(secret, refresh_token))
+    return _token(data, sent_at, "the refresh token")
+
+
+def revoke_account_token(client: TikTokClient, app_id: str, secret: str,
+                         access_token: str) -> None:
+    """Revoke the account's authorization: its access and refresh tokens stop working."""
+    client._request(
+        "POST",
+        "tt_user/oauth2/revoke/",
+        json={"client_id": str(app_id), "client_secret": secret, "access_token": access_token},
+        write=True,
+        auth=False,
+        redact=(secret, access_token),
+    )
+
+
+def get_account_token_info(client: TikTokClient, app_id: str,
+                           access_token: str) -> AccountTokenInfo:
+    """The open_id and granted scopes of an account access token."""
+    data = client._request(
+        "POST",
+        "tt_user/token_info/get/",
+        json={"app_id": str(app_id), "access_token": access_token},
+        auth=False,
+        redact=(access_token,),
+    )
+    return AccountTokenInfo.from_api(data)
+
+
+def _token(data: Mapping[str, Any], sent_at: datetime, what: str) -> AccountToken:
+    token = AccountToken.from_api(data, sent_at)
+    if not token.access_token:
+        raise MalformedResponse(
+            f"TikTok accepted {what} but sent no access token; connect the account again"
+        )
+    return token
+
+
+def check_comment_text(text: str, kind: str = "reply") -> None:
+    """Refuse text TikTok would not take for an organic comment: empty, blank or over 150
+    characters. ``kind`` names it in the message ("reply" or "comment")."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRequest(f"The {kind} is empty; write some text first.")
+    if len(text) > MAX_ORGANIC_COMMENT_LENGTH:
+        raise InvalidRequest(
+            f"The {kind} is {len(text)} characters long; the limit is "
+            f"{MAX_ORGANIC_COMMENT_LENGTH}."
+        )
+
+
+# -- one business account ----------------------------------------------------------------
+
+
+class BusinessAccountClient:
+    """The Accounts API calls for one TikTok business account.
+
+    ``client`` holds the account's access token (and the app's rate limiter, session and
+    retry settings); ``business_id`` is the token's ``open_id``. Use :meth:`for_token` to
+    make one from an :class:`AccountToken` and any client of the app.
+    """
+
+    def __init__(self, client: TikTokClient, business_id: str) -> None:
+        if not business_id:
+            raise ValueError("business_id is empty: use the open_id of the account's token")
+        self._client = client
+        self._business_id = str(business_id)
+
+    @classmethod
+    def for_token(cls, client: TikTokClient, token: AccountToken) -> BusinessAccountClient:
+        """A client for ``token``'s account sharing ``client``'s settings and rate limiter."""
+        if not token.open_id:
+            raise ValueError("the token names no open_id; pass the business_id explicitly")
+        return cls(client.with_token(token.access_token), token.open_id)
+
+    @property
+    def business_id(self) -> str:
+        return self._business_id
+
+    @property
+    def client(self) -> TikTokClient:
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"BusinessAccountClient(business_id={self._business_id!r}, client={self._client!r})"
+
+    # -- profile and videos ---------------------------------------------------------------
+
+    def get_profile(
+        self,
+        fields: Sequence[str] | None = PROFILE_FIELDS,
+        *,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+    ) -> BusinessProfile:
+        """The account's profile and totals; daily ``metrics`` when metric fields (e.g.
+        "video_views", "daily_new_followers") and both dates are given."""
+        params: dict[str, Any] = {"business_id": self._business_id}
+        if fields:
+            params["fields"] = list(fields)
+        if start_date is not None:
+            params["start_date"] = _date_text(start_date)
+        if end_date is not None:
+            params["end_date"] = _date_text(end_date)
+        data = self._client._request("GET", "business/get/", params=params)
+        return BusinessProfile.from_api(data, self._business_id)
+
+    def videos_page(
+        self,
+        cursor: int | None = None,
+        max_count: int = MAX_VIDEO_PAGE_SIZE,
+        *,
+        fields: Sequence[str] | None = VIDEO_FIELDS,
+        video_ids: Sequence[str] | None = None,
+        ad_post_only: bool | None = None,
+    ) -> CursorPage[Video]:
+        """One page of the account's videos, newest first (at most 20 per page)."""
+        _check_count(max_count, MAX_VIDEO_PAGE_SIZE)
+        params: dict[str, Any] = {"business_id": self._business_id, "max_count": max_count}
+        if fields:
+            params["fields"] = list(fields)
+        filters: dict[str, Any] = {}
+        if video_ids is not None:
+            filters["video_ids"] = _ids(video_ids, "video_ids")
+        if ad_post_only is not None:
+            filters["ad_post_only"] = bool(ad_post_only)
+        if filters:
+            params["filters"] = filters
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self._client._request("GET", "business/video/list/", params=params)
+        return CursorPage.from_api(
+            data, lambda entry: Video.from_api(entry, self._business_id), "videos", "list")
+
+    def iter_videos(
+        self,
+        max_count: int = MAX_VIDEO_PAGE_SIZE,
+        *,
+        fields: Sequence[str] | None = VIDEO_FIELDS,
+        video_ids: Sequence[str] | None = None,
+        ad_post_only: bool | None = None,
+    ) -> Iterator[Video]:
+        """Every video of the account, following the cursor."""
+        _check_count(max_count, MAX_VIDEO_PAGE_SIZE)
+        return _iter_cursor(
+            lambda cursor: self.videos_page(cursor, max_count, fields=fields,
+                                            video_ids=video_ids, ad_post_only=ad_post_only),
+            "business/video/list/",
+        )
+
+    # -- comments: read --------------------------------------------------------------------
+
+    def comments_page(
+        self,
+        video_id: str,
+        cursor: int | None = None,
+        max_count: int = MAX_ORGANIC_COMMENT_PAGE_SIZE,
+        *,
+        status: str = "ALL",
+        sort_field: str = "create_time",
+        sort_order: str = "asc",
+        include_replies: bool | None = None,
+        comment_ids: Sequence[str] | None = None,
+    ) -> CursorPage[OrganicComment]:
+        """One page of a video's top-level comments (at most 30 per page).
+
+        ``status`` "ALL" lists hidden comments too, "PUBLIC" only visible ones. The default
+        order, oldest first, keeps paging stable while new comments arrive.
+        ``comment_ids`` (at most 30) fetches given comments or replies.
+        """
+        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        params: dict[str, Any] = {
+            "business_id": self._business_id,
+            "video_id": str(video_id),
+            "status": status,
+            "sort_field": sort_field,
+            "sort_order": sort_order,
+            "max_count": max_count,
+        }
+        if include_replies is not None:
+            params["include_replies"] = bool(include_replies)
+        if comment_ids is not None:
+            params["comment_ids"] = _ids(comment_ids, "comment_ids", MAX_COMMENT_IDS)
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self._client._request("GET", "business/comment/list/", params=params)
+        return CursorPage.from_api(data, self._comment_parser(video_id), "comments", "list")
+
+    def iter_comments(
+        self,
+        video_id: str,
+        max_count: int = MAX_ORGANIC_COMMENT_PAGE_SIZE,
+        *,
+        status: str = "ALL",
+        sort_field: str = "create_time",
+        sort_order: str = "asc",
+        include_replies: bool | None = None,
+    ) -> Iterator[OrganicComment]:
+        """Every top-level comment of a video, following the cursor."""
+        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        return _iter_cursor(
+            lambda cursor: self.comments_page(
+                video_id, cursor, max_count, status=status, sort_field=sort_field,
+                sort_order=sort_order, include_replies=include_replies),
+            "business/comment/list/",
+        )
+
+    def replies_page(
+        self,
+        video_id: str,
+        comment_id: str,
+        cursor: int | None = None,
+        max_count: int = MAX_ORGANIC_COMMENT_PAGE_SIZE,
+        *,
+        status: str = "ALL",
+        sort_field: str = "create_time",
+        sort_order: str = "asc",
+    ) -> CursorPage[OrganicComment]:
+        """One page of the replies to a top-level comment (at most 30 per page)."""
+        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        params: dict[str, Any] = {
+            "business_id": self._business_id,
+            "video_id": str(video_id),
+            "comment_id": str(comment_id),
+            "status": status,
+            "sort_field": sort_field,
+            "sort_order": sort_order,
+            "max_count": max_count,
+        }
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self._client._request("GET", "business/comment/reply/list/", params=params)
+        return CursorPage.from_api(data, self._comment_parser(video_id, comment_id),
+                                   "comments", "list")
+
+    def iter_replies(
+        self,
+        video_id: str,
+        comment_id: str,
+        max_count: int = MAX_ORGANIC_COMMENT_PAGE_SIZE,
+        *,
+        status: str = "ALL",
+        sort_field: str = "create_time",
+        sort_order: str = "asc",
+    ) -> Iterator[OrganicComment]:
+        """Every reply to a top-level comment, following the cursor."""
+        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        return _iter_cursor(
+            lambda cursor: self.replies_page(video_id, comment_id, cursor, max_count,
+                                             status=status, sort_field=sort_field,
+                                             sort_order=sort_order),
+            "business/comment/reply/list/",
+        )
+
+    def _comment_parser(self, video_id: str, parent_comment_id: str | None = None
+                        ) -> Callable[[Mapping[str, Any]], OrganicComment]:
+        def parse(entry: Mapping[str, Any]) -> OrganicComment:
+            return OrganicComment.from_api(entry, self._business_id, video_id=str(video_id),
+                                           parent_comment_id=parent_comment_id)
+
+        return parse
+
+    # -- comments: write -------------------------------------------------------------------
+
+    def create_comment(self, video_id: str, text: str) -> OrganicComment:
+        """Post a top-level comment on one of the account's videos, as the account.
+
+        Text that is empty or longer than 150 characters is refused with InvalidRequest
+        before anything is sent.
+        """
+        check_comment_text(text, "comment")
+        body = {"business_id": self._business_id, "video_id": str(video_id), "text": text}
+        data = self._client._request("POST", "business/comment/create/", json=body,
+                                     write=True)
+        return OrganicComment.from_api(data, self._business_id, video_id=str(video_id))
+
+    def reply_to_comment(self, video_id: str, comment_id: str, text: str) -> OrganicComment:
+        """Reply to a top-level comment as the account; returns the new reply.
+
+        Text that is empty or longer than 150 characters is refused with InvalidRequest
+        before anything is sent.
+        """
+        check_comment_text(text, "reply")
+        body = {
+            "business_id": self._business_id,
+            "video_id": str(video_id),
+            "comment_id": str(comment_id),
+            "text": text,
+        }
+        data = self._client._request("POST", "business/comment/reply/create/", json=body,
+                                     write=True)
+        return OrganicComment.from_api(data, self._business_id, video_id=str(video_id),
+                                       parent_comment_id=str(comment_id))
+
+    def set_comment_hidden(self, video_id: str, comment_id: str, action: HideAction) -> None:
+        """Hide (``"HIDE"``) or unhide (``"UNHIDE"``) a comment or reply."""
+        _check_action(action, ("HIDE", "UNHIDE"))
+        self._write("business/comment/hide/", video_id=str(video_id),
+                    comment_id=str(comment_id), action=action)
+
+    def hide_comment(self, video_id: str, comment_id: str) -> None:
+        self.set_comment_hidden(video_id, comment_id, "HIDE")
+
+    def unhide_comment(self, video_id: str, comment_id: str) -> None:
+        self.set_comment_hidden(video_id, comment_id, "UNHIDE")
+
+    def set_comment_liked(self, comment_id: str, action: LikeAction) -> None:
+        """Like (``"LIKE"``) or unlike (``"UNLIKE"``) a comment as the account."""
+        _check_action(action, ("LIKE", "UNLIKE"))
+        self._write("business/comment/like/", comment_id=str(comment_id), action=action)
+
+    def like_comment(self, comment_id: str) -> None:
+        self.set_comment_liked(comment_id, "LIKE")
+
+    def unlike_comment(self, comment_id: str) -> None:
+        self.set_comment_liked(comment_id, "UNLIKE")
+
+    def set_comment_pinned(self, video_id: str, comment_id: str, action: PinAction) -> None:
+        """Pin (``"PIN"``) or unpin (``"UNPIN"``) a top-level comment on its video."""
+        _check_action(action, ("PIN", "UNPIN"))
+        self._write("business/comment/pin/", video_id=str(video_id),
+                    comment_id=str(comment_id), action=action)
+
+    def pin_comment(self, video_id: str, comment_id: str) -> None:
+        self.set_comment_pinned(video_id, comment_id, "PIN")
+
+    def unpin_comment(self, video_id: str, comment_id: str) -> None:
+        self.set_comment_pinned(video_id, comment_id, "UNPIN")
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment or reply the account wrote itself (``owner``); others can only be
+        hidden."""
+        self._write("business/comment/delete/", comment_id=str(comment_id))
+
+    def _write(self, path: str, **fields: str) -> None:
+        self._client._request("POST", path, json={"business_id": self._business_id, **fields},
+                              write=True)
+
+
+def _iter_cursor(fetch: Callable[[int | None], CursorPage[T]], action: str) -> Iterator[T]:
+    """Yield items page by page, sending each answer's cursor back, until has_more is false.
+
+    A page that says there is more but brings no new cursor would loop for ever; it raises
+    MalformedResponse instead.
+    """
+    cursor: int | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if not page.has_more:
+            return
+        if page.cursor is None or page.cursor == cursor:
+            raise MalformedResponse(
+                f"{action} said there is more but sent no new cursor ({page.cursor!r})"
+            )
+        cursor = page.cursor
+
+
+def _check_count(max_count: int, maximum: int) -> None:
+    if isinstance(max_count, bool) or not isinstance(max_count, int):
+        raise TypeError(f"max_count must be an int, got {type(max_count).__name__}")
+    if not 1 <= max_count <= maximum:
+        raise ValueError(f"max_count is between 1 and {maximum}, got {max_count}")
+
+
+def _check_action(action: str, allowed: tuple[str, ...]) -> None:
+    if action not in allowed:
+        choices = " or ".join(repr(a) for a in allowed)
+        raise ValueError(f"action must be {choices}, got {action!r}")
+
+
+def _ids(values: Sequence[str], name: str, maximum: int | None = None) -> list[str]:
+    if isinstance(values, str):
+        raise TypeError(f"{name} must be a list of IDs, not a single string")
+    ids = [str(v) for v in values]
+    if maximum is not None and len(ids) > maximum:
+        raise ValueError(f"{name} takes at most {maximum} IDs, got {len(ids)}")
+    return ids
