@@ -45,7 +45,7 @@ def test_a_state_from_the_future_is_refused(tmp_path):
     state.new_state("k", now=NOW)[:-3] + "abc",
     "not-a-state",
     "eyJuIjoxfQ.aO4mgA.abc",
-])
+], ids=["other key", "tampered signature", "not a state", "made-up signature"])
 def test_forged_or_tampered_states_are_refused(tmp_path, token):
     with pytest.raises(state.StateForged, match="did not issue"):
         state.check_state("k", token, nonce_file(tmp_path), now=NOW)
