@@ -3,6 +3,11 @@
 The file is JSON, written atomically with mode 0600, and encrypted with Fernet when a secret
 key is configured. Nothing here ever logs or returns a token except `token_for`, which the
 sync and the actions call to build an API client.
+
+Two lists live in the file: `connections` (advertiser authorisations, tokens without expiry)
+and `accounts` (TikTok business accounts, whose access tokens expire and are refreshed; see
+desk/account_tokens.py). Files written before `accounts` existed read as having none, and
+every write keeps the list it did not change.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +49,73 @@ class Connection:
     @property
     def needs_reauth(self) -> bool:
         return self.status == "needs_reauth"
+
+
+@dataclass(frozen=True)
+class AccountConnection:
+    """One TikTok business account's authorisation: its token pair and when each ends.
+
+    Moments are ISO 8601 UTC strings ("" when TikTok gave none). `status` is "ok" or
+    "needs_reconnect" (the refresh token ended or TikTok refused it).
+    """
+
+    business_id: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    access_expires_at: str = ""
+    refresh_expires_at: str = ""
+    scope: tuple[str, ...] = ()
+    connected_at: str = ""
+    refreshed_at: str = ""
+    status: str = "ok"
+    status_message: str = ""
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.status == "needs_reconnect"
+
+
+_ACCOUNT_FIELDS = frozenset(f.name for f in fields(AccountConnection))
+
+
+class AccountLedger:
+    """The business-account connections of the file, while its lock is held
+    (`CredentialStore.accounts_locked()`); changes are written when the block ends."""
+
+    def __init__(self, accounts: list[AccountConnection]):
+        self._accounts = list(accounts)
+        self.changed = False
+
+    def __repr__(self) -> str:
+        return f"AccountLedger({len(self._accounts)} accounts)"
+
+    def all(self) -> list[AccountConnection]:
+        return list(self._accounts)
+
+    def get(self, business_id: str) -> AccountConnection | None:
+        for account in self._accounts:
+            if account.business_id == str(business_id):
+                return account
+        return None
+
+    def put(self, account: AccountConnection) -> None:
+        """Add the account, or replace the one with its business_id."""
+        kept = [a for a in self._accounts if a.business_id != account.business_id]
+        self._accounts = [account, *kept]
+        self.changed = True
+
+    def remove(self, business_id: str) -> bool:
+        kept = [a for a in self._accounts if a.business_id != str(business_id)]
+        removed = len(kept) != len(self._accounts)
+        self._accounts = kept
+        self.changed = self.changed or removed
+        return removed
+
+
+def _account(row: dict) -> AccountConnection:
+    values = {k: v for k, v in row.items() if k in _ACCOUNT_FIELDS}
+    values["scope"] = tuple(values.get("scope", ()))
+    return AccountConnection(**values)
 
 
 def _fernet(secret_key: str) -> Fernet:
@@ -78,10 +150,13 @@ class CredentialStore:
             os.close(fd)
 
     def _read(self) -> list[Connection]:
+        return self._read_all()[0]
+
+    def _read_all(self) -> tuple[list[Connection], list[AccountConnection]]:
         try:
             blob = self.path.read_bytes()
         except FileNotFoundError:
-            return []
+            return [], []
         if self._fernet is not None:
             try:
                 blob = self._fernet.decrypt(blob)
@@ -93,7 +168,7 @@ class CredentialStore:
         try:
             doc = json.loads(blob)
             rows = doc["connections"]
-            return [
+            connections = [
                 Connection(
                     **{
                         **row,
@@ -103,6 +178,7 @@ class CredentialStore:
                 )
                 for row in rows
             ]
+            return connections, [_account(row) for row in doc.get("accounts", [])]
         except (ValueError, KeyError, TypeError) as exc:
             hint = " (it may be encrypted: set DESK_SECRET_KEY)" if self._fernet is None else ""
             raise CredentialsError(
@@ -110,8 +186,14 @@ class CredentialStore:
                 "Delete it and reconnect your accounts."
             ) from exc
 
-    def _write(self, connections: list[Connection]) -> None:
+    def _write(self, connections: list[Connection],
+               accounts: list[AccountConnection] | None = None) -> None:
+        """Replace the file; `accounts=None` keeps the business accounts it holds."""
+        if accounts is None:
+            accounts = self._read_all()[1]
         doc = {"format": _FORMAT, "connections": [asdict(c) for c in connections]}
+        if accounts:
+            doc["accounts"] = [asdict(a) for a in accounts]
         blob = json.dumps(doc, indent=1).encode()
         if self._fernet is not None:
             blob = self._fernet.encrypt(blob)
@@ -185,3 +267,33 @@ class CredentialStore:
             if not conn.needs_reauth:
                 seen.update(dict.fromkeys(conn.advertiser_ids))
         return list(seen)
+
+    # business accounts (the Accounts API)
+
+    @contextlib.contextmanager
+    def accounts_locked(self) -> Iterator[AccountLedger]:
+        """Hold the file lock over a read-change-write of the business accounts: the changes
+        made to the ledger are written (atomically) when the block ends without an error.
+
+        Never nest: the lock is not re-entrant, not even within one thread.
+        """
+        with self._locked():
+            connections, accounts = self._read_all()
+            ledger = AccountLedger(accounts)
+            yield ledger
+            if ledger.changed:
+                self._write(connections, ledger.all())
+
+    def account_connections(self) -> list[AccountConnection]:
+        """Every business account connection, newest first."""
+        with self._locked():
+            return self._read_all()[1]
+
+    def account_connection(self, business_id: str) -> AccountConnection | None:
+        with self.accounts_locked() as ledger:
+            return ledger.get(business_id)
+
+    def remove_account(self, business_id: str) -> bool:
+        """Forget a business account's tokens. Returns whether they were stored."""
+        with self.accounts_locked() as ledger:
+            return ledger.remove(business_id)

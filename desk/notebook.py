@@ -82,9 +82,13 @@ from desk import store as st
 Cursor = st.Cursor
 
 ANALYST_SCHEMA = "analyst"
-ANALYST_VIEWS = ("advertisers", "ads", "comments", "replies", "sync_runs")
+ANALYST_VIEWS = (
+    "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
+)
 # The tables the analyst views read: the only ones a notebook plan may scan.
-_BASE_TABLES = frozenset({"advertisers", "ads", "comments", "sync_runs"})
+_BASE_TABLES = frozenset(
+    {"advertisers", "ads", "comments", "sync_runs", "business_accounts", "videos"}
+)
 # Table functions that only make rows from their arguments.
 TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "json_each", "json_tree")
 # Scalar functions that write (sequences, the log) or read sequence state, even in a SELECT.

@@ -31,6 +31,7 @@ Cursor = duckdb.DuckDBPyConnection
 TableData = pd.DataFrame | pa.Table
 
 SYNC_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
+COMMENT_SOURCES = ("ad", "organic")
 
 # Each entry moves the schema one version up. Never edit a released entry: append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -232,6 +233,109 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT run_id, advertiser_id, started_at, finished_at, status, requests, pages, rows,
                throttled, retried, errors, message
         FROM main.sync_runs;
+    """,
+    # 4: TikTok business accounts (the Accounts API): their profiles, videos and organic
+    # comments. Organic comments share the comments table, told apart by `source`; they
+    # belong to a business account, not to an ad account, so their advertiser_id is NULL
+    # (every ad-comment query filters on advertiser_id and so never sees them) and
+    # business_id and video_id say where they are. tiktok_item_id is the video_id too, as on
+    # the ad comments of the Spark Ads that promote the video.
+    """
+    CREATE TABLE business_accounts (
+        business_id       VARCHAR PRIMARY KEY,
+        username          VARCHAR,
+        display_name      VARCHAR,
+        profile_image     VARCHAR,
+        profile_deep_link VARCHAR,
+        bio_description   VARCHAR,
+        is_verified       BOOLEAN,
+        followers_count   BIGINT,
+        following_count   BIGINT,
+        total_likes       BIGINT,
+        videos_count      BIGINT,
+        updated_at        TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE videos (
+        video_id       VARCHAR PRIMARY KEY,
+        business_id    VARCHAR NOT NULL,
+        caption        VARCHAR,
+        create_time    TIMESTAMPTZ,
+        share_url      VARCHAR,
+        embed_url      VARCHAR,
+        thumbnail_url  VARCHAR,
+        media_type     VARCHAR,
+        is_ad          BOOLEAN,
+        video_duration DOUBLE,
+        video_views    BIGINT,
+        reach          BIGINT,
+        likes          BIGINT,
+        comments       BIGINT,
+        shares         BIGINT,
+        favorites      BIGINT,
+        first_seen_at  TIMESTAMPTZ NOT NULL,
+        last_seen_at   TIMESTAMPTZ NOT NULL
+    );
+    -- high_water: the newest create_time among the video's stored top-level comments.
+    CREATE TABLE organic_cursors (
+        business_id VARCHAR NOT NULL,
+        video_id    VARCHAR PRIMARY KEY,
+        high_water  TIMESTAMPTZ,
+        updated_at  TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE comments ALTER COLUMN advertiser_id DROP NOT NULL;
+    ALTER TABLE comments ADD COLUMN source VARCHAR DEFAULT 'ad';
+    ALTER TABLE comments ADD COLUMN video_id VARCHAR;
+    ALTER TABLE comments ADD COLUMN business_id VARCHAR;
+    UPDATE comments SET source = 'ad' WHERE source IS NULL;
+    -- Organic writes: the business account and video they act on instead of an ad account.
+    ALTER TABLE outbox ALTER COLUMN advertiser_id DROP NOT NULL;
+    ALTER TABLE outbox ADD COLUMN source VARCHAR DEFAULT 'ad';
+    ALTER TABLE outbox ADD COLUMN business_id VARCHAR;
+    ALTER TABLE outbox ADD COLUMN video_id VARCHAR;
+
+    CREATE OR REPLACE VIEW analyst.comments AS
+        SELECT comment_id, advertiser_id, app, content, likes, replies, comment_type,
+               original_comment_id, comment_status, hit_blockedword, ad_text, create_time,
+               campaign_id, campaign_name, adgroup_id, adgroup_name, ad_id, ad_name,
+               tiktok_item_id, identity_id, identity_type, is_pinned, can_delete, is_auth_ttba,
+               is_auth_comment_manage_scope, video_play_url, video_cover_url, user_avatar_url,
+               user_name, user_id, first_seen_at, last_seen_at, source, video_id, business_id,
+               comment_type = 'REPLY' AND coalesce(can_delete, false) AS is_brand_reply
+        FROM main.comments;
+    CREATE OR REPLACE VIEW analyst.replies AS
+        SELECT r.comment_id, r.original_comment_id,
+               coalesce(p.advertiser_id, r.advertiser_id) AS advertiser_id,
+               coalesce(p.campaign_id, r.campaign_id) AS campaign_id,
+               coalesce(p.campaign_name, r.campaign_name) AS campaign_name,
+               coalesce(p.adgroup_id, r.adgroup_id) AS adgroup_id,
+               coalesce(p.adgroup_name, r.adgroup_name) AS adgroup_name,
+               coalesce(p.ad_id, r.ad_id) AS ad_id,
+               coalesce(p.ad_name, r.ad_name) AS ad_name,
+               r.content, r.user_name, r.user_id, r.likes, r.comment_status, r.create_time,
+               r.can_delete, coalesce(r.can_delete, false) AS is_brand_reply,
+               p.content AS parent_content, p.user_name AS parent_user_name,
+               p.create_time AS parent_create_time, p.comment_status AS parent_comment_status,
+               date_diff('second', p.create_time, r.create_time) / 60.0
+                   AS minutes_after_parent,
+               r.first_seen_at, r.last_seen_at,
+               r.source, coalesce(p.video_id, r.video_id) AS video_id,
+               coalesce(p.business_id, r.business_id) AS business_id
+        FROM main.comments r LEFT JOIN main.comments p ON p.comment_id = r.original_comment_id
+        WHERE r.comment_type = 'REPLY';
+    CREATE VIEW analyst.business_accounts AS
+        SELECT business_id, username, display_name, profile_image, profile_deep_link,
+               bio_description, is_verified, followers_count, following_count, total_likes,
+               videos_count, updated_at
+        FROM main.business_accounts;
+    -- ad_ids: the Spark Ads promoting the video (ads.tiktok_item_id = videos.video_id).
+    CREATE VIEW analyst.videos AS
+        SELECT v.video_id, v.business_id, v.caption, v.create_time, v.share_url, v.embed_url,
+               v.thumbnail_url, v.media_type, v.is_ad, v.video_duration, v.video_views,
+               v.reach, v.likes, v.comments, v.shares, v.favorites, v.first_seen_at,
+               v.last_seen_at,
+               (SELECT list(a.ad_id ORDER BY a.ad_id) FROM main.ads a
+                WHERE a.tiktok_item_id = v.video_id) AS ad_ids
+        FROM main.videos v;
     """,
 )
 
@@ -691,7 +795,9 @@ def mark_interrupted_runs(cur: Cursor) -> int:
 class CommentFilters:
     """What the comments page shows. `ad_ids=None` means every ad; an empty list, none.
 
-    Dates are whole days, inclusive, in the advertiser's timezone.
+    Dates are whole days, inclusive, in the advertiser's timezone. `business_id` adds the
+    organic comments of that TikTok business account to the advertiser's ad comments;
+    `source` keeps only "ad" or only "organic" comments (None: both).
     """
 
     advertiser_id: str
@@ -702,8 +808,12 @@ class CommentFilters:
     comment_type: Literal["COMMENT", "REPLY"] | None = None
     search: str | None = None
     unanswered_only: bool = False
+    source: Literal["ad", "organic"] | None = None
+    business_id: str | None = None
 
     def __post_init__(self) -> None:
+        if self.source not in (None, *COMMENT_SOURCES):
+            raise ValueError(f"source must be ad, organic or None, not {self.source!r}")
         if self.status not in (None, "PUBLIC", "HIDDEN"):
             raise ValueError(f"status must be PUBLIC, HIDDEN or None, not {self.status!r}")
         if self.comment_type not in (None, "COMMENT", "REPLY"):
@@ -1031,10 +1141,248 @@ def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
     return query_frame(cur, sql, [filters.advertiser_id, *params])
 
 
+# ---------------------------------------------------------------------------------------------
+# TikTok business accounts: profiles, videos and organic comments
+
+# The organic comment's fields under the comments table's (TikTok Marketing API) names.
+ORGANIC_COMMENT_COLUMNS = MappingProxyType(
+    {
+        "comment_id": "comment_id",
+        "video_id": "video_id",
+        "business_id": "business_id",
+        "parent_comment_id": "original_comment_id",
+        "text": "content",
+        "create_time": "create_time",
+        "likes": "likes",
+        "replies": "replies",
+        "status": "comment_status",
+        "owner": "can_delete",
+        "pinned": "is_pinned",
+        "user_id": "user_id",
+        "username": "user_name",
+        "profile_image": "user_avatar_url",
+        "comment_type": "comment_type",
+    }
+)
+
+
+def upsert_business_accounts(cur: Cursor, data: TableData) -> int:
+    """Insert or update business account profiles by business_id; return the rows written."""
+    return _upsert(
+        cur, "business_accounts", "business_id", data, stamps={"updated_at": _now()},
+        insert_only=(),
+    )
+
+
+def upsert_videos(cur: Cursor, data: TableData, seen_at: datetime) -> int:
+    """Insert or update a business account's videos by video_id, as seen at `seen_at`."""
+    seen = _utc(seen_at)
+    return _upsert(
+        cur, "videos", "video_id", data, stamps={"first_seen_at": seen, "last_seen_at": seen},
+        insert_only=("first_seen_at",),
+    )
+
+
+def organic_comment_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Organic comments (`OrganicComment.to_record()` plus `comment_type`) as comments rows:
+    renamed to the table's columns, `source` 'organic' and tiktok_item_id the video_id."""
+    frame = pd.DataFrame.from_records(list(records))
+    frame = frame[[c for c in ORGANIC_COMMENT_COLUMNS if c in frame.columns]]
+    frame = frame.rename(columns=dict(ORGANIC_COMMENT_COLUMNS))
+    frame["source"] = "organic"
+    if "video_id" in frame.columns:
+        frame["tiktok_item_id"] = frame["video_id"]
+    return frame
+
+
+def upsert_organic_comments(cur: Cursor, data: TableData, seen_at: datetime) -> int:
+    """Insert or update organic comments (comments-table columns, see organic_comment_frame).
+
+    A comment_id already stored as an ad comment is left as it is: the two never overwrite
+    each other. Returns the rows written.
+    """
+    batch = _as_arrow(data)
+    if batch.num_rows == 0:
+        return 0
+    if "source" not in batch.column_names:
+        batch = batch.append_column("source", pa.array(["organic"] * batch.num_rows))
+    if set(batch.column("source").to_pylist()) != {"organic"}:
+        raise ValueError("organic comments must all have source 'organic'")
+    view = f"_organic_{uuid.uuid4().hex}"
+    cur.register(view, batch.select(["comment_id"]))
+    try:
+        taken = {
+            row[0]
+            for row in _rows(
+                cur,
+                f"SELECT c.comment_id FROM comments c JOIN {view} b USING (comment_id) "  # noqa: S608
+                "WHERE c.source <> 'organic'",
+            )
+        }
+    finally:
+        cur.unregister(view)
+    if taken:
+        keep = [cid not in taken for cid in batch.column("comment_id").to_pylist()]
+        batch = batch.filter(pa.array(keep))
+    return upsert_comments(cur, batch, seen_at)
+
+
+def organic_cursors(cur: Cursor, business_id: str) -> dict[str, datetime | None]:
+    """Each synced video of the account with its high-water mark (newest top-level comment)."""
+    rows = query_records(
+        cur, "SELECT video_id, high_water FROM organic_cursors WHERE business_id = ?",
+        [business_id],
+    )
+    return {row["video_id"]: _as_utc(row["high_water"]) for row in rows}
+
+
+def set_organic_cursor(
+    cur: Cursor, business_id: str, video_id: str, high_water: datetime | None
+) -> None:
+    """Record that every comment of the video up to `high_water` is stored."""
+    _rows(
+        cur,
+        "INSERT INTO organic_cursors VALUES (?, ?, ?, ?) ON CONFLICT (video_id) DO UPDATE SET "
+        "business_id = excluded.business_id, high_water = excluded.high_water, "
+        "updated_at = excluded.updated_at",
+        [business_id, video_id, None if high_water is None else _utc(high_water), _now()],
+    )
+
+
+def organic_counts(cur: Cursor, business_id: str) -> dict[str, int]:
+    """How many organic comments and replies are stored per video of the account."""
+    rows = _rows(
+        cur,
+        "SELECT video_id, count(*) FROM comments WHERE source = 'organic' AND business_id = ? "
+        "GROUP BY video_id",
+        [business_id],
+    )
+    return {str(video_id): int(n) for video_id, n in rows}
+
+
+def organic_reply_counts(cur: Cursor, video_id: str) -> dict[str, int]:
+    """How many replies are stored per top-level organic comment of the video."""
+    rows = _rows(
+        cur,
+        "SELECT original_comment_id, count(*) FROM comments WHERE source = 'organic' "
+        "AND video_id = ? AND comment_type = 'REPLY' GROUP BY original_comment_id",
+        [video_id],
+    )
+    return {str(parent): int(n) for parent, n in rows}
+
+
+def list_business_accounts(cur: Cursor) -> pd.DataFrame:
+    """Every stored business account, by display name."""
+    return query_frame(
+        cur,
+        "SELECT business_id, username, display_name, profile_image, profile_deep_link, "
+        "bio_description, is_verified, followers_count, following_count, total_likes, "
+        "videos_count, updated_at FROM business_accounts ORDER BY display_name, business_id",
+    )
+
+
+def videos_with_counts(cur: Cursor, business_id: str) -> pd.DataFrame:
+    """Every stored video of the account, newest first, with its comment counts.
+
+    `organic_comments` counts the stored organic comments and replies on the video,
+    `ad_comments` those on the Spark Ads promoting it (ads.tiktok_item_id = video_id, listed
+    in `ad_ids`); `unanswered_count` counts top-level organic comments without an answer from
+    the account, `hidden_count` hidden organic ones.
+    """
+    sql = f"""
+        WITH organic AS (
+            SELECT c.video_id,
+                   count(*) AS organic_comments,
+                   count(*) FILTER (WHERE c.comment_status = 'HIDDEN') AS hidden_count,
+                   count(*) FILTER (WHERE c.comment_type = 'COMMENT' AND NOT EXISTS (
+                       SELECT 1 FROM comments r WHERE r.original_comment_id = c.comment_id
+                       AND {_BRAND_REPLY})) AS unanswered_count,
+                   max(c.create_time) AS last_comment_time
+            FROM comments c WHERE c.source = 'organic' AND c.business_id = ?
+            GROUP BY c.video_id
+        ),
+        spark AS (
+            SELECT a.tiktok_item_id AS video_id, list(DISTINCT a.ad_id ORDER BY a.ad_id) AS ad_ids
+            FROM ads a JOIN videos v ON v.video_id = a.tiktok_item_id
+            WHERE v.business_id = ?
+            GROUP BY a.tiktok_item_id
+        ),
+        paid AS (
+            SELECT c.tiktok_item_id AS video_id, count(*) AS ad_comments
+            FROM comments c JOIN videos v ON v.video_id = c.tiktok_item_id
+            WHERE c.source = 'ad' AND v.business_id = ?
+            GROUP BY c.tiktok_item_id
+        )
+        SELECT v.video_id, v.business_id, v.caption, v.create_time, v.share_url,
+               v.thumbnail_url, v.embed_url, v.is_ad, v.video_views, v.likes, v.comments,
+               v.shares,
+               coalesce(o.organic_comments, 0)::BIGINT AS organic_comments,
+               coalesce(p.ad_comments, 0)::BIGINT AS ad_comments,
+               coalesce(o.unanswered_count, 0)::BIGINT AS unanswered_count,
+               coalesce(o.hidden_count, 0)::BIGINT AS hidden_count,
+               o.last_comment_time,
+               coalesce(s.ad_ids, []::VARCHAR[]) AS ad_ids
+        FROM videos v
+        LEFT JOIN organic o ON o.video_id = v.video_id
+        LEFT JOIN spark s ON s.video_id = v.video_id
+        LEFT JOIN paid p ON p.video_id = v.video_id
+        WHERE v.business_id = ?
+        ORDER BY v.create_time DESC NULLS LAST, v.video_id
+    """  # noqa: S608
+    return query_frame(cur, sql, [business_id] * 4)
+
+
+def comment_volume_by_video(cur: Cursor, business_id: str) -> pd.DataFrame:
+    """Comments per video of the account and source, most first: the organic ones, and the
+    ad comments of the Spark Ads promoting the video."""
+    sql = """
+        SELECT v.video_id, any_value(v.caption) AS caption, c.source,
+               count(*)::BIGINT AS comments
+        FROM videos v JOIN comments c
+          ON (c.source = 'organic' AND c.video_id = v.video_id)
+          OR (c.source = 'ad' AND c.tiktok_item_id = v.video_id)
+        WHERE v.business_id = ?
+        GROUP BY v.video_id, c.source
+        ORDER BY comments DESC, v.video_id, c.source
+    """
+    return query_frame(cur, sql, [business_id])
+
+
+def conversation_for_video(
+    cur: Cursor,
+    video_id: str,
+    limit: int = 500,
+    offset: int = 0,
+    source: Literal["ad", "organic"] | None = None,
+) -> pd.DataFrame:
+    """One video's whole conversation, oldest first: its organic comments and the comments
+    on the Spark Ads promoting it (ad comments whose tiktok_item_id is the video)."""
+    if source not in (None, *COMMENT_SOURCES):
+        raise ValueError(f"source must be ad, organic or None, not {source!r}")
+    sql = """
+        SELECT c.* FROM comments c
+        WHERE ((c.source = 'organic' AND c.video_id = ?)
+               OR (c.source = 'ad' AND c.tiktok_item_id = ?))
+          AND (?::VARCHAR IS NULL OR c.source = ?)
+        ORDER BY c.create_time ASC NULLS LAST, c.comment_id ASC
+        LIMIT ? OFFSET ?
+    """
+    params = [video_id, video_id, source, source, _count(limit, "limit"),
+              _count(offset, "offset")]
+    return query_frame(cur, sql, params)
+
+
 def _where(filters: CommentFilters, tz: str) -> tuple[str, list[Any]]:
     """The WHERE clause (over `comments c`) and its parameters for the filters."""
-    clauses = ["c.advertiser_id = ?"]
-    params: list[Any] = [filters.advertiser_id]
+    if filters.business_id is None:
+        clauses = ["c.advertiser_id = ?"]
+        params: list[Any] = [filters.advertiser_id]
+    else:
+        clauses = ["(c.advertiser_id = ? OR (c.source = 'organic' AND c.business_id = ?))"]
+        params = [filters.advertiser_id, filters.business_id]
+    if filters.source is not None:
+        clauses.append("c.source = ?")
+        params.append(filters.source)
     if filters.ad_ids is not None:
         ads, ad_params = _in_list("c.ad_id", [str(i) for i in filters.ad_ids])
         clauses.append(ads)

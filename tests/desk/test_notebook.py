@@ -301,9 +301,11 @@ def test_show_tables_lists_only_the_analyst_views(nb):
     assert nb.run("SHOW TABLES").frame["name"].tolist() == [
         "ads",
         "advertisers",
+        "business_accounts",
         "comments",
         "replies",
         "sync_runs",
+        "videos",
     ]
 
 
@@ -338,7 +340,9 @@ def test_the_views_carry_replies_with_their_parents_and_the_sync_history(nb):
 def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
     schema = nb.schema()
 
-    assert list(schema) == ["advertisers", "ads", "comments", "replies", "sync_runs"]
+    assert list(schema) == [
+        "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
+    ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]
     assert ("is_brand_reply", "BOOLEAN") in schema["comments"]

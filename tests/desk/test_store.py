@@ -228,6 +228,9 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "outbox",
         "audit_log",
         "notebooks",
+        "business_accounts",
+        "videos",
+        "organic_cursors",
     }
 
 
