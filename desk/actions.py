@@ -18,6 +18,15 @@ Reconciling asks TikTok what is true instead of guessing:
   outbox row minus `RECONCILE_SLACK`, and not already claimed by another outbox row;
 - a hide (unhide) is on TikTok when the comment's current status is HIDDEN (PUBLIC).
 
+Organic comments (on a TikTok business account's own videos, `source` 'organic') go through
+the same outbox and audit log with the same guarantees, written with the account's
+`BusinessAccountClient` instead of the ad account's client; the outbox row's `source` says
+which. There, a reply is on TikTok when the comment's replies (business/comment/reply/list,
+every page) hold one written by the account (`owner`) with the same text under the same
+rules, and a hide's status is read with business/comment/list for that one comment. The
+outbox row's `business_id` and `video_id` say where it acts; its `advertiser_id` is NULL.
+`reply_to_comment` and `set_hidden_rows` take a stored comment row of either source.
+
 A request_key that was already used returns its row as it stands (duplicate=True), even a
 failed one: sending again is `retry()`'s job, which checks TikTok first.
 
@@ -45,8 +54,12 @@ import numpy as np
 import pandas as pd
 
 from desk import store as st
+from desk.account_tokens import AccountNeedsReconnect, AccountNotConnected, TokenUnavailable
+from tiktok_client.accounts import BusinessAccountClient, check_comment_text
+from tiktok_client.accounts_models import OrganicComment
 from tiktok_client.client import MAX_REPLY_LENGTH, TikTokClient, check_reply_text
 from tiktok_client.errors import (
+    AccessTokenExpired,
     AuthCodeError,
     InvalidRequest,
     MalformedResponse,
@@ -54,6 +67,7 @@ from tiktok_client.errors import (
     PartialSuccess,
     PermissionDenied,
     RateLimited,
+    RefreshTokenError,
     ServerError,
     TikTokError,
     TokenError,
@@ -75,11 +89,17 @@ __all__ = [
     "reconcile_open",
     "recent_actions",
     "reply",
+    "reply_organic",
+    "reply_to_comment",
     "retry",
     "set_hidden",
+    "set_hidden_organic",
+    "set_hidden_rows",
 ]
 
 Cursor = duckdb.DuckDBPyConnection
+Client = TikTokClient | BusinessAccountClient
+"""The ad account's client for an ad comment's write, the business account's for an organic one."""
 
 RECONCILE_SLACK = timedelta(minutes=5)
 """How much earlier than its outbox row a reply found on TikTok may be dated (clock skew)."""
@@ -94,11 +114,15 @@ FIRST_LEVEL_ONLY = (
     "Only first-level comments can be answered; reply to the original comment instead."
 )
 NOT_POSTED = "TikTok has no record of this reply; it was not posted. Retry to send it."
+RECONNECT_ACCOUNT = (
+    "The connection to this TikTok account no longer works; reconnect the TikTok account on "
+    "the Home page, then retry."
+)
 
 _OUTBOX_COLUMNS = (
     "action_id, request_key, kind, advertiser_id, comment_id, ad_id, tiktok_item_id, "
     "identity_type, identity_id, text, status, result_comment_id, error, attempts, actor, "
-    "created_at, updated_at"
+    "created_at, updated_at, source, business_id, video_id"
 )
 _REFERENCE_PAGE_SIZE = 100
 _MAX_REFERENCE_PAGES = 1000
@@ -133,6 +157,16 @@ def can_reply(comment_row: Mapping) -> str | None:
         comment_type is None and _value(comment_row.get("original_comment_id")) is not None
     ):
         return FIRST_LEVEL_ONLY
+    if _source(comment_row) == "organic":
+        if (
+            _value(comment_row.get("video_id")) is None
+            or _value(comment_row.get("business_id")) is None
+        ):
+            return (
+                "This comment is missing its video or TikTok account, so it cannot be answered "
+                "from here; sync the TikTok account and try again."
+            )
+        return None
     missing = [
         name
         for name in ("ad_id", "tiktok_item_id", "identity_type", "identity_id")
@@ -280,9 +314,209 @@ def set_hidden(
     return [results[c] for c in ids]
 
 
+def reply_organic(
+    cur: Cursor,
+    account: BusinessAccountClient,
+    *,
+    comment_id: str,
+    text: str,
+    actor: str,
+    request_key: str,
+) -> ActionResult:
+    """Reply to a first-level organic comment as the business account, once per request_key.
+
+    Raises ActionRefused (recorded in the audit log, nothing sent) when the comment is not
+    stored for this account, is a reply, or the text is empty or over 150 characters.
+    """
+    business_id, comment_id = account.business_id, str(comment_id)
+    parent = _organic_comment(cur, business_id, comment_id)
+    if parent is None:
+        reason: str | None = (
+            "This comment is not in Comment Desk's data for this TikTok account; sync the "
+            "account and try again."
+        )
+    else:
+        reason = can_reply(parent)
+    if reason is None:
+        try:
+            check_comment_text(text, "reply")
+        except InvalidRequest as err:
+            reason = human_message(err, source="organic")
+    if reason is not None:
+        _audit(
+            cur,
+            None,
+            actor,
+            None,
+            "refused",
+            f"reply to comment {comment_id} of TikTok account {business_id}: {reason}",
+        )
+        raise ActionRefused(reason)
+    assert parent is not None
+
+    existing = _by_key(cur, request_key)
+    if existing is not None:
+        return _result(existing, duplicate=True)
+    action = _create(
+        cur,
+        request_key=request_key,
+        kind="reply",
+        advertiser_id=None,
+        comment_id=comment_id,
+        actor=actor,
+        text=text,
+        tiktok_item_id=parent["video_id"],
+        source="organic",
+        business_id=business_id,
+        video_id=parent["video_id"],
+    )
+    if action is None:  # another session made it a moment ago
+        existing = _by_key(cur, request_key)
+        assert existing is not None
+        return _result(existing, duplicate=True)
+    return _send_organic_reply(cur, account, action, actor)
+
+
+def set_hidden_organic(
+    cur: Cursor,
+    account: BusinessAccountClient,
+    *,
+    comment_ids: list[str],
+    hidden: bool,
+    actor: str,
+    request_key: str,
+) -> list[ActionResult]:
+    """Hide (or unhide) organic comments or replies: one outbox row and one call per comment.
+
+    Keys as in set_hidden (``f"{request_key}:{comment_id}"``). Raises ActionRefused when a
+    comment is not stored for this business account.
+    """
+    if not isinstance(hidden, bool):
+        raise TypeError("hidden must be True or False")
+    if isinstance(comment_ids, str):
+        raise TypeError("comment_ids must be a list of IDs, not a single string")
+    business_id = account.business_id
+    ids = list(dict.fromkeys(str(c) for c in comment_ids))
+    kind = "hide" if hidden else "unhide"
+    rows = {c: _organic_comment(cur, business_id, c) for c in ids}
+    unknown = [c for c, row in rows.items() if row is None or _value(row.get("video_id")) is None]
+    if unknown:
+        reason = (
+            f"{len(unknown)} of the chosen comments are not in Comment Desk's data for this "
+            "TikTok account; sync the account and try again."
+            if len(ids) > 1
+            else "This comment is not in Comment Desk's data for this TikTok account; sync the "
+            "account and try again."
+        )
+        _audit(
+            cur,
+            None,
+            actor,
+            None,
+            "refused",
+            f"{kind} {', '.join(unknown)} of TikTok account {business_id}: {reason}",
+        )
+        raise ActionRefused(reason)
+
+    results = []
+    for comment_id in ids:
+        key = f"{request_key}:{comment_id}"
+        action = _by_key(cur, key)
+        if action is None:
+            video_id = rows[comment_id]["video_id"]  # type: ignore[index]
+            action = _create(
+                cur,
+                request_key=key,
+                kind=kind,
+                advertiser_id=None,
+                comment_id=comment_id,
+                actor=actor,
+                tiktok_item_id=video_id,
+                source="organic",
+                business_id=business_id,
+                video_id=video_id,
+            )
+            if action is not None:
+                results.append(_send_organic_status(cur, account, action, actor))
+                continue
+            action = _by_key(cur, key)
+            assert action is not None
+        results.append(_result(action, duplicate=True))
+    return results
+
+
+def reply_to_comment(
+    cur: Cursor,
+    client: Client,
+    comment_row: Mapping[str, Any],
+    *,
+    text: str,
+    actor: str,
+    request_key: str,
+) -> ActionResult:
+    """Reply to a stored comment of either source: ``client`` is the ad account's client for an
+    ad comment, the business account's BusinessAccountClient for an organic one."""
+    comment_id = str(comment_row["comment_id"])
+    if _source(comment_row) == "organic":
+        if not isinstance(client, BusinessAccountClient):
+            raise TypeError("an organic comment is answered with a BusinessAccountClient")
+        return reply_organic(
+            cur, client, comment_id=comment_id, text=text, actor=actor, request_key=request_key
+        )
+    if isinstance(client, BusinessAccountClient):
+        raise TypeError("an ad comment is answered with the ad account's TikTokClient")
+    return reply(
+        cur,
+        client,
+        advertiser_id=str(comment_row["advertiser_id"]),
+        comment_id=comment_id,
+        text=text,
+        actor=actor,
+        request_key=request_key,
+    )
+
+
+def set_hidden_rows(
+    cur: Cursor,
+    client: Client,
+    comment_rows: Sequence[Mapping[str, Any]],
+    *,
+    hidden: bool,
+    actor: str,
+    request_key: str,
+) -> list[ActionResult]:
+    """Hide (or unhide) stored comments of one source and account (see reply_to_comment)."""
+    if not comment_rows:
+        return []
+    sources = {_source(r) for r in comment_rows}
+    if len(sources) > 1:
+        raise ActionRefused("Hide ad comments and organic comments separately.")
+    ids = [str(r["comment_id"]) for r in comment_rows]
+    if sources == {"organic"}:
+        if not isinstance(client, BusinessAccountClient):
+            raise TypeError("organic comments are hidden with a BusinessAccountClient")
+        return set_hidden_organic(
+            cur, client, comment_ids=ids, hidden=hidden, actor=actor, request_key=request_key
+        )
+    if isinstance(client, BusinessAccountClient):
+        raise TypeError("ad comments are hidden with the ad account's TikTokClient")
+    advertisers = {str(r["advertiser_id"]) for r in comment_rows}
+    if len(advertisers) > 1:
+        raise ActionRefused("Hide the comments of one ad account at a time.")
+    return set_hidden(
+        cur,
+        client,
+        advertiser_id=advertisers.pop(),
+        comment_ids=ids,
+        hidden=hidden,
+        actor=actor,
+        request_key=request_key,
+    )
+
+
 def reconcile(
     cur: Cursor,
-    client: TikTokClient,
+    client: Client,
     action_id: int,
     *,
     actor: str | None = None,
@@ -292,9 +526,11 @@ def reconcile(
 
     Also re-checks a "failed" one (it becomes "sent" if TikTok has it after all). A "sent" one,
     or one still being sent, is returned as it is. If TikTok cannot be asked, nothing changes.
-    ``actor`` (who asked for the check) defaults to whoever asked for the write.
+    ``actor`` (who asked for the check) defaults to whoever asked for the write. ``client`` is
+    the ad account's client for an ad write, the business account's for an organic one.
     """
     action = _require(cur, action_id)
+    _check_client(action, client)
     who = actor or action["actor"]
     if action["status"] == "sent":
         return _result(action)
@@ -333,18 +569,19 @@ def reconcile(
             action,
             message=(
                 f"It is not yet known whether TikTok {verb} this, and checking failed: "
-                f"{human_message(err)}"
+                f"{human_message(err, source=_source(action))}"
             ),
         )
 
 
-def retry(cur: Cursor, client: TikTokClient, action_id: int, *, actor: str) -> ActionResult:
+def retry(cur: Cursor, client: Client, action_id: int, *, actor: str) -> ActionResult:
     """Send a failed or unknown write again, after making sure TikTok does not already have it.
 
     Never sends twice: the write is reconciled first, and resent only when TikTok says it is not
     there. A sent write is returned as it is; one still being sent is left alone.
     """
     action = _require(cur, action_id)
+    _check_client(action, client)
     if action["status"] == "sent":
         return _result(action, message=f"{_message(action)} Nothing was sent again.")
     if action["status"] == "pending" and not _is_stale(action, PENDING_STALE_AFTER):
@@ -372,6 +609,11 @@ def retry(cur: Cursor, client: TikTokClient, action_id: int, *, actor: str) -> A
         if now["status"] != "failed":
             return _result(now)
         return _result(now, message="Someone else is retrying this right now; refresh in a moment.")
+    if _source(claimed) == "organic":
+        assert isinstance(client, BusinessAccountClient)  # _check_client saw to it
+        if claimed["kind"] == "reply":
+            return _send_organic_reply(cur, client, claimed, actor)
+        return _send_organic_status(cur, client, claimed, actor)
     if claimed["kind"] == "reply":
         return _send_reply(cur, client, claimed, actor)
     [result] = _send_status(cur, client, [claimed], actor)
@@ -380,19 +622,28 @@ def retry(cur: Cursor, client: TikTokClient, action_id: int, *, actor: str) -> A
 
 def reconcile_open(
     cur: Cursor,
-    client: TikTokClient,
+    client: Client,
     advertiser_id: str | None = None,
     *,
     actor: str | None = None,
     stale_after: timedelta = PENDING_STALE_AFTER,
 ) -> list[ActionResult]:
-    """Reconcile every unknown write, and every write left pending too long (e.g. at startup)."""
+    """Reconcile every unknown write, and every write left pending too long (e.g. at startup).
+
+    With a BusinessAccountClient: that business account's organic writes; otherwise the ad
+    writes (of ``advertiser_id`` when given).
+    """
     cutoff = _now() - stale_after
     sql = (
         "SELECT action_id FROM outbox WHERE (status = 'unknown' "
         "OR (status = 'pending' AND updated_at < ?))"
     )
     params: list[Any] = [cutoff]
+    if isinstance(client, BusinessAccountClient):
+        sql += " AND source = 'organic' AND business_id = ?"
+        params.append(client.business_id)
+    else:
+        sql += " AND coalesce(source, 'ad') = 'ad'"
     if advertiser_id is not None:
         sql += " AND advertiser_id = ?"
         params.append(str(advertiser_id))
@@ -410,13 +661,17 @@ def get_action(cur: Cursor, action_id: int) -> ActionResult | None:
     return None if action is None else _result(action)
 
 
-def recent_actions(cur: Cursor, advertiser_id: str, limit: int = 50) -> pd.DataFrame:
-    """The advertiser's outbox rows, newest first, each with a human `message`."""
+def recent_actions(
+    cur: Cursor, advertiser_id: str | None, limit: int = 50, *, business_id: str | None = None
+) -> pd.DataFrame:
+    """The advertiser's outbox rows (or, with business_id, the business account's organic
+    ones), newest first, each with a human `message`."""
+    column, key = ("business_id", business_id) if business_id else ("advertiser_id", advertiser_id)
     frame = st.query_frame(
         cur,
-        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE advertiser_id = ? "  # noqa: S608
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE {column} = ? "  # noqa: S608
         "ORDER BY created_at DESC, action_id DESC LIMIT ?",
-        [str(advertiser_id), _count(limit)],
+        [str(key), _count(limit)],
     )
     return _with_messages(frame)
 
@@ -449,21 +704,42 @@ def audit_log(cur: Cursor, advertiser_id: str | None = None, limit: int = 200) -
 # Messages
 
 
-def human_message(error: Exception) -> str:
-    """What happened and what to do next, for every error a user can meet while writing."""
+def human_message(error: Exception, *, source: str = "ad") -> str:
+    """What happened and what to do next, for every error a user can meet while writing.
+
+    ``source`` is the comment's: "organic" words account trouble for a TikTok (business)
+    account instead of an ad account.
+    """
+    organic = source == "organic"
     if isinstance(error, ActionRefused):
         return str(error)
+    if isinstance(error, AccessTokenExpired | RefreshTokenError | AccountNeedsReconnect):
+        return RECONNECT_ACCOUNT
+    if isinstance(error, AccountNotConnected):
+        return "This TikTok account is not connected; connect it on the Home page, then retry."
+    if isinstance(error, TokenUnavailable):
+        return (
+            "The TikTok account's access could not be renewed just now (the network or TikTok "
+            "is busy); nothing was sent. Try again in a minute."
+        )
     if isinstance(error, OutcomeUnknown):
         return (
             "TikTok did not confirm whether the change was made (its answer was lost); Retry "
             "checks TikTok first, so nothing is ever done twice."
         )
     if isinstance(error, PermissionDenied):
+        if organic:
+            return (
+                "TikTok does not allow managing this comment as this TikTok account; reconnect "
+                "the TikTok account on the Home page and grant the comment-management permission."
+            )
         return _permission_message(error)
     if isinstance(error, InvalidRequest):
-        return _invalid_message(error)
+        return _invalid_message(error, "TikTok account" if organic else "ad account")
     if isinstance(error, RateLimited):
         return "TikTok is limiting how fast this app may send requests; wait a minute and retry."
+    if isinstance(error, TokenError) and organic:
+        return RECONNECT_ACCOUNT
     if isinstance(error, TokenError):
         return (
             "The connection to this TikTok ad account no longer works; reconnect the account on "
@@ -517,9 +793,9 @@ def _permission_message(error: PermissionDenied) -> str:
     )
 
 
-def _invalid_message(error: InvalidRequest) -> str:
+def _invalid_message(error: InvalidRequest, account: str = "ad account") -> str:
     text = error.message.lower()
-    if "first-level" in text or "first level" in text:
+    if "first-level" in text or "first level" in text or "top-level comments can" in text:
         return FIRST_LEVEL_ONLY
     length = re.search(r"(\d+) characters long", text)
     if length or "length must be" in text or "too long" in text:
@@ -533,15 +809,15 @@ def _invalid_message(error: InvalidRequest) -> str:
     if "does not exist" in text or "not found" in text or error.code == 40007:
         return (
             "TikTok no longer has this comment or its ad (it may have been deleted); sync the "
-            "ad account to refresh the list."
+            f"{account} to refresh the list."
         )
     if "identity" in text or "video" in text:
         return (
-            "TikTok says the ad's video or identity has changed; sync the ad account and try again."
+            f"TikTok says the ad's video or identity has changed; sync the {account} and try again."
         )
     what = f" ({_sentence(error.message)})" if error.message else ""
     return (
-        f"TikTok did not accept the request{what}; sync the ad account and try again."
+        f"TikTok did not accept the request{what}; sync the {account} and try again."
         f"{_reference(error)}"
     )
 
@@ -645,8 +921,73 @@ def _send_status(
     return results
 
 
+def _send_organic_reply(
+    cur: Cursor, account: BusinessAccountClient, action: dict[str, Any], actor: str
+) -> ActionResult:
+    """Send a claimed (pending) organic reply and record how it went."""
+    try:
+        sent = account.reply_to_comment(action["video_id"], action["comment_id"], action["text"])
+    except OutcomeUnknown as err:
+        return _unknown_then_reconcile(cur, account, action, actor, err)
+    except TikTokError as err:
+        return _fail(cur, action, actor, err)
+    except Exception as err:  # the request may have gone out: treat it as unanswered
+        return _unknown_then_reconcile(cur, account, action, actor, err)
+    if not sent.comment_id:  # an OK answer without the new reply's ID: look it up
+        return _unknown_then_reconcile(
+            cur, account, action, actor, MalformedResponse("the answer had no comment_id")
+        )
+    moved = _transition(
+        cur,
+        action,
+        status="sent",
+        event="sent",
+        actor=actor,
+        detail=f"reply {sent.comment_id} to comment {action['comment_id']}",
+        error=None,
+        result_comment_id=sent.comment_id,
+    )
+    _store_reply(
+        cur,
+        action,
+        sent.comment_id,
+        create_time=sent.create_time,
+        user_name=sent.username,
+        status=sent.status,
+    )
+    return _result(moved or _require(cur, action["action_id"]))
+
+
+def _send_organic_status(
+    cur: Cursor, account: BusinessAccountClient, action: dict[str, Any], actor: str
+) -> ActionResult:
+    """Send business/comment/hide for a claimed (pending) organic hide or unhide row."""
+    operation = "HIDDEN" if action["kind"] == "hide" else "PUBLIC"
+    try:
+        account.set_comment_hidden(
+            action["video_id"], action["comment_id"], "HIDE" if operation == "HIDDEN" else "UNHIDE"
+        )
+    except OutcomeUnknown as err:
+        return _unknown_then_reconcile(cur, account, action, actor, err)
+    except TikTokError as err:
+        return _fail(cur, action, actor, err)
+    except Exception as err:
+        return _unknown_then_reconcile(cur, account, action, actor, err)
+    _set_store_status(cur, [action["comment_id"]], operation)
+    moved = _transition(
+        cur,
+        action,
+        status="sent",
+        event="sent",
+        actor=actor,
+        detail=f"comment {action['comment_id']} set to {operation}",
+        error=None,
+    )
+    return _result(moved or _require(cur, action["action_id"]))
+
+
 def _fail(cur: Cursor, action: dict[str, Any], actor: str, err: TikTokError) -> ActionResult:
-    message = human_message(err)
+    message = human_message(err, source=_source(action))
     moved = _transition(
         cur,
         action,
@@ -660,7 +1001,7 @@ def _fail(cur: Cursor, action: dict[str, Any], actor: str, err: TikTokError) -> 
 
 
 def _unknown_then_reconcile(
-    cur: Cursor, client: TikTokClient, action: dict[str, Any], actor: str, err: Exception
+    cur: Cursor, client: Client, action: dict[str, Any], actor: str, err: Exception
 ) -> ActionResult:
     """Record that the answer was lost, then try once to settle it with TikTok."""
     detail = _error_detail(err) if isinstance(err, TikTokError) else type(err).__name__
@@ -692,9 +1033,13 @@ def _error_detail(err: TikTokError) -> str:
 
 
 def _reconcile_reply(
-    cur: Cursor, client: TikTokClient, action: dict[str, Any], actor: str
+    cur: Cursor, client: Client, action: dict[str, Any], actor: str
 ) -> ActionResult:
-    found = _find_reply(cur, client, action)
+    if _source(action) == "organic":
+        assert isinstance(client, BusinessAccountClient)
+        found: Comment | OrganicComment | None = _find_organic_reply(cur, client, action)
+    else:
+        found = _find_reply(cur, client, action)
     if found is not None:
         moved = _transition(
             cur,
@@ -706,13 +1051,17 @@ def _reconcile_reply(
             error=None,
             result_comment_id=found.comment_id,
         )
+        if isinstance(found, OrganicComment):
+            user_name, status = found.username, found.status
+        else:
+            user_name, status = found.user_name, found.comment_status
         _store_reply(
             cur,
             action,
             found.comment_id,
             create_time=found.create_time,
-            user_name=found.user_name,
-            status=found.comment_status,
+            user_name=user_name,
+            status=status,
         )
         return _result(moved or _require(cur, action["action_id"]))
     if action["status"] == "failed":
@@ -751,6 +1100,29 @@ def _find_reply(cur: Cursor, client: TikTokClient, action: dict[str, Any]) -> Co
         and (c.content or "").strip() == text
         and (c.create_time is None or c.create_time >= earliest)
     ]
+    return _first_unclaimed(cur, action, candidates)
+
+
+def _find_organic_reply(
+    cur: Cursor, account: BusinessAccountClient, action: dict[str, Any]
+) -> OrganicComment | None:
+    """The account's reply on TikTok that this organic action made, if any."""
+    text = (action["text"] or "").strip()
+    earliest = _as_utc(action["created_at"]) - RECONCILE_SLACK
+    candidates = [
+        c
+        for c in account.iter_replies(action["video_id"], action["comment_id"], status="ALL")
+        if c.comment_id
+        and c.comment_id != action["comment_id"]
+        and c.owner is True
+        and (c.text or "").strip() == text
+        and (c.create_time is None or c.create_time >= earliest)
+    ]
+    return _first_unclaimed(cur, action, candidates)
+
+
+def _first_unclaimed(cur: Cursor, action: dict[str, Any], candidates: list[Any]) -> Any:
+    """The action's own reply among the candidates, else the oldest no other row claims."""
     if not candidates:
         return None
     claimed = _claimed_replies(cur, [c.comment_id for c in candidates], action["action_id"])
@@ -780,10 +1152,14 @@ def _replies_on_tiktok(
 
 
 def _reconcile_status(
-    cur: Cursor, client: TikTokClient, action: dict[str, Any], actor: str
+    cur: Cursor, client: Client, action: dict[str, Any], actor: str
 ) -> ActionResult:
     wanted = "HIDDEN" if action["kind"] == "hide" else "PUBLIC"
-    current = _status_on_tiktok(cur, client, action["advertiser_id"], action["comment_id"])
+    if _source(action) == "organic":
+        assert isinstance(client, BusinessAccountClient)
+        current = _organic_status_on_tiktok(client, action["video_id"], action["comment_id"])
+    else:
+        current = _status_on_tiktok(cur, client, action["advertiser_id"], action["comment_id"])
     if current is not None:
         _set_store_status(cur, [action["comment_id"]], current)
     if current == wanted:
@@ -840,6 +1216,17 @@ def _status_on_tiktok(
     return None
 
 
+def _organic_status_on_tiktok(
+    account: BusinessAccountClient, video_id: str, comment_id: str
+) -> str | None:
+    """The organic comment's status on TikTok now (PUBLIC or HIDDEN), via business/comment/list."""
+    page = account.comments_page(video_id, comment_ids=[comment_id], status="ALL")
+    for item in page.items:
+        if item.comment_id == comment_id:
+            return item.status
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # The outbox and the audit log
 
@@ -857,6 +1244,9 @@ def _create(
     tiktok_item_id: str | None = None,
     identity_type: str | None = None,
     identity_id: str | None = None,
+    source: str = "ad",
+    business_id: str | None = None,
+    video_id: str | None = None,
 ) -> dict[str, Any] | None:
     """Insert a pending row and its 'requested' audit entry; None when the key is taken."""
     now = _now()
@@ -865,7 +1255,8 @@ def _create(
             rows = cur.execute(
                 "INSERT INTO outbox (request_key, kind, advertiser_id, comment_id, ad_id, "
                 "tiktok_item_id, identity_type, identity_id, text, status, attempts, actor, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?) "
+                "created_at, updated_at, source, business_id, video_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (request_key) DO NOTHING RETURNING action_id",
                 [
                     request_key,
@@ -880,10 +1271,15 @@ def _create(
                     actor,
                     now,
                     now,
+                    source,
+                    business_id,
+                    video_id,
                 ],
             ).fetchall()
             if rows:
                 detail = f"{kind} comment {comment_id}"
+                if business_id is not None:
+                    detail = f"{kind} comment {comment_id} of TikTok account {business_id}"
                 if text is not None:
                     detail += f" ({len(text)} characters)"
                 _audit(cur, rows[0][0], actor, advertiser_id, "requested", detail, at=now)
@@ -1063,6 +1459,11 @@ def _store_reply(
     Built from the parent's row; the next sync overwrites it with TikTok's own version. A reply
     the store already has (a sync got there first) is left alone.
     """
+    if _source(action) == "organic":
+        _store_organic_reply(
+            cur, action, reply_id, create_time=create_time, user_name=user_name, status=status
+        )
+        return
     advertiser_id, parent_id = action["advertiser_id"], action["comment_id"]
     if _comment(cur, advertiser_id, reply_id) is not None:
         return
@@ -1109,6 +1510,58 @@ def _store_reply(
         ).fetchall()
 
 
+def _store_organic_reply(
+    cur: Cursor,
+    action: Mapping[str, Any],
+    reply_id: str,
+    *,
+    create_time: datetime | None,
+    user_name: str | None,
+    status: str | None,
+) -> None:
+    """_store_reply for a reply the business account just made to an organic comment."""
+    business_id, parent_id = action["business_id"], action["comment_id"]
+    if _organic_comment(cur, business_id, reply_id) is not None:
+        return
+    parent = _organic_comment(cur, business_id, parent_id)
+    if parent is None:
+        return
+    row = {
+        "comment_id": reply_id,
+        "video_id": parent["video_id"],
+        "tiktok_item_id": parent["video_id"],
+        "business_id": business_id,
+        "source": "organic",
+        "content": action["text"],
+        "likes": 0,
+        "replies": 0,
+        "comment_type": "REPLY",
+        "original_comment_id": parent_id,
+        "comment_status": status or "PUBLIC",
+        "create_time": _as_utc(create_time) if create_time else _now(),
+        "is_pinned": False,
+        "can_delete": True,
+        "user_name": user_name,
+    }
+    with _transaction(cur):
+        st.upsert_organic_comments(cur, pd.DataFrame([row]), seen_at=_now())
+        cur.execute(
+            "UPDATE comments SET replies = coalesce(replies, 0) + 1 WHERE comment_id = ? "
+            "AND source = 'organic'",
+            [parent_id],
+        ).fetchall()
+
+
+def _organic_comment(cur: Cursor, business_id: str, comment_id: str) -> dict[str, Any] | None:
+    rows = st.query_records(
+        cur,
+        "SELECT * FROM comments WHERE comment_id = ? AND business_id = ? "
+        "AND source = 'organic' LIMIT 1",
+        [comment_id, business_id],
+    )
+    return rows[0] if rows else None
+
+
 def _set_store_status(cur: Cursor, comment_ids: Sequence[str], status: str) -> None:
     marks = ", ".join("?" for _ in comment_ids)
     cur.execute(
@@ -1119,6 +1572,31 @@ def _set_store_status(cur: Cursor, comment_ids: Sequence[str], status: str) -> N
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
+
+
+def _source(row: Mapping[str, Any]) -> str:
+    """'organic' or 'ad' (rows from before organic comments have no source: ad)."""
+    return "organic" if _value(row.get("source")) == "organic" else "ad"
+
+
+def _check_client(action: Mapping[str, Any], client: Client) -> None:
+    """Refuse a client that cannot act for this outbox row (the wrong account or kind)."""
+    if _source(action) == "organic":
+        if not isinstance(client, BusinessAccountClient):
+            raise ActionRefused(
+                f"This action is on TikTok account {action['business_id']}'s own video; open it "
+                "from that account's comments to check or retry it."
+            )
+        if client.business_id != action["business_id"]:
+            raise ActionRefused(
+                f"This action belongs to TikTok account {action['business_id']}, not "
+                f"{client.business_id}; open it from that account's comments."
+            )
+    elif isinstance(client, BusinessAccountClient):
+        raise ActionRefused(
+            "This action is on an ad comment; open it from the ad account's comments to check "
+            "or retry it."
+        )
 
 
 def _value(value: Any) -> Any:
