@@ -32,12 +32,14 @@ from desk import store as st
 from desk.config import Settings
 from desk.credentials import CredentialStore
 from tiktok_client.client import TikTokClient
-from tiktok_client.errors import PermissionDenied, TikTokError, TokenError
+from tiktok_client.errors import MalformedResponse, PermissionDenied, TikTokError, TokenError
 from tiktok_client.models import Page
 from tiktok_client.ratelimit import RateLimiter
 
 FULL, HEAD = "full", "head"
 ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
+MAX_WINDOW_PAGES = 10_000  # a million comments in one ad group's window: more is a broken answer
+_INTEGER = range(-(2**31), 2**31)  # what the store's INTEGER columns (likes, replies) hold
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,26 @@ def plan_windows(
     return windows
 
 
+def _check_page(page: Page) -> None:
+    """Refuse a comment/list page that cannot be stored whole, as a typed error: its ad group
+    fails and its cursor stays where it was."""
+    if any(c.comment_id is None for c in page.items):
+        raise MalformedResponse("comment/list returned a comment without a comment_id")
+    total = page.page_info.total_page
+    if total is not None and total > MAX_WINDOW_PAGES:
+        raise MalformedResponse(
+            f"comment/list reported {total} pages for one ad group's dates; "
+            f"at most {MAX_WINDOW_PAGES} are expected"
+        )
+
+
 def _page_frame(page: Page) -> pd.DataFrame:
-    return pd.DataFrame.from_records([c.to_record() for c in page.items])
+    records = [c.to_record() for c in page.items]
+    for record in records:
+        for name in ("likes", "replies"):  # a count no INTEGER holds is unreadable, like "abc"
+            if record[name] is not None and record[name] not in _INTEGER:
+                record[name] = None
+    return pd.DataFrame.from_records(records)
 
 
 class _Run:
@@ -226,24 +246,28 @@ class _Run:
         self._report("ads")
         known = st.advertiser_updated_at(self.cur, self.advertiser_id)
         if known is None or seen_at - known > ADVERTISER_REFRESH:
-            infos = self.client.get_advertiser_info([self.advertiser_id])
+            # Details without an ID cannot be stored; they only refresh names, so skip them.
+            infos = [a for a in self.client.get_advertiser_info([self.advertiser_id])
+                     if a.advertiser_id is not None]
             if infos:
                 st.upsert_advertisers(
                     self.cur, pd.DataFrame.from_records([a.to_record() for a in infos])
                 )
-        ads = [ad.to_record() for ad in self.client.iter_ads(self.advertiser_id)]
+        ads = list(self.client.iter_ads(self.advertiser_id))
+        if any(ad.ad_id is None for ad in ads):
+            raise MalformedResponse("ad/get returned an ad without an ad_id")
         self.ads = len(ads)
         oldest: dict[str, datetime | None] = {}
         if ads:
-            frame = pd.DataFrame.from_records(ads)
+            frame = pd.DataFrame.from_records([ad.to_record() for ad in ads])
             frame["advertiser_id"] = self.advertiser_id
             st.upsert_ads(self.cur, frame, seen_at)
-            for adgroup_id, created in zip(frame["adgroup_id"], frame["create_time"], strict=True):
-                if adgroup_id is None:
+            # From the ads themselves, not the frame: pandas turns a missing ID into NaN.
+            for ad in ads:
+                if ad.adgroup_id is None:
                     continue
-                have = oldest.get(adgroup_id)
-                created = None if pd.isna(created) else pd.Timestamp(created).to_pydatetime()
-                oldest[adgroup_id] = created if have is None or (
+                have, created = oldest.get(ad.adgroup_id), ad.create_time
+                oldest[ad.adgroup_id] = created if have is None or (
                     created is not None and created < have) else have
         return oldest
 
@@ -263,6 +287,7 @@ class _Run:
             page_size=self.options.page_size,
             sort_type="DESC" if window.mode == HEAD else "ASC",
         )
+        _check_page(result)
         return result, _page_frame(result)
 
     def _take_page(self, window: _Window, page_no: int, page: Page, frame: pd.DataFrame) -> None:

@@ -31,6 +31,7 @@ T = TypeVar("T")
 _EPOCH_MS_THRESHOLD = 1e12
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _TRAILING_ZONE_NAME = re.compile(r"\s+(UTC|GMT|Z)$", re.IGNORECASE)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S %z",
     "%Y-%m-%d %H:%M:%S.%f %z",
@@ -102,7 +103,7 @@ def _id(value: Any) -> str | None:
             return None
         value = int(value)
     if isinstance(value, int | str):
-        text = str(value).strip()
+        text = _unicode(str(value).strip())
         return text or None
     return None
 
@@ -115,7 +116,13 @@ def _text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return _unicode(str(value))
+
+
+def _unicode(text: str) -> str:
+    """Text that can be encoded: JSON may escape lone UTF-16 surrogates ("\\ud83d", half an
+    emoji), which no UTF-8 writer accepts; each becomes U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _int(value: Any) -> int | None:
