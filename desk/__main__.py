@@ -13,7 +13,7 @@ from pathlib import Path
 
 from desk.config import load_settings
 from desk.credentials import CredentialsError, CredentialStore
-from desk.store import Store, StoreLocked
+from desk.store import Store, StoreLocked, mark_interrupted_runs
 from desk.sync import (
     NotConnected,
     SyncAborted,
@@ -71,6 +71,8 @@ def sync_command(args: argparse.Namespace) -> int:
     except StoreLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    with store.cursor() as cur:  # this process holds the database: a "running" run is stale
+        mark_interrupted_runs(cur)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     options = SyncOptions(lookback_days=settings.lookback_days, workers=args.workers,
