@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -855,17 +855,36 @@ def _message(action: Mapping[str, Any]) -> str:
 def _send_reply(
     cur: Cursor, client: TikTokClient, action: dict[str, Any], actor: str
 ) -> ActionResult:
-    """Send a claimed (pending) reply and record how it went."""
+    """Send a claimed (pending) reply to an ad comment and record how it went."""
+    return _post_reply(cur, client, action, actor, lambda: client.reply_to_comment(
+        action["advertiser_id"],
+        ad_id=action["ad_id"],
+        tiktok_item_id=action["tiktok_item_id"],
+        comment_id=action["comment_id"],
+        text=action["text"],
+        identity_type=action["identity_type"],
+        identity_id=action["identity_id"],
+    ))
+
+
+def _send_organic_reply(
+    cur: Cursor, account: BusinessAccountClient, action: dict[str, Any], actor: str
+) -> ActionResult:
+    """Send a claimed (pending) reply to an organic comment and record how it went."""
+    return _post_reply(cur, account, action, actor, lambda: account.reply_to_comment(
+        action["video_id"], action["comment_id"], action["text"]))
+
+
+def _post_reply(
+    cur: Cursor,
+    client: TikTokClient | BusinessAccountClient,
+    action: dict[str, Any],
+    actor: str,
+    post: Callable[[], Any],
+) -> ActionResult:
+    """Post a reply with `post` and record how it went; an unanswered post is reconciled."""
     try:
-        sent = client.reply_to_comment(
-            action["advertiser_id"],
-            ad_id=action["ad_id"],
-            tiktok_item_id=action["tiktok_item_id"],
-            comment_id=action["comment_id"],
-            text=action["text"],
-            identity_type=action["identity_type"],
-            identity_id=action["identity_id"],
-        )
+        sent = post()
     except OutcomeUnknown as err:
         return _unknown_then_reconcile(cur, client, action, actor, err)
     except TikTokError as err:
@@ -886,7 +905,14 @@ def _send_reply(
         error=None,
         result_comment_id=sent.comment_id,
     )
-    _store_reply(cur, action, sent.comment_id, create_time=sent.create_time)
+    _store_reply(
+        cur,
+        action,
+        sent.comment_id,
+        create_time=sent.create_time,
+        user_name=getattr(sent, "username", None),
+        status=getattr(sent, "status", None),
+    )
     return _result(moved or _require(cur, action["action_id"]))
 
 
@@ -919,43 +945,6 @@ def _send_status(
         )
         results.append(_result(moved or _require(cur, action["action_id"])))
     return results
-
-
-def _send_organic_reply(
-    cur: Cursor, account: BusinessAccountClient, action: dict[str, Any], actor: str
-) -> ActionResult:
-    """Send a claimed (pending) organic reply and record how it went."""
-    try:
-        sent = account.reply_to_comment(action["video_id"], action["comment_id"], action["text"])
-    except OutcomeUnknown as err:
-        return _unknown_then_reconcile(cur, account, action, actor, err)
-    except TikTokError as err:
-        return _fail(cur, action, actor, err)
-    except Exception as err:  # the request may have gone out: treat it as unanswered
-        return _unknown_then_reconcile(cur, account, action, actor, err)
-    if not sent.comment_id:  # an OK answer without the new reply's ID: look it up
-        return _unknown_then_reconcile(
-            cur, account, action, actor, MalformedResponse("the answer had no comment_id")
-        )
-    moved = _transition(
-        cur,
-        action,
-        status="sent",
-        event="sent",
-        actor=actor,
-        detail=f"reply {sent.comment_id} to comment {action['comment_id']}",
-        error=None,
-        result_comment_id=sent.comment_id,
-    )
-    _store_reply(
-        cur,
-        action,
-        sent.comment_id,
-        create_time=sent.create_time,
-        user_name=sent.username,
-        status=sent.status,
-    )
-    return _result(moved or _require(cur, action["action_id"]))
 
 
 def _send_organic_status(
