@@ -796,8 +796,12 @@ class CommentFilters:
     """What the comments page shows. `ad_ids=None` means every ad; an empty list, none.
 
     Dates are whole days, inclusive, in the advertiser's timezone. `business_id` adds the
-    organic comments of that TikTok business account to the advertiser's ad comments;
-    `source` keeps only "ad" or only "organic" comments (None: both).
+    organic comments of that TikTok business account to the advertiser's ad comments
+    (advertiser_id "" for that account's organic comments alone); `source` keeps only "ad"
+    or only "organic" comments (None: both). `video_ids` keeps the comments on those videos:
+    organic ones and those on the Spark Ads promoting them (None: every video; an empty
+    list, none). Given both, `ad_ids` and `video_ids` each add their comments: a comment on
+    a chosen ad or on a chosen video matches.
     """
 
     advertiser_id: str
@@ -810,6 +814,7 @@ class CommentFilters:
     unanswered_only: bool = False
     source: Literal["ad", "organic"] | None = None
     business_id: str | None = None
+    video_ids: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if self.source not in (None, *COMMENT_SOURCES):
@@ -822,6 +827,8 @@ class CommentFilters:
             )
         if self.ad_ids is not None:
             object.__setattr__(self, "ad_ids", tuple(self.ad_ids))
+        if self.video_ids is not None:
+            object.__setattr__(self, "video_ids", tuple(self.video_ids))
 
 
 _ORDERS = MappingProxyType(
@@ -836,6 +843,9 @@ _GRAINS = MappingProxyType({"day": "INTERVAL 1 DAY", "hour": "INTERVAL 1 HOUR"})
 
 # A brand reply: a REPLY its identity can delete, i.e. one the advertiser's identity posted.
 _BRAND_REPLY = "r.comment_type = 'REPLY' AND r.can_delete"
+
+# The one row (or series) that stands for every organic comment in the per-ad summaries.
+ORGANIC_POSTS = "Organic posts"
 
 
 def advertiser_timezone(cur: Cursor, advertiser_id: str) -> str:
@@ -1002,30 +1012,41 @@ def ads_with_counts(cur: Cursor, advertiser_id: str) -> pd.DataFrame:
 
 
 def comment_volume_by_ad(cur: Cursor, filters: CommentFilters, top_n: int = 10) -> pd.DataFrame:
-    """Comments per ad, most first; past `top_n` ads the rest are one "Other ads" row."""
+    """Comments per ad, most first; past `top_n` ads the rest are one "Other ads" row.
+
+    Columns ad_id, ad_name, source, comments. Organic comments are one row ("Organic posts",
+    source "organic", no ad_id) ranked by its count among the ads; it is never folded into
+    "Other ads" (source "ad", no ad_id), which holds ad comments only.
+    """
     tz = advertiser_timezone(cur, filters.advertiser_id)
     where, params = _where(filters, tz)
     top_n = _count(top_n, "top_n")
     sql = f"""
         WITH per_ad AS (
-            SELECT c.ad_id, any_value(c.ad_name) AS comment_ad_name, count(*) AS comments
+            SELECT {_source_of(filters)} AS source, c.ad_id,
+                   any_value(c.ad_name) AS comment_ad_name, count(*) AS comments
             FROM comments c WHERE {where}
-            GROUP BY c.ad_id
+            GROUP BY ALL
         ),
         ranked AS (
-            SELECT p.ad_id, coalesce(a.ad_name, p.comment_ad_name) AS ad_name, p.comments,
-                   row_number() OVER (ORDER BY p.comments DESC, p.ad_id) AS rank
+            SELECT p.ad_id,
+                   CASE WHEN p.source = 'organic' THEN '{ORGANIC_POSTS}'
+                        ELSE coalesce(a.ad_name, p.comment_ad_name) END AS ad_name,
+                   p.source, p.comments,
+                   row_number() OVER (ORDER BY p.comments DESC, p.source, p.ad_id) AS rank
             FROM per_ad p LEFT JOIN ads a ON a.ad_id = p.ad_id
         )
-        SELECT ad_id, ad_name, comments::BIGINT AS comments FROM (
-            SELECT ad_id, ad_name, comments, rank FROM ranked WHERE rank <= ?
+        SELECT ad_id, ad_name, source, comments::BIGINT AS comments FROM (
+            SELECT ad_id, ad_name, source, comments, rank FROM ranked
+            WHERE rank <= ? OR source = 'organic'
             UNION ALL
-            SELECT NULL, 'Other ads', sum(comments), ? + 1 FROM ranked WHERE rank > ?
+            SELECT NULL, 'Other ads', 'ad', sum(comments), NULL FROM ranked
+            WHERE rank > ? AND source IS DISTINCT FROM 'organic'
             HAVING count(*) > 0
         )
-        ORDER BY rank
+        ORDER BY rank NULLS LAST
     """  # noqa: S608
-    return query_frame(cur, sql, [*params, top_n, top_n, top_n])
+    return query_frame(cur, sql, [*params, top_n, top_n])
 
 
 def comment_volume_over_time(
@@ -1033,55 +1054,75 @@ def comment_volume_over_time(
     filters: CommentFilters,
     grain: Literal["day", "hour"] = "day",
     ad_ids: Sequence[str] | None = None,
+    *,
+    by_source: bool = False,
 ) -> pd.DataFrame:
     """Comments per day or hour of the advertiser's local time, zeros included.
 
-    With `ad_ids`, one series per listed ad (other ads left out); without, one series for all
-    ads (ad_id None, ad_name "All ads"). Buckets run from the filters' dates when given,
-    otherwise from the first to the last comment.
+    Columns bucket, ad_id, ad_name, source, comments. With `ad_ids`, one series per listed
+    ad (other ads and organic comments left out; source "ad"). With `by_source`, one series
+    per source that has a matching comment (ad_id None; "Ad comments" with source "ad",
+    "Organic comments" with source "organic"). Otherwise one series for everything (ad_id
+    and source None), "All ads", or "All comments" when filters.business_id adds organic
+    comments. Buckets run from the filters' dates when given, otherwise from the first to the
+    last comment.
     """
     if grain not in _GRAINS:
         raise ValueError(f"grain must be day or hour, not {grain!r}")
+    if by_source and ad_ids is not None:
+        raise ValueError("by_source gives one series per source: it takes no ad_ids")
     tz = advertiser_timezone(cur, filters.advertiser_id)
     where, params = _where(filters, tz)
     first = datetime.combine(filters.date_from, time()) if filters.date_from else None
     last = None
     if filters.date_to:
         last = datetime.combine(filters.date_to, time(23 if grain == "hour" else 0))
-    if ad_ids is None:
-        series = "SELECT NULL::VARCHAR AS ad_id"
+    # `key` tells the series apart; `names` gives each its ad_id, ad_name and source.
+    names_params: list[Any] = []
+    if by_source:
+        series_key = _source_of(filters)
+        names = """
+            SELECT s.key, NULL::VARCHAR AS ad_id,
+                   CASE WHEN s.key = 'organic' THEN 'Organic comments'
+                        ELSE 'Ad comments' END AS ad_name,
+                   s.key AS source
+            FROM (SELECT DISTINCT key FROM slots) s
+        """
+    elif ad_ids is None:
         series_key = "NULL::VARCHAR"
-        series_params: list[Any] = []
+        names = ("SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS ad_id, ?::VARCHAR AS ad_name, "
+                 "NULL::VARCHAR AS source")
+        names_params = ["All ads" if filters.business_id is None else "All comments"]
     else:
         wanted = [str(i) for i in ad_ids]
-        series = "SELECT DISTINCT unnest(?::VARCHAR[]) AS ad_id"
         series_key = "c.ad_id"
-        series_params = [wanted]
+        names = """
+            SELECT s.key, s.key AS ad_id,
+                   coalesce(a.ad_name, (SELECT any_value(k.ad_name) FROM slots k
+                                        WHERE k.key = s.key)) AS ad_name,
+                   'ad' AS source
+            FROM (SELECT DISTINCT unnest(?::VARCHAR[]) AS key) s
+            LEFT JOIN ads a ON a.ad_id = s.key
+        """
+        names_params = [wanted]
         only, only_params = _in_list("c.ad_id", wanted)
         where, params = f"{where} AND {only}", [*params, *only_params]
     # Count per UTC quarter hour first (every timezone's offset is a whole number of quarter
     # hours), then convert only those slots to local time: far fewer timezone conversions.
     sql = f"""
         WITH slots AS (
-            SELECT epoch_ms(c.create_time) // 900000 AS slot, {series_key} AS ad_id,
+            SELECT epoch_ms(c.create_time) // 900000 AS slot, {series_key} AS key,
                    any_value(c.ad_name) AS ad_name, count(*) AS comments
             FROM comments c WHERE {where}
             GROUP BY ALL
         ),
         counts AS (
             SELECT date_trunc('{grain}', timezone(?, to_timestamp(slot * 900))) AS bucket,
-                   ad_id, sum(comments) AS comments
+                   key, sum(comments) AS comments
             FROM slots
             GROUP BY ALL
         ),
-        series AS ({series}),
-        names AS (
-            SELECT s.ad_id,
-                   CASE WHEN s.ad_id IS NULL THEN 'All ads'
-                        ELSE coalesce(a.ad_name, (SELECT any_value(k.ad_name) FROM slots k
-                                                  WHERE k.ad_id = s.ad_id)) END AS ad_name
-            FROM series s LEFT JOIN ads a ON a.ad_id = s.ad_id
-        ),
+        names AS ({names}),
         span AS (
             SELECT coalesce(?::TIMESTAMP, min(bucket)) AS lo,
                    coalesce(?::TIMESTAMP, max(bucket)) AS hi
@@ -1091,30 +1132,36 @@ def comment_volume_over_time(
             SELECT unnest(generate_series(lo, hi, {_GRAINS[grain]})) AS bucket
             FROM span WHERE lo IS NOT NULL AND hi IS NOT NULL
         )
-        SELECT b.bucket, n.ad_id, n.ad_name, coalesce(k.comments, 0)::BIGINT AS comments
+        SELECT b.bucket, n.ad_id, n.ad_name, n.source,
+               coalesce(k.comments, 0)::BIGINT AS comments
         FROM buckets b CROSS JOIN names n
-        LEFT JOIN counts k ON k.bucket = b.bucket AND k.ad_id IS NOT DISTINCT FROM n.ad_id
-        ORDER BY b.bucket, n.ad_id
+        LEFT JOIN counts k ON k.bucket = b.bucket AND k.key IS NOT DISTINCT FROM n.key
+        ORDER BY b.bucket, n.ad_id, n.source
     """  # noqa: S608
-    return query_frame(cur, sql, [*params, tz, *series_params, first, last])
+    return query_frame(cur, sql, [*params, tz, *names_params, first, last])
 
 
 def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
     """Per ad: comments, hidden_share, reply_rate and median_minutes_to_first_reply.
 
-    reply_rate is answered top-level comments over top-level comments (None without any);
-    the minutes run from a top-level comment to the brand's first reply to it.
+    Columns ad_id, ad_name, source, comments, top_level_comments, answered_comments,
+    hidden_share, reply_rate, median_minutes_to_first_reply; most comments first. Organic
+    comments are one row ("Organic posts", source "organic", no ad_id). reply_rate is answered
+    top-level comments over top-level comments (None without any); the minutes run from a
+    top-level comment to the brand's first reply to it (the advertiser's, or on organic
+    comments the business account's).
     """
     tz = advertiser_timezone(cur, filters.advertiser_id)
     where, params = _where(filters, tz)
+    replies, reply_params = _scope(filters, "r")
     sql = f"""
         WITH first_reply AS (
             SELECT r.original_comment_id AS comment_id, min(r.create_time) AS replied_at
-            FROM comments r WHERE r.advertiser_id = ? AND {_BRAND_REPLY}
+            FROM comments r WHERE {" AND ".join(replies)} AND {_BRAND_REPLY}
             GROUP BY r.original_comment_id
         ),
         per_ad AS (
-            SELECT c.ad_id,
+            SELECT {_source_of(filters)} AS source, c.ad_id,
                    any_value(c.ad_name) AS comment_ad_name,
                    count(*) AS comments,
                    count(*) FILTER (WHERE c.comment_status = 'HIDDEN') AS hidden,
@@ -1125,10 +1172,12 @@ def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
                        FILTER (WHERE c.comment_type = 'COMMENT') AS minutes_to_reply
             FROM comments c LEFT JOIN first_reply f ON f.comment_id = c.comment_id
             WHERE {where}
-            GROUP BY c.ad_id
+            GROUP BY ALL
         )
         SELECT p.ad_id,
-               coalesce(a.ad_name, p.comment_ad_name) AS ad_name,
+               CASE WHEN p.source = 'organic' THEN '{ORGANIC_POSTS}'
+                    ELSE coalesce(a.ad_name, p.comment_ad_name) END AS ad_name,
+               p.source,
                p.comments::BIGINT AS comments,
                p.top_level::BIGINT AS top_level_comments,
                p.answered::BIGINT AS answered_comments,
@@ -1136,9 +1185,9 @@ def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
                p.answered / nullif(p.top_level, 0) AS reply_rate,
                p.minutes_to_reply AS median_minutes_to_first_reply
         FROM per_ad p LEFT JOIN ads a ON a.ad_id = p.ad_id
-        ORDER BY p.comments DESC, p.ad_id
+        ORDER BY p.comments DESC, p.source, p.ad_id
     """  # noqa: S608
-    return query_frame(cur, sql, [filters.advertiser_id, *params])
+    return query_frame(cur, sql, [*reply_params, *params])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1332,20 +1381,28 @@ def videos_with_counts(cur: Cursor, business_id: str) -> pd.DataFrame:
     return query_frame(cur, sql, [business_id] * 4)
 
 
-def comment_volume_by_video(cur: Cursor, business_id: str) -> pd.DataFrame:
+def comment_volume_by_video(
+    cur: Cursor, business_id: str, filters: CommentFilters | None = None
+) -> pd.DataFrame:
     """Comments per video of the account and source, most first: the organic ones, and the
-    ad comments of the Spark Ads promoting the video."""
-    sql = """
+    ad comments of the Spark Ads promoting the video. With `filters`, only the comments
+    that match them count."""
+    where = "true"
+    params: list[Any] = []
+    if filters is not None:
+        where, params = _where(filters, advertiser_timezone(cur, filters.advertiser_id))
+    # One equality (a hash join) rather than an OR of two, which DuckDB joins by nested loop.
+    sql = f"""
         SELECT v.video_id, any_value(v.caption) AS caption, c.source,
                count(*)::BIGINT AS comments
         FROM videos v JOIN comments c
-          ON (c.source = 'organic' AND c.video_id = v.video_id)
-          OR (c.source = 'ad' AND c.tiktok_item_id = v.video_id)
-        WHERE v.business_id = ?
+          ON v.video_id = CASE c.source WHEN 'organic' THEN c.video_id
+                                        WHEN 'ad' THEN c.tiktok_item_id END
+        WHERE v.business_id = ? AND {where}
         GROUP BY v.video_id, c.source
         ORDER BY comments DESC, v.video_id, c.source
-    """
-    return query_frame(cur, sql, [business_id])
+    """  # noqa: S608
+    return query_frame(cur, sql, [business_id, *params])
 
 
 def conversation_for_video(
@@ -1374,19 +1431,14 @@ def conversation_for_video(
 
 def _where(filters: CommentFilters, tz: str) -> tuple[str, list[Any]]:
     """The WHERE clause (over `comments c`) and its parameters for the filters."""
-    if filters.business_id is None:
-        clauses = ["c.advertiser_id = ?"]
-        params: list[Any] = [filters.advertiser_id]
-    else:
-        clauses = ["(c.advertiser_id = ? OR (c.source = 'organic' AND c.business_id = ?))"]
-        params = [filters.advertiser_id, filters.business_id]
+    clauses, params = _scope(filters, "c")
     if filters.source is not None:
         clauses.append("c.source = ?")
         params.append(filters.source)
-    if filters.ad_ids is not None:
-        ads, ad_params = _in_list("c.ad_id", [str(i) for i in filters.ad_ids])
-        clauses.append(ads)
-        params += ad_params
+    chosen, chosen_params = _chosen(filters)
+    if chosen is not None:
+        clauses.append(chosen)
+        params += chosen_params
     zone = ZoneInfo(tz)
     if filters.date_from is not None:
         clauses.append("c.create_time >= ?")
@@ -1410,6 +1462,47 @@ def _where(filters: CommentFilters, tz: str) -> tuple[str, list[Any]]:
             f"WHERE r.original_comment_id = c.comment_id AND {_BRAND_REPLY})"
         )
     return " AND ".join(clauses), params
+
+
+def _scope(filters: CommentFilters, alias: str) -> tuple[list[str], list[Any]]:
+    """The comments the filters can see at all (over `comments {alias}`): the advertiser's,
+    plus with a business_id that account's organic ones (only those for advertiser "")."""
+    ad_account = f"{alias}.advertiser_id = ?"
+    if filters.business_id is None:
+        return [ad_account], [filters.advertiser_id]
+    organic = f"{alias}.source = 'organic' AND {alias}.business_id = ?"
+    if not filters.advertiser_id:
+        return [f"({organic})"], [filters.business_id]
+    return [f"({ad_account} OR ({organic}))"], [filters.advertiser_id, filters.business_id]
+
+
+def _source_of(filters: CommentFilters) -> str:
+    """The SQL for a matching comment's source: a constant when the filters can see only ad
+    comments (organic ones have no advertiser_id), which spares grouping by the column."""
+    return "'ad'" if filters.business_id is None else "c.source"
+
+
+def _chosen(filters: CommentFilters) -> tuple[str | None, list[Any]]:
+    """The clause for the chosen ads and videos (None: no choice made), either one matching.
+
+    A video's comments are its organic ones and those on the Spark Ads promoting it (ad
+    comments whose tiktok_item_id is the video).
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters.ad_ids is not None:
+        ads, ad_params = _in_list("c.ad_id", [str(i) for i in filters.ad_ids])
+        parts.append(ads)
+        params += ad_params
+    if filters.video_ids is not None:
+        wanted = [str(i) for i in filters.video_ids]
+        organic, organic_params = _in_list("c.video_id", wanted)
+        spark, spark_params = _in_list("c.tiktok_item_id", wanted)
+        parts.append(f"((c.source = 'organic' AND {organic}) OR (c.source = 'ad' AND {spark}))")
+        params += [*organic_params, *spark_params]
+    if not parts:
+        return None, []
+    return (parts[0] if len(parts) == 1 else f"({' OR '.join(parts)})"), params
 
 
 def _in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:

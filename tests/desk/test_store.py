@@ -926,18 +926,18 @@ def test_comment_volume_by_ad_groups_the_tail_as_other_ads(account):
         return tuples(st.comment_volume_by_ad(account, A1, top_n=top_n))
 
     assert volume(10) == [
-        ("ad1", "Spring promo", 9),
-        ("ad2", "Summer sale", 4),
-        ("ad9", "Old promo", 1),
+        ("ad1", "Spring promo", "ad", 9),
+        ("ad2", "Summer sale", "ad", 4),
+        ("ad9", "Old promo", "ad", 1),
     ]
     assert volume(3) == volume(10)
     assert volume(2) == [
-        ("ad1", "Spring promo", 9),
-        ("ad2", "Summer sale", 4),
-        (None, "Other ads", 1),
+        ("ad1", "Spring promo", "ad", 9),
+        ("ad2", "Summer sale", "ad", 4),
+        (None, "Other ads", "ad", 1),
     ]
-    assert volume(1) == [("ad1", "Spring promo", 9), (None, "Other ads", 5)]
-    assert volume(0) == [(None, "Other ads", 14)]
+    assert volume(1) == [("ad1", "Spring promo", "ad", 9), (None, "Other ads", "ad", 5)]
+    assert volume(0) == [(None, "Other ads", "ad", 14)]
 
 
 def test_comment_volume_by_ad_follows_the_filters(account):
@@ -945,7 +945,7 @@ def test_comment_volume_by_ad_follows_the_filters(account):
 
     frame = st.comment_volume_by_ad(account, march_3)
 
-    assert tuples(frame) == [("ad2", "Summer sale", 4)]
+    assert tuples(frame) == [("ad2", "Summer sale", "ad", 4)]
     assert st.comment_volume_by_ad(account, CommentFilters("nobody")).empty
 
 
@@ -964,14 +964,14 @@ def test_comment_volume_over_the_filters_dates_per_ad(account):
     volume = st.comment_volume_over_time(account, march, ad_ids=["ad2", "ad1"])
 
     assert tuples(volume) == [
-        (pd.Timestamp("2025-03-01"), "ad1", "Spring promo", 3),
-        (pd.Timestamp("2025-03-01"), "ad2", "Summer sale", 0),
-        (pd.Timestamp("2025-03-02"), "ad1", "Spring promo", 6),
-        (pd.Timestamp("2025-03-02"), "ad2", "Summer sale", 0),
-        (pd.Timestamp("2025-03-03"), "ad1", "Spring promo", 0),
-        (pd.Timestamp("2025-03-03"), "ad2", "Summer sale", 4),
-        (pd.Timestamp("2025-03-04"), "ad1", "Spring promo", 0),
-        (pd.Timestamp("2025-03-04"), "ad2", "Summer sale", 0),
+        (pd.Timestamp("2025-03-01"), "ad1", "Spring promo", "ad", 3),
+        (pd.Timestamp("2025-03-01"), "ad2", "Summer sale", "ad", 0),
+        (pd.Timestamp("2025-03-02"), "ad1", "Spring promo", "ad", 6),
+        (pd.Timestamp("2025-03-02"), "ad2", "Summer sale", "ad", 0),
+        (pd.Timestamp("2025-03-03"), "ad1", "Spring promo", "ad", 0),
+        (pd.Timestamp("2025-03-03"), "ad2", "Summer sale", "ad", 4),
+        (pd.Timestamp("2025-03-04"), "ad1", "Spring promo", "ad", 0),
+        (pd.Timestamp("2025-03-04"), "ad2", "Summer sale", "ad", 0),
     ]
 
 
@@ -1008,7 +1008,7 @@ def test_comment_volume_of_nothing_is_empty(account):
     volume = st.comment_volume_over_time(account, CommentFilters("nobody"))
 
     assert volume.empty
-    assert list(volume.columns) == ["bucket", "ad_id", "ad_name", "comments"]
+    assert list(volume.columns) == ["bucket", "ad_id", "ad_name", "source", "comments"]
 
 
 def test_bad_grain_is_refused(account):
@@ -1023,6 +1023,7 @@ def test_ad_engagement(account):
         {
             "ad_id": "ad1",
             "ad_name": "Spring promo",
+            "source": "ad",
             "comments": 9,
             "top_level_comments": 4,
             "answered_comments": 2,
@@ -1033,6 +1034,7 @@ def test_ad_engagement(account):
         {
             "ad_id": "ad2",
             "ad_name": "Summer sale",
+            "source": "ad",
             "comments": 4,
             "top_level_comments": 2,
             "answered_comments": 1,
@@ -1043,6 +1045,7 @@ def test_ad_engagement(account):
         {
             "ad_id": "ad9",
             "ad_name": "Old promo",
+            "source": "ad",
             "comments": 1,
             "top_level_comments": 1,
             "answered_comments": 0,
