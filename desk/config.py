@@ -36,6 +36,12 @@ class Settings:
     rate_limit_qpm: float = 600.0
     api_base_url: str = "https://business-api.tiktok.com"
     auth_url: str = "https://business-api.tiktok.com/portal/auth"  # TikTok's consent page
+    # The "TikTok account holder authorization URL" and redirect URL from the app's page on
+    # TikTok's developer portal: connecting TikTok business accounts (organic videos). Without
+    # the URL, business accounts cannot be connected in real mode; the redirect URL defaults to
+    # the advertiser one.
+    account_auth_url: str | None = None
+    account_redirect_uri: str | None = None
     lookback_days: int = 90
     notebook_timeout: float = 10.0  # seconds a notebook cell may run
     notebook_download_rows: int = 1_000_000  # rows a notebook result download holds
@@ -100,6 +106,8 @@ def load_settings(
         rate_limit_qpm=number("TIKTOK_RATE_LIMIT_QPM", defaults.rate_limit_qpm, _positive_float),
         api_base_url=(text("TIKTOK_API_BASE_URL") or defaults.api_base_url).rstrip("/"),
         auth_url=text("TIKTOK_AUTH_URL") or defaults.auth_url,
+        account_auth_url=text("TIKTOK_ACCOUNT_AUTH_URL"),
+        account_redirect_uri=text("TIKTOK_ACCOUNT_REDIRECT_URI") or text("TIKTOK_REDIRECT_URI"),
         lookback_days=number("DESK_LOOKBACK_DAYS", defaults.lookback_days, _positive_int),
         notebook_timeout=number("DESK_NOTEBOOK_TIMEOUT", defaults.notebook_timeout,
                                 _positive_float),

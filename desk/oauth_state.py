@@ -95,18 +95,50 @@ def _clock_at(now: float | None) -> Clock:
     return time.time if now is None else (lambda: now)
 
 
-def new_state(secret: str, *, now: float | None = None) -> str:
+ADVERTISER = "advertiser"
+ACCOUNT = "account"
+PURPOSES = (ADVERTISER, ACCOUNT)
+"""What a state was issued for: an ad account (Marketing API) or a TikTok business account
+(Accounts API) authorization. It is signed with the nonce, so one flow's state cannot finish
+the other."""
+
+
+def new_state(secret: str, *, now: float | None = None, purpose: str = ADVERTISER) -> str:
     """A fresh state for one authorization URL."""
-    return _serializer(secret, _clock_at(now)).dumps({"n": secrets.token_urlsafe(16)})
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
+    payload = {"n": secrets.token_urlsafe(16)}
+    if purpose != ADVERTISER:  # advertiser states keep their original shape
+        payload["p"] = purpose
+    return _serializer(secret, _clock_at(now)).dumps(payload)
+
+
+def state_purpose(secret: str, state: str | None) -> str | None:
+    """The purpose a well-signed state was issued for (None when it is not one of ours).
+
+    Only for routing a callback to the flow that finishes it: it neither checks the age nor
+    uses the state up; `check_state` does both.
+    """
+    if not state:
+        return None
+    try:
+        valid, payload = _serializer(secret, time.time).loads_unsafe(state)
+    except BadData:
+        return None
+    if not valid or not isinstance(payload, dict):
+        return None
+    purpose = payload.get("p", ADVERTISER)
+    return purpose if purpose in PURPOSES else None
 
 
 def check_state(
-    secret: str, state: str | None, nonce_file: Path | str, *, now: float | None = None
+    secret: str, state: str | None, nonce_file: Path | str, *, now: float | None = None,
+    purpose: str = ADVERTISER,
 ) -> None:
-    """Accept `state` once, or raise the StateError that says why not.
+    """Accept `state` once, for `purpose`, or raise the StateError that says why not.
 
-    Checks, in order: present, signed with `secret`, at most MAX_AGE_SECONDS old, not used
-    before. Only a state that passes the first three is recorded as used.
+    Checks, in order: present, signed with `secret`, at most MAX_AGE_SECONDS old, issued for
+    `purpose`, not used before. Only a state that passes the first four is recorded as used.
     """
     if not state:
         raise StateMissing()
@@ -119,6 +151,8 @@ def check_state(
         raise StateForged() from None
     nonce = payload.get("n") if isinstance(payload, dict) else None
     if not isinstance(nonce, str) or not nonce:
+        raise StateForged()
+    if payload.get("p", ADVERTISER) != purpose:
         raise StateForged()
     _use_nonce(Path(nonce_file), nonce, clock())
 

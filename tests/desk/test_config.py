@@ -51,6 +51,8 @@ def test_every_setting_is_read_from_its_environment_variable(tmp_path):
             "TIKTOK_RATE_LIMIT_QPM": "1200",
             "TIKTOK_API_BASE_URL": "http://127.0.0.1:8765",
             "TIKTOK_AUTH_URL": "http://127.0.0.1:8765/portal/auth",
+            "TIKTOK_ACCOUNT_AUTH_URL": "http://127.0.0.1:8765/v2/auth/authorize/?client_key=a",
+            "TIKTOK_ACCOUNT_REDIRECT_URI": "http://localhost:8501/accounts",
             "DESK_LOOKBACK_DAYS": "30",
         }
     )
@@ -67,9 +69,17 @@ def test_every_setting_is_read_from_its_environment_variable(tmp_path):
         rate_limit_qpm=1200.0,
         api_base_url="http://127.0.0.1:8765",
         auth_url="http://127.0.0.1:8765/portal/auth",
+        account_auth_url="http://127.0.0.1:8765/v2/auth/authorize/?client_key=a",
+        account_redirect_uri="http://localhost:8501/accounts",
         lookback_days=30,
     )
     assert not settings.demo_mode
+
+
+def test_the_account_redirect_defaults_to_the_advertiser_one():
+    settings = load({**APP})
+    assert settings.account_redirect_uri == "http://localhost:8501/"
+    assert settings.account_auth_url is None  # business accounts cannot be connected
 
 
 def test_the_environment_wins_over_the_secrets():

@@ -80,3 +80,23 @@ def test_the_generated_key_is_kept_next_to_the_credentials_0600(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert state.secret_key_for("configured", credentials) == "configured"
     assert state.nonce_file_for(credentials) == tmp_path / "data" / "oauth_nonces.json"
+
+
+def test_a_state_finishes_only_the_connection_it_was_issued_for(tmp_path):
+    account = state.new_state("k", now=NOW, purpose=state.ACCOUNT)
+    advertiser = state.new_state("k", now=NOW)
+    assert state.state_purpose("k", account) == state.ACCOUNT
+    assert state.state_purpose("k", advertiser) == state.ADVERTISER
+    assert state.state_purpose("other key", account) is None
+    assert state.state_purpose("k", "not a state") is None
+    with pytest.raises(state.StateForged):
+        state.check_state("k", account, nonce_file(tmp_path), now=NOW + 1)
+    with pytest.raises(state.StateForged):
+        state.check_state("k", advertiser, nonce_file(tmp_path), now=NOW + 1,
+                          purpose=state.ACCOUNT)
+    # Refused for the wrong flow, it is still good once for its own.
+    state.check_state("k", account, nonce_file(tmp_path), now=NOW + 2, purpose=state.ACCOUNT)
+    with pytest.raises(state.StateReused):
+        state.check_state("k", account, nonce_file(tmp_path), now=NOW + 3, purpose=state.ACCOUNT)
+    with pytest.raises(ValueError, match="purpose"):
+        state.new_state("k", purpose="something else")
