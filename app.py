@@ -1,5 +1,5 @@
-"""Home: connect TikTok ad accounts, finish the connection when TikTok sends the browser back,
-and see where every ad account stands."""
+"""Home: connect TikTok ad accounts and TikTok business accounts, finish a connection when
+TikTok sends the browser back, and see where every account stands."""
 
 import streamlit as st
 
@@ -7,14 +7,17 @@ from desk import ui
 
 ctx = ui.bootstrap("Home")
 st.title("Comment Desk")
-st.caption("Read, answer and understand the comments on your TikTok ads.")
+st.caption("Read, answer and understand the comments on your TikTok ads and videos.")
 
-# TikTok's consent screen sends the browser back here: ?auth_code=...&state=... (or ?error=...).
+# TikTok's consent screens send the browser back here: ?auth_code=...&state=... for an ad
+# account, ?code=...&scopes=...&state=... for a TikTok account (or ?error=...). The signed
+# state says which connection it finishes.
 params = st.query_params.to_dict()
 if ui.is_oauth_callback(params):
+    finish = ui.finish_account_oauth if ui.is_account_callback(ctx, params) else ui.finish_oauth
     with st.spinner("Finishing the connection with TikTok…"):
         try:
-            connected = ui.finish_oauth(ctx, params)
+            connected = finish(ctx, params)
         except ui.USER_ERRORS as exc:
             outcome = ("error", [ui.error_message(exc)])
         else:
@@ -61,8 +64,45 @@ if not overview.empty:
     st.dataframe(overview, hide_index=True, column_config=ui.overview_columns(),
                  key="home_overview")
 
+st.subheader("Connected TikTok accounts")
+st.caption("A brand's own TikTok business account: the comments on its organic videos, beside "
+           "the ad comments.")
+accounts = ui.account_statuses(ctx)
+if not accounts:
+    st.write("None yet. Connect a TikTok account to pull in its videos and their comments.")
+for conn, status in accounts:
+    with st.container(border=True, key=f"home_account_{conn.business_id}"):
+        about, act = st.columns([5, 1], vertical_alignment="center")
+        badge = {"ok": "✅ working", "warn": "⚠️ ends soon", "reconnect": "⛔ needs reconnecting"}
+        about.markdown(f"**{ui.md_escape(ui.account_label(ctx, conn.business_id))}** · "
+                       f"connected {ui.md_escape(conn.connected_at[:10])} · "
+                       f"{badge[status.state]}")
+        if status.state == "warn":
+            about.warning(ui.md_escape(status.message))
+        elif status.state == "reconnect":
+            about.error(ui.md_escape(status.message))
+        if act.button("Disconnect", key=f"home_account_disconnect_{conn.business_id}"):
+            note = ui.disconnect_account(ctx, conn.business_id)
+            ui.flash("🔌", "Disconnected. The comments already stored stay in Comment Desk.")
+            if note:
+                ui.flash("⚠️", note)
+            st.rerun()
+account_url = ui.account_connect_url(ctx)
+if account_url:
+    st.link_button("Connect a TikTok account", account_url, icon="🎵")
+    st.caption(
+        "The demo sandbox's consent screen lets you pick one of its TikTok accounts." if ctx.demo
+        else "TikTok asks the account holder to approve access, then sends you back here."
+    )
+else:
+    st.caption("To connect TikTok accounts, set TIKTOK_ACCOUNT_AUTH_URL to the \"TikTok account "
+               "holder authorization URL\" from the app's page on TikTok's developer portal.")
+
 st.subheader("What next")
-if not connections:
+if accounts and not connections:
+    st.info("Fetch the TikTok account's videos and comments: open Videos and click Sync now.")
+    st.page_link(ui.VIDEOS_PAGE, label="Go to Videos", icon="👉")
+elif not connections:
     st.info("Connect an ad account with the button above.")
 elif overview["last_sync"].isna().all():
     st.info("Fetch the ads and comments: open Advertisers and click Sync now.")

@@ -982,6 +982,26 @@ ORDER BY day, c.ad_id
                 ChartSpec("line", x="day", y="comments", color="ad_name"),
             ),
         ),
+        "Comments per video, ads and organic": (
+            Cell(
+                """
+-- Comments per TikTok video: an ad comment counts for the ad's video (tiktok_item_id), an
+-- organic comment for its video. A Spark Ad promotes a brand's own video, so its ad
+-- comments and the video's organic comments land on the same row pair.
+SELECT coalesce(c.video_id, c.tiktok_item_id) AS video,
+       any_value(v.caption) AS caption,
+       c.source,
+       count(*) AS comments
+FROM comments c
+LEFT JOIN videos v ON v.video_id = coalesce(c.video_id, c.tiktok_item_id)
+WHERE coalesce(c.video_id, c.tiktok_item_id) IS NOT NULL
+GROUP BY video, c.source
+ORDER BY comments DESC, video, c.source
+LIMIT 40
+""",
+                ChartSpec("bar", x="video", y="comments", color="source"),
+            ),
+        ),
         "Unanswered questions": (
             Cell(
                 """

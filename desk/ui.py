@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import html
 import io
+import logging
 import math
 import os
 import re
@@ -44,10 +45,23 @@ import streamlit as st
 
 from desk import actions, export, oauth_state
 from desk import store as db
+from desk.account_tokens import (
+    AccountNeedsReconnect,
+    AccountNotConnected,
+    TokenKeeper,
+    TokenStatus,
+    TokenUnavailable,
+)
 from desk.actions import ActionRefused, ActionResult
 from desk.config import DEMO_DIR, Settings, for_demo, load_settings
-from desk.credentials import CredentialsError, CredentialStore
+from desk.credentials import AccountConnection, CredentialsError, CredentialStore
 from desk.oauth_state import StateError
+from desk.organic_sync import (
+    OrganicSyncAborted,
+    OrganicSyncProgress,
+    OrganicSyncResult,
+    run_organic_sync,
+)
 from desk.store import CommentFilters, Store, StoreError, StoreLocked
 from desk.sync import (
     NotConnected,
@@ -57,6 +71,13 @@ from desk.sync import (
     app_rate_limiter,
     run_sync,
 )
+from tiktok_client.accounts import (
+    BusinessAccountClient,
+    account_authorization_url,
+    exchange_account_code,
+    parse_account_redirect,
+    revoke_account_token,
+)
 from tiktok_client.client import MAX_REPLY_LENGTH, TikTokClient
 from tiktok_client.errors import AuthCodeError, TikTokError
 from tiktok_client.oauth import authorization_url, exchange_auth_code
@@ -65,10 +86,15 @@ from tiktok_client.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from tiktok_client.sandbox import SandboxHandle
 
+_log = logging.getLogger(__name__)
+
 HOME = "app.py"
 ADVERTISERS_PAGE = "pages/1_Advertisers.py"
 ADS_PAGE = "pages/2_Ads.py"
 COMMENTS_PAGE = "pages/3_Comments.py"
+VIDEOS_PAGE = "pages/7_Videos.py"
+TOKEN_REFRESH_SECONDS = 300.0
+"""How often, while the app runs, business-account tokens near their expiry are renewed."""
 QUERY_TTL = 60
 DEMO_BANNER = (
     "Demo mode: a built-in sandbox stands in for TikTok, and its data starts afresh each "
@@ -84,15 +110,22 @@ SANDBOX_SETTINGS = MappingProxyType({
     "DESK_SANDBOX_QPS": ("qps", int),
     "DESK_SANDBOX_QPM": ("qpm", int),
     "DESK_SANDBOX_LATENCY_MS": ("latency_ms", float),
+    "DESK_SANDBOX_BUSINESS_ACCOUNTS": ("business_accounts", int),
+    "DESK_SANDBOX_VIDEOS_PER_ACCOUNT": ("videos_per_account", int),
+    "DESK_SANDBOX_ORGANIC_COMMENTS": ("organic_comments", int),
+    "DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE": ("new_organic_comments_per_minute", float),
 })
 ORDERS = MappingProxyType(
     {"newest": "Newest first", "oldest": "Oldest first", "most_liked": "Most liked"}
 )
 PERIODS = ("All time", "Last 7 days", "Last 30 days", "Last 90 days", "Custom range")
 STATUSES = MappingProxyType({"All": None, "Public": "PUBLIC", "Hidden": "HIDDEN"})
+SOURCES = MappingProxyType({"All": None, "Ad comments": "ad", "Organic comments": "organic"})
 TYPES = MappingProxyType({"All": None, "Comments": "COMMENT", "Replies": "REPLY"})
 FILTER_DEFAULTS: Mapping[str, Any] = MappingProxyType({
+    "source": "All",
     "ads": (),
+    "videos": (),
     "period": "All time",
     "status": "All",
     "type": "All",
@@ -104,11 +137,14 @@ EXPORT_CHUNK = 50_000
 CSV_COLUMNS = (
     "comment_id", "create_time", "create_time_local", "comment_type", "original_comment_id",
     "comment_status", "answered", "user_name", "user_id", "content", "likes", "replies",
-    "hit_blockedword", "ad_id", "ad_name", "adgroup_id", "adgroup_name", "campaign_id",
-    "campaign_name", "advertiser_id",
+    "hit_blockedword", "source", "ad_id", "ad_name", "adgroup_id", "adgroup_name", "campaign_id",
+    "campaign_name", "advertiser_id", "video_id", "business_id",
 )
 """The columns a spreadsheet user needs; Parquet gets every stored column."""
 NESTED_REPLIES_SHOWN = 10
+CONVERSATION_ROWS = 500
+AD_COLOUR = "#fe2c55"
+ORGANIC_COLOUR = "#7b61ff"
 
 
 class SyncBusy(Exception):
@@ -135,6 +171,10 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     StateError,
     SyncBusy,
     ConnectionDenied,
+    AccountNotConnected,
+    AccountNeedsReconnect,
+    TokenUnavailable,
+    OrganicSyncAborted,
 )
 """Errors a person can meet and act on: pages catch these and call show_error."""
 
@@ -266,6 +306,7 @@ class PageContext:
     store: Store
     credentials: CredentialStore
     advertiser_id: str | None
+    business_id: str | None  # the TikTok business account (organic videos) chosen, if any
     demo: bool
     api_base_url: str
     auth_url: str
@@ -273,6 +314,8 @@ class PageContext:
     app_secret: str = field(repr=False)
     redirect_uri: str
     rate_limiter: RateLimiter
+    account_auth_url: str | None = None  # None: business accounts cannot be connected
+    account_redirect_uri: str = ""
 
     @property
     def db(self) -> str:
@@ -283,6 +326,8 @@ class PageContext:
 SESSION_DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "advertiser_id": None,
     "advertiser_url_read": False,
+    "business_id": None,
+    "account_url_read": False,
     "ad_url_read": False,
     "signed_in": False,
     "filters_shared": None,
@@ -318,11 +363,14 @@ def bootstrap(page_title: str) -> PageContext:
         sandbox = _sandbox(options)
         api = (sandbox.base_url, f"{sandbox.base_url}/portal/auth", sandbox.config.app_id,
                sandbox.config.secret, own_url())
+        accounts_api = (sandbox.account_auth_url, own_url())
     else:
         api = (settings.api_base_url, settings.auth_url, settings.client_key or "",
                settings.client_secret or "", settings.redirect_uri or "")
+        accounts_api = (settings.account_auth_url, settings.account_redirect_uri or "")
     try:
         known = known_advertisers(store.path, credentials)
+        known_accounts = known_business_accounts(store.path, credentials)
     except CredentialsError as exc:
         show_error(exc)
         st.stop()
@@ -331,6 +379,7 @@ def bootstrap(page_title: str) -> PageContext:
         store=store,
         credentials=credentials,
         advertiser_id=_chosen_advertiser(list(known)),
+        business_id=_chosen_account(list(known_accounts)),
         demo=settings.demo_mode,
         api_base_url=api[0],
         auth_url=api[1],
@@ -338,10 +387,13 @@ def bootstrap(page_title: str) -> PageContext:
         app_secret=api[3],
         redirect_uri=api[4],
         rate_limiter=_rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm),
+        account_auth_url=accounts_api[0],
+        account_redirect_uri=accounts_api[1],
     )
+    token_refresher(ctx)
     if ctx.demo:
         st.info(DEMO_BANNER, icon="🧪")
-    _sidebar(ctx, known)
+    _sidebar(ctx, known, known_accounts)
     for icon, message in st.session_state["flash"]:
         st.toast(md_escape(message), icon=icon)
     st.session_state["flash"] = ()
@@ -410,6 +462,41 @@ def _chosen_advertiser(known: list[str]) -> str | None:
     return chosen
 
 
+def _chosen_account(known: list[str]) -> str | None:
+    """The TikTok business account this session works on: ?account=ID on a session's first
+    load, then the session's choice (the only one, when just one is known)."""
+    state = st.session_state
+    if not state["account_url_read"]:
+        state["account_url_read"] = True
+        wanted = st.query_params.get("account")
+        if wanted and wanted in known:
+            state["business_id"] = wanted
+        elif wanted:
+            flash("⚠️", "The link names a TikTok account that is not connected here.")
+    chosen = state["business_id"] if state["business_id"] in known else None
+    if chosen is None and len(known) == 1:
+        chosen = known[0]
+    state["business_id"] = chosen
+    if chosen and st.query_params.get("account") != chosen:
+        st.query_params["account"] = chosen
+    return chosen
+
+
+def choose_account(business_id: str | None) -> None:
+    """Make `business_id` the session's TikTok account (and the URL's)."""
+    st.session_state["business_id"] = business_id
+    st.session_state["filters_shared"] = None
+    if business_id:
+        st.query_params["account"] = business_id
+    elif "account" in st.query_params:
+        del st.query_params["account"]
+
+
+def on_account_selected(widget_key: str) -> None:
+    """on_change of a TikTok account selectbox: adopt its value."""
+    choose_account(st.session_state.get(widget_key))
+
+
 def choose_advertiser(advertiser_id: str | None) -> None:
     """Make `advertiser_id` the session's ad account (and the URL's)."""
     st.session_state["advertiser_id"] = advertiser_id
@@ -427,7 +514,8 @@ def on_advertiser_selected(widget_key: str) -> None:
     choose_advertiser(st.session_state.get(widget_key))
 
 
-def _sidebar(ctx: PageContext, known: Mapping[str, str]) -> None:
+def _sidebar(ctx: PageContext, known: Mapping[str, str],
+             known_accounts: Mapping[str, str]) -> None:
     with st.sidebar:
         if ctx.advertiser_id:
             st.caption("Ad account")
@@ -437,14 +525,44 @@ def _sidebar(ctx: PageContext, known: Mapping[str, str]) -> None:
         elif known:
             st.caption("No ad account chosen yet.")
             st.page_link(ADVERTISERS_PAGE, label="Choose one", icon="👉")
-        else:
+        elif not known_accounts:
             st.caption("No ad account connected yet.")
             st.page_link(HOME, label="Connect one on Home", icon="🔗")
+        if ctx.business_id:
+            st.caption("TikTok account (organic videos)")
+            st.markdown(f"**{md_escape(known_accounts.get(ctx.business_id) or 'Unnamed')}**")
+            st.caption(md_escape(ctx.business_id))
+            st.page_link(VIDEOS_PAGE, label="Change or sync", icon="🔁")
+        elif known_accounts:
+            st.caption("No TikTok account chosen yet.")
+            st.page_link(VIDEOS_PAGE, label="Choose one", icon="👉")
 
 
 def flash(icon: str, message: str) -> None:
     """A message shown (as a toast) on the next run of any page."""
     st.session_state["flash"] = (*st.session_state.get("flash", ()), (icon, message))
+
+
+def require_scope(ctx: PageContext) -> None:
+    """Stop the page with a pointer unless an ad account or a TikTok account is chosen."""
+    if ctx.advertiser_id is not None or ctx.business_id is not None:
+        return
+    if not known_advertisers(ctx.db, ctx.credentials) and not known_business_accounts(
+            ctx.db, ctx.credentials):
+        st.info("No TikTok ad account or TikTok account is connected yet. Connect one on the "
+                "Home page first.")
+        st.page_link(HOME, label="Go to Home", icon="🔗")
+    else:
+        st.info("Choose the ad account to work on (Advertisers page) or the TikTok account "
+                "(Videos page).")
+        st.page_link(ADVERTISERS_PAGE, label="Go to Advertisers", icon="👉")
+        st.page_link(VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
+    st.stop()
+
+
+def scope_filters(ctx: PageContext) -> CommentFilters:
+    """Every comment of the chosen ad account and TikTok account, unfiltered."""
+    return CommentFilters(ctx.advertiser_id or "", business_id=ctx.business_id)
 
 
 def require_advertiser(ctx: PageContext) -> str:
@@ -469,6 +587,12 @@ def error_message(exc: BaseException) -> str:
     """What happened and what to do next."""
     if isinstance(exc, SyncAborted):
         return error_message(exc.error)
+    if isinstance(exc, OrganicSyncAborted):
+        return actions.human_message(exc.error, source="organic")
+    if isinstance(exc, AccountNeedsReconnect | TokenUnavailable):
+        return str(exc)  # names the account, what happened and what to do
+    if isinstance(exc, AccountNotConnected):
+        return actions.human_message(exc, source="organic")
     if isinstance(exc, AuthCodeError):
         return (
             "TikTok did not accept the authorization (the code expired, was already used, or "
@@ -565,10 +689,12 @@ def _volume_by_ad(path: str, filters: CommentFilters, top_n: int) -> pd.DataFram
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def _volume_over_time(
-    path: str, filters: CommentFilters, grain: str, ad_ids: tuple[str, ...] | None
+    path: str, filters: CommentFilters, grain: str, ad_ids: tuple[str, ...] | None,
+    by_source: bool,
 ) -> pd.DataFrame:
     with _cursor(path) as cur:
-        return db.comment_volume_over_time(cur, filters, grain, ad_ids)  # type: ignore[arg-type]
+        return db.comment_volume_over_time(cur, filters, grain, ad_ids,  # type: ignore[arg-type]
+                                           by_source=by_source)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -577,8 +703,52 @@ def _engagement(path: str, filters: CommentFilters) -> pd.DataFrame:
         return db.ad_engagement(cur, filters)
 
 
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _business_accounts(path: str) -> pd.DataFrame:
+    with _cursor(path) as cur:
+        return db.list_business_accounts(cur)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _videos_with_counts(path: str, business_id: str) -> pd.DataFrame:
+    with _cursor(path) as cur:
+        return db.videos_with_counts(cur, business_id)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _volume_by_video(path: str, business_id: str, filters: CommentFilters | None
+                     ) -> pd.DataFrame:
+    with _cursor(path) as cur:
+        return db.comment_volume_by_video(cur, business_id, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _conversation(path: str, video_id: str, limit: int) -> pd.DataFrame:
+    with _cursor(path) as cur:
+        return db.conversation_for_video(cur, video_id, limit)
+
+
 def advertisers(ctx: PageContext) -> pd.DataFrame:
     return _advertisers(ctx.db)
+
+
+def business_accounts(ctx: PageContext) -> pd.DataFrame:
+    return _business_accounts(ctx.db)
+
+
+def videos_with_counts(ctx: PageContext, business_id: str) -> pd.DataFrame:
+    return _videos_with_counts(ctx.db, business_id)
+
+
+def comment_volume_by_video(ctx: PageContext, business_id: str,
+                            filters: CommentFilters | None = None) -> pd.DataFrame:
+    return _volume_by_video(ctx.db, business_id, filters)
+
+
+def conversation_for_video(ctx: PageContext, video_id: str, limit: int = 500) -> pd.DataFrame:
+    """A video's organic comments and the comments on the Spark Ads promoting it, oldest
+    first."""
+    return _conversation(ctx.db, video_id, limit)
 
 
 def last_sync(ctx: PageContext, advertiser_id: str) -> db.SyncRun | None:
@@ -596,7 +766,13 @@ def comments_count(ctx: PageContext, filters: CommentFilters) -> int:
 def comments_page(
     ctx: PageContext, filters: CommentFilters, limit: int, offset: int, order: str = "newest"
 ) -> pd.DataFrame:
-    return _comments_page(ctx.db, filters, limit, offset, order)
+    """A page of comments; organic ones carry their video's caption in `video_caption`."""
+    frame = _comments_page(ctx.db, filters, limit, offset, order)
+    if filters.business_id and len(frame):
+        videos = videos_with_counts(ctx, filters.business_id)
+        captions = dict(zip(videos["video_id"].astype(str), videos["caption"], strict=True))
+        frame = frame.assign(video_caption=[captions.get(text(v)) for v in frame["video_id"]])
+    return frame
 
 
 def replies_for(ctx: PageContext, comment_ids: Sequence[str]) -> pd.DataFrame:
@@ -614,9 +790,11 @@ def comment_volume_by_ad(
 
 
 def comment_volume_over_time(
-    ctx: PageContext, filters: CommentFilters, grain: str, ad_ids: Sequence[str] | None = None
+    ctx: PageContext, filters: CommentFilters, grain: str, ad_ids: Sequence[str] | None = None,
+    *, by_source: bool = False,
 ) -> pd.DataFrame:
-    return _volume_over_time(ctx.db, filters, grain, None if ad_ids is None else tuple(ad_ids))
+    return _volume_over_time(ctx.db, filters, grain, None if ad_ids is None else tuple(ad_ids),
+                             by_source)
 
 
 def ad_engagement(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
@@ -633,6 +811,45 @@ def known_advertisers(path: str, credentials: CredentialStore) -> dict[str, str]
         for advertiser_id in conn.advertiser_ids:
             names.setdefault(advertiser_id, "")
     return names
+
+
+def known_business_accounts(path: str, credentials: CredentialStore) -> dict[str, str]:
+    """Every TikTok business account this app knows (stored or connected), id -> name."""
+    names = {}
+    for row in _business_accounts(path).itertuples(index=False):
+        username = text(row.username)
+        names[str(row.business_id)] = text(row.display_name) or (
+            f"@{username}" if username else "")
+    for conn in credentials.account_connections():
+        names.setdefault(conn.business_id, "")
+    return names
+
+
+def account_label(ctx: PageContext, business_id: str) -> str:
+    """'Display name (@username)' of a business account, or its ID when nothing is stored."""
+    frame = business_accounts(ctx)
+    match = frame.loc[frame["business_id"] == business_id]
+    if not len(match):
+        return f"TikTok account {business_id}"
+    row = match.iloc[0]
+    name, username = text(row["display_name"]), text(row["username"])
+    if name and username:
+        return f"{name} (@{username})"
+    return name or (f"@{username}" if username else f"TikTok account {business_id}")
+
+
+def video_label(caption: Any, video_id: Any, width: int = 48) -> str:
+    """A video's caption, shortened, with its ID: for pickers and charts."""
+    words = " ".join(text(caption).split())
+    if len(words) > width:
+        words = words[: width - 1].rstrip() + "…"
+    return f"{words or 'Untitled video'} · {video_id}"
+
+
+def filters_timezone(ctx: PageContext) -> str:
+    """The time zone days are counted in: the ad account's, or UTC for a TikTok account
+    alone."""
+    return advertiser_timezone(ctx, ctx.advertiser_id) if ctx.advertiser_id else "UTC"
 
 
 def advertiser_timezone(ctx: PageContext, advertiser_id: str) -> str:
@@ -772,6 +989,223 @@ def finish_oauth(
 
 
 # ---------------------------------------------------------------------------------------------
+# TikTok business accounts (organic videos): connecting, tokens and syncing
+
+
+def is_account_callback(ctx: PageContext, params: Mapping[str, str]) -> bool:
+    """Whether a callback finishes a TikTok business account connection: its signed state
+    says (an unreadable state goes to the ad account flow, which refuses it with the
+    reason)."""
+    secret = oauth_state.secret_key_for(ctx.settings.secret_key, ctx.settings.credentials_path)
+    return oauth_state.state_purpose(secret, params.get("state")) == oauth_state.ACCOUNT
+
+
+def account_connect_url(ctx: PageContext) -> str | None:
+    """TikTok's account-holder consent page with a fresh signed state, or None when this
+    installation has no account-holder authorization URL."""
+    if not ctx.account_auth_url or not ctx.account_redirect_uri:
+        return None
+    secret = oauth_state.secret_key_for(ctx.settings.secret_key, ctx.settings.credentials_path)
+    state = oauth_state.new_state(secret, purpose=oauth_state.ACCOUNT)
+    return account_authorization_url(ctx.account_auth_url, state, ctx.account_redirect_uri)
+
+
+@dataclass(frozen=True)
+class AccountConnected:
+    """What a finished business-account connection granted."""
+
+    business_id: str
+    name: str
+    warning: str | None = None
+
+    def summary(self) -> str:
+        return f"Connected the TikTok account {self.name or 'unnamed'} ({self.business_id})."
+
+
+def finish_account_oauth(
+    ctx: PageContext, params: Mapping[str, str], *, now: float | None = None
+) -> AccountConnected:
+    """Check the state, trade the code for the account's tokens, store them and its profile.
+
+    Raises ConnectionDenied, a StateError or a TikTokError; then nothing is stored.
+    """
+    redirect = parse_account_redirect(params)
+    if redirect.error:
+        reason = ("the consent screen was cancelled" if redirect.error == "access_denied"
+                  else f"TikTok ended it with an error: {redirect.error[:80]}")
+        raise ConnectionDenied(f"The TikTok account was not connected ({reason}). Click "
+                               "Connect a TikTok account to try again.")
+    secret = oauth_state.secret_key_for(ctx.settings.secret_key, ctx.settings.credentials_path)
+    oauth_state.check_state(
+        secret, redirect.state, oauth_state.nonce_file_for(ctx.settings.credentials_path),
+        now=now, purpose=oauth_state.ACCOUNT,
+    )
+    with TikTokClient(base_url=ctx.api_base_url, rate_limiter=ctx.rate_limiter) as client:
+        token = exchange_account_code(client, ctx.app_id, ctx.app_secret, redirect.code or "",
+                                      ctx.account_redirect_uri)
+        if not token.open_id:
+            raise ConnectionDenied("TikTok's answer named no TikTok account, so nothing was "
+                                   "connected. Click Connect a TikTok account to try again.")
+        TokenKeeper(ctx.credentials, client, ctx.app_id, ctx.app_secret).connect(token)
+    name, warning = "", None
+    with TikTokClient(token.access_token, base_url=ctx.api_base_url,
+                      rate_limiter=ctx.rate_limiter) as client:
+        try:
+            profile = BusinessAccountClient(client, token.open_id).get_profile().to_record()
+        except TikTokError as exc:
+            warning = (f"The account's profile could not be read yet ({error_message(exc)}); "
+                       "the first sync fills it in.")
+        else:
+            row = {k: v for k, v in profile.items() if not isinstance(v, list)}
+            with _cursor(ctx.db) as cur:
+                db.upsert_business_accounts(cur, pd.DataFrame.from_records([row]))
+            name = text(profile.get("display_name")) or text(profile.get("username"))
+    refresh()
+    return AccountConnected(token.open_id, name, warning)
+
+
+@contextlib.contextmanager
+def account_keeper(ctx: PageContext) -> Iterator[TokenKeeper]:
+    """The keeper of the business accounts' tokens, with a client for its refresh calls."""
+    with TikTokClient(base_url=ctx.api_base_url, rate_limiter=ctx.rate_limiter) as client:
+        yield TokenKeeper(ctx.credentials, client, ctx.app_id, ctx.app_secret)
+
+
+@contextlib.contextmanager
+def account_client(ctx: PageContext, business_id: str) -> Iterator[BusinessAccountClient]:
+    """A client acting as the business account, with a token good for a while (renewed
+    first when it is about to expire; never shown)."""
+    with account_keeper(ctx) as keeper:
+        token = keeper.access_token(business_id)
+    with TikTokClient(token, base_url=ctx.api_base_url, rate_limiter=ctx.rate_limiter) as client:
+        yield BusinessAccountClient(client, business_id)
+
+
+def account_statuses(ctx: PageContext) -> list[tuple[AccountConnection, TokenStatus]]:
+    """Every connected business account with how its connection stands."""
+    with account_keeper(ctx) as keeper:
+        return [(conn, keeper.status(conn.business_id))
+                for conn in ctx.credentials.account_connections()]
+
+
+def disconnect_account(ctx: PageContext, business_id: str) -> str | None:
+    """Revoke the app's access on TikTok and forget the account's tokens (its stored comments
+    stay). Returns a note when TikTok could not be told."""
+    conn = ctx.credentials.account_connection(business_id)
+    note = None
+    if conn is not None and conn.access_token and not conn.needs_reconnect:
+        with TikTokClient(base_url=ctx.api_base_url, rate_limiter=ctx.rate_limiter) as client:
+            try:
+                revoke_account_token(client, ctx.app_id, ctx.app_secret, conn.access_token)
+            except TikTokError as exc:
+                note = (f"TikTok could not be told to end the app's access ({error_message(exc)}); "
+                        "Comment Desk has forgotten the tokens anyway. To be sure, remove the "
+                        "app under Security in the TikTok account's settings.")
+    ctx.credentials.remove_account(business_id)
+    if st.session_state.get("business_id") == business_id:
+        choose_account(None)
+    refresh()
+    return note
+
+
+class PeriodicJob:
+    """Runs `job()` every `every` seconds in one daemon thread until stopped. Held by
+    st.cache_resource; its only state is the thread and the stop event."""
+
+    def __init__(self, job: Callable[[], Any], every: float, name: str) -> None:
+        self._job = job
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._job()
+            except Exception as exc:  # the next round tries again; each use renews on demand
+                _log.warning("%s failed: %s", self._thread.name, type(exc).__name__)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+
+def refresh_due_tokens(settings: Settings, base_url: str, app_id: str, secret: str,
+                       limiter: RateLimiter) -> dict[str, str]:
+    """Renew every business-account token that expires soon (one round of the schedule)."""
+    credentials = CredentialStore(settings.credentials_path, settings.secret_key)
+    if not credentials.account_connections():
+        return {}
+    with TikTokClient(base_url=base_url, rate_limiter=limiter) as client:
+        return TokenKeeper(credentials, client, app_id, secret).refresh_due()
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda job: job.stop())
+def _token_refresher(settings: Settings, base_url: str, app_id: str, secret: str) -> PeriodicJob:
+    limiter = _rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm)
+    return PeriodicJob(
+        lambda: refresh_due_tokens(settings, base_url, app_id, secret, limiter),
+        TOKEN_REFRESH_SECONDS, "desk-token-refresh",
+    )
+
+
+def token_refresher(ctx: PageContext) -> PeriodicJob:
+    """The schedule that renews business-account tokens before they expire, while the app
+    runs (each use renews on demand too)."""
+    return _token_refresher(ctx.settings, ctx.api_base_url, ctx.app_id, ctx.app_secret)
+
+
+def sync_account_now(ctx: PageContext, business_id: str,
+                     progress: Callable[[OrganicSyncProgress], None] | None = None
+                     ) -> OrganicSyncResult:
+    """Sync a business account's videos and organic comments in this script run (SyncBusy if
+    it is already syncing)."""
+    with auto_sync(ctx).syncing(f"account:{business_id}"):
+        try:
+            with TikTokClient(base_url=ctx.api_base_url,
+                              rate_limiter=ctx.rate_limiter) as client:
+                keeper = TokenKeeper(ctx.credentials, client, ctx.app_id, ctx.app_secret)
+                return run_organic_sync(ctx.store, keeper, client, business_id,
+                                        progress=progress)
+        finally:
+            refresh()
+
+
+def sync_account_with_progress(ctx: PageContext, business_id: str, label: str
+                               ) -> OrganicSyncResult | None:
+    """Sync a business account now, with a live status box, ending with the result line."""
+    with st.status(f"Syncing {md_escape(label)}…", expanded=True) as box:
+        bar = st.progress(0.0, text="Reading the account's videos…")
+
+        def report(progress: OrganicSyncProgress) -> None:
+            bar.progress(progress.fraction, text=md_escape(_organic_line(progress)))
+
+        try:
+            result = sync_account_now(ctx, business_id, progress=report)
+        except USER_ERRORS as exc:
+            box.update(label="Sync stopped", state="error", expanded=True)
+            show_error(exc)
+            return None
+        ok = result.status == "ok"
+        box.update(label="Sync finished" if ok else f"Sync {result.status}",
+                   state="complete" if ok else "error", expanded=not ok)
+    line = (f"{result.message} {result.requests:,} requests in {result.seconds:.1f} s"
+            + (f"; {result.videos_skipped} unchanged videos skipped." if result.videos_skipped
+               else "."))
+    (st.success if ok else st.warning)(md_escape(line))
+    return result
+
+
+def _organic_line(progress: OrganicSyncProgress) -> str:
+    if progress.phase in ("profile", "videos"):
+        return "Reading the account's videos…"
+    return (f"Videos {progress.videos_done:,} of {progress.videos_total:,} · "
+            f"{progress.rows:,} comments stored · {progress.requests:,} requests")
+
+
+# ---------------------------------------------------------------------------------------------
 # Talking to TikTok
 
 
@@ -798,39 +1232,66 @@ def status_request_key(kind: str, comment_ids: Sequence[str]) -> str:
     return f"{nonce}:{kind}:{digest}:{st.session_state.get('write_generation', 0)}"
 
 
-def send_reply(ctx: PageContext, comment_id: str, body: str, request_key: str) -> ActionResult:
-    """Reply to a comment through the outbox (exactly once per request_key)."""
-    advertiser_id = require_advertiser(ctx)
-    with client_for(ctx, advertiser_id) as client, _cursor(ctx.db) as cur:
+def owner_of(row: Mapping[str, Any]) -> tuple[str, str]:
+    """("organic", business_id) or ("ad", advertiser_id): who acts on a comment or an
+    outbox row."""
+    if text(row.get("source")) == "organic":
+        return "organic", text(row.get("business_id"))
+    return "ad", text(row.get("advertiser_id"))
+
+
+@contextlib.contextmanager
+def _acting_client(ctx: PageContext, owner: tuple[str, str]
+                   ) -> Iterator[TikTokClient | BusinessAccountClient]:
+    """The client that acts for an ad account (its connection's token) or for a business
+    account (its renewed token)."""
+    source, account = owner
+    if source == "organic":
+        with account_client(ctx, account) as client:
+            yield client
+    else:
+        with client_for(ctx, account) as client:
+            yield client
+
+
+def send_reply(ctx: PageContext, row: Mapping[str, Any], body: str,
+               request_key: str) -> ActionResult:
+    """Reply to a stored comment (ad or organic) through the outbox, exactly once per
+    request_key."""
+    with _acting_client(ctx, owner_of(row)) as client, _cursor(ctx.db) as cur:
         try:
-            return actions.reply(cur, client, advertiser_id=advertiser_id,
-                                 comment_id=comment_id, text=body, actor=actor(),
-                                 request_key=request_key)
+            return actions.reply_to_comment(cur, client, row, text=body, actor=actor(),
+                                            request_key=request_key)
         finally:
             refresh()
 
 
-def set_hidden(ctx: PageContext, comment_ids: Sequence[str], hidden: bool) -> list[ActionResult]:
-    """Hide or unhide comments through the outbox."""
-    advertiser_id = require_advertiser(ctx)
-    key = status_request_key("hide" if hidden else "unhide", comment_ids)
-    with client_for(ctx, advertiser_id) as client, _cursor(ctx.db) as cur:
-        try:
-            results = actions.set_hidden(cur, client, advertiser_id=advertiser_id,
-                                         comment_ids=list(comment_ids), hidden=hidden,
-                                         actor=actor(), request_key=key)
-        finally:
-            refresh()
+def set_hidden(ctx: PageContext, rows: Sequence[Mapping[str, Any]],
+               hidden: bool) -> list[ActionResult]:
+    """Hide or unhide stored comments through the outbox: one batch per account they belong
+    to (ad comments through their ad account, organic ones through their TikTok account)."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(owner_of(row), []).append(row)
+    results: list[ActionResult] = []
+    for owner, members in groups.items():
+        ids = [text(r["comment_id"]) for r in members]
+        key = status_request_key("hide" if hidden else "unhide", ids)
+        with _acting_client(ctx, owner) as client, _cursor(ctx.db) as cur:
+            try:
+                results += actions.set_hidden_rows(cur, client, members, hidden=hidden,
+                                                   actor=actor(), request_key=key)
+            finally:
+                refresh()
     _next_generation()
     return results
 
 
-def retry_action(ctx: PageContext, action_id: int) -> ActionResult:
+def retry_action(ctx: PageContext, action: Mapping[str, Any]) -> ActionResult:
     """Check with TikTok and send a failed or unknown write again only if it is not there."""
-    advertiser_id = require_advertiser(ctx)
-    with client_for(ctx, advertiser_id) as client, _cursor(ctx.db) as cur:
+    with _acting_client(ctx, owner_of(action)) as client, _cursor(ctx.db) as cur:
         try:
-            return actions.retry(cur, client, int(action_id), actor=actor())
+            return actions.retry(cur, client, int(action["action_id"]), actor=actor())
         finally:
             refresh()
 
@@ -1071,15 +1532,29 @@ def _reset_filters(page: str) -> None:
     st.session_state["filters_shared"] = None
 
 
+def video_choices(ctx: PageContext, business_id: str) -> dict[str, str]:
+    """video_id -> a readable, unique label, for every stored video of the account."""
+    frame = videos_with_counts(ctx, business_id)
+    return {str(row.video_id): video_label(row.caption, row.video_id)
+            for row in frame.itertuples(index=False) if text(row.video_id)}
+
+
 def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
-    """The filter widgets in the sidebar; their values follow the user from page to page."""
-    advertiser_id = require_advertiser(ctx)
+    """The filter widgets in the sidebar; their values follow the user from page to page.
+
+    They cover the chosen ad account's comments and the chosen TikTok account's organic
+    ones; with both chosen, a Source choice narrows to either.
+    """
+    require_scope(ctx)
+    advertiser_id, business_id = ctx.advertiser_id, ctx.business_id
     state = st.session_state
-    labels = ad_choices(ctx, advertiser_id)
-    tz = advertiser_timezone(ctx, advertiser_id)
+    labels = ad_choices(ctx, advertiser_id) if advertiser_id else {}
+    video_labels = video_choices(ctx, business_id) if business_id else {}
+    tz = filters_timezone(ctx)
     today = datetime.now(ZoneInfo(tz)).date()
+    scope = [advertiser_id, business_id]
     shared = state.get("filters_shared") or {}
-    if shared.get("advertiser_id") != advertiser_id:
+    if shared.get("scope") != scope:
         shared = {}
     for name, default in FILTER_DEFAULTS.items():
         state.setdefault(f"{page}_{name}", shared.get(name, default))
@@ -1091,12 +1566,34 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
         focus = st.query_params.get("ad")
     if focus in labels:
         state[f"{page}_ads"] = [focus]
+    focus_video = state.pop("focus_video", None)
+    if focus_video in video_labels:
+        state[f"{page}_videos"] = [focus_video]
+        state[f"{page}_source"] = "All"
     state[f"{page}_ads"] = [a for a in state[f"{page}_ads"] if a in labels]
+    state[f"{page}_videos"] = [v for v in state[f"{page}_videos"] if v in video_labels]
+    if state[f"{page}_source"] not in SOURCES:
+        state[f"{page}_source"] = "All"
 
     with st.sidebar:
         st.subheader("Filters")
-        ad_ids = st.multiselect("Ads", list(labels), format_func=labels.get,
-                                key=f"{page}_ads", placeholder="All ads")
+        source_name = "All"
+        if advertiser_id and business_id:
+            source_name = st.selectbox("Source", list(SOURCES), key=f"{page}_source",
+                                       help="Comments on ads, on the TikTok account's own "
+                                            "videos (organic), or both.")
+        source = SOURCES[source_name] if advertiser_id and business_id else (
+            "organic" if business_id else None)
+        ad_ids: list[str] = []
+        if advertiser_id and source != "organic":
+            ad_ids = st.multiselect("Ads", list(labels), format_func=labels.get,
+                                    key=f"{page}_ads", placeholder="All ads")
+        video_ids: list[str] = []
+        if business_id and source != "ad":
+            video_ids = st.multiselect(
+                "Videos", list(video_labels), format_func=video_labels.get,
+                key=f"{page}_videos", placeholder="All videos",
+                help="A video's organic comments and the comments on Spark Ads promoting it.")
         period = st.selectbox("Period", PERIODS, key=f"{page}_period")
         dates = None
         if period == "Custom range":
@@ -1107,13 +1604,14 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
         search = st.text_input("Text or user name contains", key=f"{page}_search")
         unanswered = st.toggle("Unanswered only", key=f"{page}_unanswered",
                                help="First-level comments the brand has not replied to.")
-        st.caption(f"Days are counted in the ad account's time zone ({md_escape(tz)}).")
+        where = "the ad account's time zone" if advertiser_id else "UTC"
+        st.caption(f"Days are counted in {where} ({md_escape(tz)}).")
         st.button("Reset filters", key=f"{page}_reset", on_click=_reset_filters, args=(page,))
 
     state["filters_shared"] = {
-        "advertiser_id": advertiser_id, "ads": list(ad_ids), "period": period,
-        "dates": tuple(dates) if isinstance(dates, list | tuple) else dates, "status": status,
-        "type": kind, "search": search, "unanswered": unanswered,
+        "scope": scope, "source": source_name, "ads": list(ad_ids), "videos": list(video_ids),
+        "period": period, "dates": tuple(dates) if isinstance(dates, list | tuple) else dates,
+        "status": status, "type": kind, "search": search, "unanswered": unanswered,
     }
     single = ad_ids[0] if len(ad_ids) == 1 else None
     if single and st.query_params.get("ad") != single:
@@ -1122,10 +1620,18 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
         del st.query_params["ad"]
     date_from, date_to = period_range(period, dates, today)
     return CommentFilters(
-        advertiser_id, ad_ids=tuple(ad_ids) or None, date_from=date_from, date_to=date_to,
-        status=STATUSES[status], comment_type=TYPES[kind],  # type: ignore[arg-type]
+        advertiser_id or "", ad_ids=tuple(ad_ids) or None, date_from=date_from,
+        date_to=date_to, status=STATUSES[status], comment_type=TYPES[kind],  # type: ignore[arg-type]
         search=search.strip() or None, unanswered_only=bool(unanswered),
+        source=source, business_id=business_id,  # type: ignore[arg-type]
+        video_ids=tuple(video_ids) or None,
     )
+
+
+def open_comments_for_video(business_id: str, video_id: str) -> None:
+    """Show the Comments page filtered to one video (its organic and Spark Ads comments)."""
+    st.session_state["focus_video"] = str(video_id)
+    st.switch_page(COMMENTS_PAGE, query_params={"account": business_id})
 
 
 def open_comments_for_ad(advertiser_id: str, ad_id: str) -> None:
@@ -1172,7 +1678,13 @@ def comment_header(row: Mapping[str, Any], *, with_ad: bool = True) -> str:
         parts.append(":red-badge[Blocked word]")
     if row.get("answered") is True:
         parts.append(":green-badge[Answered]")
-    if with_ad and text(row.get("ad_name")):
+    organic = text(row.get("source")) == "organic"
+    if organic:
+        parts.append(":violet-badge[Organic]")
+    if with_ad and organic:
+        caption = video_label(row.get("video_caption"), text(row.get("video_id")), width=60)
+        parts.append(f"on {md_escape(caption)}")
+    elif with_ad and text(row.get("ad_name")):
         parts.append(f"on {md_escape(row.get('ad_name'))}")
     return " · ".join(p for p in parts if p)
 
@@ -1218,7 +1730,7 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
     verb = "Unhide" if hidden else "Hide"
     if buttons[1].button(verb, key=f"{page}_{verb.lower()}_{comment_id}"):
         try:
-            flash_results(set_hidden(ctx, [comment_id], not hidden))
+            flash_results(set_hidden(ctx, [row], not hidden))
         except USER_ERRORS as exc:
             show_error(exc)
         else:
@@ -1228,7 +1740,7 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
             st.caption(md_escape(reason))
         _outbox_state(ctx, page, outbox)
     if st.session_state.get(f"{page}_replying") == comment_id and reason is None:
-        _reply_box(ctx, page, comment_id)
+        _reply_box(ctx, page, row)
 
 
 def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any]]) -> None:
@@ -1253,17 +1765,20 @@ def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any
         action_id = int(action["action_id"])
         if st.button("Retry", key=f"{page}_retry_{action_id}", icon="🔁"):
             try:
-                flash_results([retry_action(ctx, action_id)])
+                flash_results([retry_action(ctx, action)])
             except USER_ERRORS as exc:
                 show_error(exc)
             else:
                 st.rerun()
 
 
-def _reply_box(ctx: PageContext, page: str, comment_id: str) -> None:
+def _reply_box(ctx: PageContext, page: str, row: Mapping[str, Any]) -> None:
+    comment_id = text(row["comment_id"])
     text_key = f"{page}_reply_text_{comment_id}"
+    organic = owner_of(row)[0] == "organic"
     body = st.text_area("Your reply", key=text_key, max_chars=MAX_REPLY_LENGTH, height=90,
-                        placeholder="Posted on TikTok as the ad's identity.") or ""
+                        placeholder="Posted on TikTok as the TikTok account." if organic
+                        else "Posted on TikTok as the ad's identity.") or ""
     st.caption(f"{len(body)}/{MAX_REPLY_LENGTH}")
     send, cancel, _ = st.columns([1, 1, 4])
     clicked = send.button("Send reply", key=f"{page}_reply_send_{comment_id}", type="primary")
@@ -1281,7 +1796,7 @@ def _reply_box(ctx: PageContext, page: str, comment_id: str) -> None:
     request_key = st.session_state.setdefault(f"{page}_reply_key_{comment_id}",
                                               uuid.uuid4().hex)
     try:
-        result = send_reply(ctx, comment_id, body, request_key)
+        result = send_reply(ctx, row, body, request_key)
     except USER_ERRORS as exc:
         show_error(exc)
         return
@@ -1301,10 +1816,11 @@ def selected_ids(page: str, comment_ids: Sequence[str]) -> list[str]:
     return [c for c in comment_ids if st.session_state.get(f"{page}_pick_{c}")]
 
 
-def bulk_set_hidden(ctx: PageContext, page: str, comment_ids: Sequence[str], hidden: bool) -> None:
+def bulk_set_hidden(ctx: PageContext, page: str, rows: Sequence[Mapping[str, Any]],
+                    hidden: bool) -> None:
     """Hide or unhide the ticked comments, then untick them."""
     try:
-        flash_results(set_hidden(ctx, comment_ids, hidden))
+        flash_results(set_hidden(ctx, rows, hidden))
     except USER_ERRORS as exc:
         show_error(exc)
         return
@@ -1319,8 +1835,18 @@ def bulk_set_hidden(ctx: PageContext, page: str, comment_ids: Sequence[str], hid
 def volume_by_ad_chart(frame: pd.DataFrame):
     import plotly.graph_objects as go
 
-    labels = [chart_label(n) if a is not None and not pd.isna(a) else "Other ads"
-              for a, n in zip(frame["ad_id"], frame["ad_name"], strict=True)]
+    sources = frame["source"] if "source" in frame.columns else [None] * len(frame)
+    labels, colours = [], []
+    for ad_id, name, source in zip(frame["ad_id"], frame["ad_name"], sources, strict=True):
+        if text(source) == "organic":
+            labels.append("Organic posts")
+            colours.append(ORGANIC_COLOUR)
+        elif text(ad_id):
+            labels.append(chart_label(name))
+            colours.append(AD_COLOUR)
+        else:
+            labels.append("Other ads")
+            colours.append("#c9ccd1")
     seen: dict[str, int] = {}
     unique = []
     for label in labels:
@@ -1328,12 +1854,38 @@ def volume_by_ad_chart(frame: pd.DataFrame):
         unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     figure = go.Figure(go.Bar(
         x=list(frame["comments"].astype("int64")), y=unique, orientation="h",
-        marker_color=["#c9ccd1" if label == "Other ads" else "#fe2c55" for label in unique],
+        marker_color=colours,
         hovertemplate="%{y}<br>%{x:,} comments<extra></extra>",
     ))
     figure.update_layout(yaxis={"autorange": "reversed", "title": None},
                          xaxis={"title": "Comments"}, margin={"l": 8, "r": 8, "t": 8, "b": 8},
                          height=max(220, 34 * len(unique)))
+    return figure
+
+
+def volume_by_video_chart(frame: pd.DataFrame, top_n: int = 10):
+    """Comments per video, the organic ones and those on Spark Ads promoting it stacked;
+    the `top_n` videos with the most comments."""
+    import plotly.graph_objects as go
+
+    totals = frame.groupby("video_id", sort=False)["comments"].sum()
+    top = list(totals.sort_values(ascending=False, kind="stable").index[:top_n])
+    captions = dict(zip(frame["video_id"], frame["caption"], strict=True))
+    labels = [chart_label(video_label(captions.get(v), v, width=40)) for v in top]
+    figure = go.Figure()
+    for source, name, colour in (("organic", "Organic comments", ORGANIC_COLOUR),
+                                 ("ad", "On Spark Ads", AD_COLOUR)):
+        part = frame[frame["source"] == source].set_index("video_id")["comments"]
+        counts = [int(part.get(v, 0)) for v in top]
+        if any(counts):
+            figure.add_trace(go.Bar(
+                x=counts, y=labels, orientation="h", name=name, marker_color=colour,
+                hovertemplate="%{y}<br>%{x:,} comments<extra>%{fullData.name}</extra>",
+            ))
+    figure.update_layout(barmode="stack", yaxis={"autorange": "reversed", "title": None},
+                         xaxis={"title": "Comments"}, margin={"l": 8, "r": 8, "t": 8, "b": 8},
+                         height=max(220, 34 * len(top)),
+                         legend={"orientation": "h", "y": -0.2})
     return figure
 
 
@@ -1404,7 +1956,8 @@ def build_export(ctx: PageContext, filters: CommentFilters, fmt: str,
         else:
             data = _parquet_in_chunks(frames, wanted, progress)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    name = f"comments-{filters.advertiser_id}-{stamp}.{'csv' if fmt == 'csv' else 'parquet'}"
+    owner = filters.advertiser_id or filters.business_id or "all"
+    name = f"comments-{owner}-{stamp}.{'csv' if fmt == 'csv' else 'parquet'}"
     mime = "text/csv" if fmt == "csv" else "application/vnd.apache.parquet"
     return ExportFile(name, data, mime, wanted, total)
 
@@ -1542,6 +2095,47 @@ def ads_columns() -> dict[str, Any]:
         "last_comment_time_local": st.column_config.DatetimeColumn(
             "Last comment (local)", format="YYYY-MM-DD HH:mm"),
         "ad_id": st.column_config.TextColumn("Ad ID"),
+    }
+
+
+def videos_columns() -> dict[str, Any]:
+    return {
+        "caption": st.column_config.TextColumn("Video", width="large"),
+        "create_time": st.column_config.DatetimeColumn("Posted (UTC)", format="YYYY-MM-DD HH:mm",
+                                                       timezone="UTC"),
+        "video_views": st.column_config.NumberColumn("Views", format="%d"),
+        "organic_comments": st.column_config.NumberColumn("Organic comments", format="%d"),
+        "ad_comments": st.column_config.NumberColumn(
+            "On Spark Ads", format="%d", help="Comments on ads promoting this video."),
+        "unanswered_count": st.column_config.NumberColumn("Unanswered", format="%d"),
+        "hidden_count": st.column_config.NumberColumn("Hidden", format="%d"),
+        "last_comment_time": st.column_config.DatetimeColumn(
+            "Last comment (UTC)", format="YYYY-MM-DD HH:mm", timezone="UTC"),
+        "video_id": st.column_config.TextColumn("Video ID"),
+    }
+
+
+def conversation_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A video's conversation for a table: where each comment was made, who wrote it, and its
+    text (shown as data, never as markdown)."""
+    where = [
+        "Organic" if text(source) == "organic" else f"Spark Ad: {text(name) or text(ad_id)}"
+        for source, name, ad_id in zip(frame["source"], frame["ad_name"], frame["ad_id"],
+                                       strict=True)
+    ]
+    return frame.assign(where=where)
+
+
+def conversation_columns() -> dict[str, Any]:
+    return {
+        "create_time": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm",
+                                                       timezone="UTC"),
+        "where": st.column_config.TextColumn("Where"),
+        "comment_type": st.column_config.TextColumn("Type"),
+        "user_name": st.column_config.TextColumn("User"),
+        "content": st.column_config.TextColumn("Comment", width="large"),
+        "likes": st.column_config.NumberColumn("Likes", format="%d"),
+        "comment_status": st.column_config.TextColumn("Status"),
     }
 
 

@@ -1,4 +1,5 @@
-"""Comments: filter and read the chosen ad account's comments, reply inline, hide or unhide."""
+"""Comments: filter and read the chosen ad account's comments and the chosen TikTok account's
+organic ones; reply inline, hide or unhide."""
 
 import math
 
@@ -8,14 +9,15 @@ from desk import ui
 
 ctx = ui.bootstrap("Comments")
 st.title("Comments")
-ui.require_advertiser(ctx)
 filters = ui.comment_filters(ctx, "comments")
 
 total = ui.comments_count(ctx, filters)
 if total == 0:
-    if ui.ads_with_counts(ctx, filters.advertiser_id).empty:
-        st.info("No comments are stored for this ad account yet. Sync it on the Advertisers page.")
+    if ui.comments_count(ctx, ui.scope_filters(ctx)) == 0:
+        st.info("No comments are stored yet. Sync the ad account on the Advertisers page, or "
+                "the TikTok account on the Videos page.")
         st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+        st.page_link(ui.VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
     else:
         st.info("No comments match these filters. Widen them, or reset them in the sidebar.")
     st.stop()
@@ -35,17 +37,19 @@ ids = [str(c) for c in rows["comment_id"]]
 replies = ui.group_rows(ui.replies_for(ctx, ids), "original_comment_id")
 outbox = ui.group_rows(ui.actions_for_comments(ctx, ids), "comment_id")
 
-selected = ui.selected_ids("comments", ids)
+records = rows.to_dict("records")
+selected = set(ui.selected_ids("comments", ids))
+chosen = [row for row in records if str(row["comment_id"]) in selected]
 bulk = st.columns([1, 1, 4], vertical_alignment="center")
-if bulk[0].button(f"Hide selected ({len(selected)})", key="comments_bulk_hide",
-                  disabled=not selected):
-    ui.bulk_set_hidden(ctx, "comments", selected, True)
-if bulk[1].button(f"Unhide selected ({len(selected)})", key="comments_bulk_unhide",
-                  disabled=not selected):
-    ui.bulk_set_hidden(ctx, "comments", selected, False)
+if bulk[0].button(f"Hide selected ({len(chosen)})", key="comments_bulk_hide",
+                  disabled=not chosen):
+    ui.bulk_set_hidden(ctx, "comments", chosen, True)
+if bulk[1].button(f"Unhide selected ({len(chosen)})", key="comments_bulk_unhide",
+                  disabled=not chosen):
+    ui.bulk_set_hidden(ctx, "comments", chosen, False)
 bulk[2].caption("Tick comments to hide or unhide several at once.")
 
-for row in rows.to_dict("records"):
+for row in records:
     comment_id = str(row["comment_id"])
     with st.container(border=True, key=f"comments_card_{comment_id}"):
         pick, body = st.columns([1, 30])

@@ -1,4 +1,4 @@
-"""Insights: which ads people comment on, when, and how fast the brand answers."""
+"""Insights: which ads and videos people comment on, when, and how fast the brand answers."""
 
 import streamlit as st
 
@@ -6,12 +6,12 @@ from desk import ui
 
 ctx = ui.bootstrap("Insights")
 st.title("Insights")
-advertiser_id = ui.require_advertiser(ctx)
 filters = ui.comment_filters(ctx, "insights")
 
 if ui.comments_count(ctx, filters) == 0:
-    st.info("No comments match these filters. Widen them, or sync the ad account first.")
+    st.info("No comments match these filters. Widen them, or sync the account first.")
     st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+    st.page_link(ui.VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
     st.stop()
 
 engagement = ui.ad_engagement(ctx, filters)
@@ -27,25 +27,47 @@ numbers[3].metric("Median time to first reply", "–" if summary["median_minutes
                   else f"{summary['median_minutes']:,.0f} min",
                   help="The median over ads of each ad's median.")
 
-st.subheader("Comments per ad")
 by_ad = ui.comment_volume_by_ad(ctx, filters, top_n=10)
-st.plotly_chart(ui.volume_by_ad_chart(by_ad), key="insights_by_ad", config={"displaylogo": False})
+if filters.source != "organic":
+    st.subheader("Comments per ad")
+    st.plotly_chart(ui.volume_by_ad_chart(by_ad), key="insights_by_ad",
+                    config={"displaylogo": False})
+
+if filters.business_id and filters.source != "ad":
+    st.subheader("Comments per video")
+    by_video = ui.comment_volume_by_video(ctx, filters.business_id, filters)
+    if by_video.empty:
+        st.caption("No comments on the TikTok account's videos match these filters.")
+    else:
+        st.plotly_chart(ui.volume_by_video_chart(by_video), key="insights_by_video",
+                        config={"displaylogo": False})
+        st.caption("Each video's organic comments, and the comments on Spark Ads promoting it.")
 
 st.subheader("Comments over time")
-timezone = ui.advertiser_timezone(ctx, advertiser_id)
+timezone = ui.filters_timezone(ctx)
 grain_col, lines_col = st.columns(2)
 grain = grain_col.segmented_control("Grain", ["day", "hour"], default="day", required=True,
                                     format_func=str.capitalize, key="insights_grain") or "day"
-lines = lines_col.segmented_control("Lines", ["All ads", "Top 5 ads"], default="All ads",
-                                    required=True, key="insights_lines") or "All ads"
+line_choices = ["All"]
+if filters.business_id and filters.advertiser_id and filters.source is None:
+    line_choices.append("By source")
+if filters.advertiser_id and filters.source != "organic":
+    line_choices.append("Top 5 ads")
+if st.session_state.get("insights_lines") not in line_choices:
+    st.session_state["insights_lines"] = "All"
+lines = lines_col.segmented_control("Lines", line_choices, default="All", required=True,
+                                    key="insights_lines") or "All"
 top_ids = [str(a) for a in by_ad["ad_id"].dropna()][:5]
 over_time = ui.comment_volume_over_time(ctx, filters, grain,
-                                        top_ids if lines == "Top 5 ads" else None)
+                                        top_ids if lines == "Top 5 ads" else None,
+                                        by_source=lines == "By source")
 st.plotly_chart(ui.volume_over_time_chart(over_time, timezone, grain), key="insights_over_time",
                 config={"displaylogo": False})
-st.caption(f"Times are in the ad account's time zone ({ui.md_escape(timezone)}).")
+where = "the ad account's time zone" if filters.advertiser_id else "UTC"
+st.caption(f"Times are in {where} ({ui.md_escape(timezone)}).")
 
-st.subheader("Replies and moderation per ad")
+st.subheader("Replies and moderation per ad" if filters.source != "organic"
+             else "Replies and moderation")
 columns = ui.engagement_columns()
 st.dataframe(engagement[list(columns)], hide_index=True, column_config=columns,
              key="insights_engagement")

@@ -6,7 +6,6 @@ from desk import ui
 
 ctx = ui.bootstrap("Export")
 st.title("Export")
-ui.require_advertiser(ctx)
 filters = ui.comment_filters(ctx, "export")
 
 total = ui.comments_count(ctx, filters)

@@ -37,6 +37,9 @@ SANDBOX_ENV = {
     "DESK_SANDBOX_QPS": "100000",
     "DESK_SANDBOX_QPM": "1000000",
     "DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE": "0",
+    "DESK_SANDBOX_VIDEOS_PER_ACCOUNT": "5",
+    "DESK_SANDBOX_ORGANIC_COMMENTS": "600",
+    "DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE": "0",
     "TIKTOK_RATE_LIMIT_QPS": "1000",
     "TIKTOK_RATE_LIMIT_QPM": "100000",
     "DESK_LOOKBACK_DAYS": "200",  # the sandbox's whole history (120 days)
@@ -228,14 +231,16 @@ def seed_hostile(store: db.Store) -> pd.DataFrame:
     return rows
 
 
-def page_context(settings, advertiser_id: str | None) -> ui.PageContext:
+def page_context(settings, advertiser_id: str | None,
+                 business_id: str | None = None) -> ui.PageContext:
     """What bootstrap() builds, for calling the glue directly (outside a page run)."""
     sandbox = ui.demo_sandbox()
     return ui.PageContext(
         settings=settings, store=ui.store_for(settings),
         credentials=CredentialStore(settings.credentials_path, settings.secret_key),
-        advertiser_id=advertiser_id, demo=True, api_base_url=sandbox.base_url,
-        auth_url=f"{sandbox.base_url}/portal/auth", app_id=sandbox.config.app_id,
-        app_secret=sandbox.config.secret, redirect_uri="http://localhost:8501/",
-        rate_limiter=RateLimiter(1000, 100000),
+        advertiser_id=advertiser_id, business_id=business_id, demo=True,
+        api_base_url=sandbox.base_url, auth_url=f"{sandbox.base_url}/portal/auth",
+        app_id=sandbox.config.app_id, app_secret=sandbox.config.secret,
+        redirect_uri="http://localhost:8501/", rate_limiter=RateLimiter(1000, 100000),
+        account_auth_url=sandbox.account_auth_url, account_redirect_uri="http://localhost:8501/",
     )

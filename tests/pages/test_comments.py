@@ -166,7 +166,10 @@ def test_a_reply_over_150_characters_is_refused_before_sending(synced, store, sa
     assert "150/150" in [c.value for c in at.main.caption]
     # Below the widget, the glue the page calls refuses a longer text without sending it.
     with pytest.raises(ActionRefused, match="151 characters"):
-        ui.send_reply(page_context(settings, advertiser_id), comment_id, "x" * 151, "k151")
+        row = db.comments_page(store.cursor(), db.CommentFilters(advertiser_id), 100_000
+                               ).set_index("comment_id").loc[comment_id]
+        ui.send_reply(page_context(settings, advertiser_id), {**row, "comment_id": comment_id},
+                      "x" * 151, "k151")
     assert post_count(sandbox) == 0
     assert actions.recent_actions(store.cursor(), advertiser_id).empty
 

@@ -14,7 +14,7 @@ from tests.pages.conftest import consent, infos, no_errors, open_page, texts
 
 
 def connect_url(at) -> str:
-    [link] = at.get("link_button")
+    [link] = [b for b in at.get("link_button") if b.proto.label == "Connect a TikTok ad account"]
     return link.proto.url
 
 
@@ -170,7 +170,7 @@ def test_password_gate_shows_nothing_before_sign_in(monkeypatch, given, shown):
 
 def test_every_page_renders_in_a_fresh_demo(sandbox):
     for page in ("app.py", "pages/1_Advertisers.py", "pages/2_Ads.py", "pages/3_Comments.py",
-                 "pages/4_Insights.py", "pages/6_Export.py"):
+                 "pages/4_Insights.py", "pages/6_Export.py", "pages/7_Videos.py"):
         at = open_page(page)
         no_errors(at)
         if page != "app.py":

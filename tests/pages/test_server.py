@@ -12,7 +12,7 @@ from tests.pages.conftest import HOSTILE_ADVERTISER, consent, seed_hostile
 
 pytestmark = pytest.mark.slow
 
-PAGES = ("", "Advertisers", "Ads", "Comments", "Insights", "Export")
+PAGES = ("", "Advertisers", "Ads", "Comments", "Insights", "Export", "Videos")
 
 
 def alerts(run) -> list[str]:
@@ -30,7 +30,8 @@ def test_a_fresh_demo_serves_every_page(tmp_path):
 
 def test_connect_sync_and_read_through_the_real_server(tmp_path):
     with serve(app_env(tmp_path)) as (port, _):
-        [link] = visit(port).find("link_button")
+        [link] = [b for b in visit(port).find("link_button")
+                  if b.label == "Connect a TikTok ad account"]
         callback = consent(link.url)
         with Browser(port) as tab:  # TikTok's redirect lands in a new session
             home = tab.open("", "&".join(f"{k}={v}" for k, v in callback.items()))
