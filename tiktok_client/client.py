@@ -172,8 +172,9 @@ class TikTokClient:
         return self._access_token is not None
 
     def with_token(self, access_token: str) -> TikTokClient:
-        """A client for another token that shares this one's settings, session and rate limiter."""
-        return TikTokClient(
+        """A client for another token that shares this one's settings, session, rate limiter
+        and request counts (so a run that switches tokens still counts every request)."""
+        other = TikTokClient(
             access_token,
             base_url=self._base_url,
             timeout=self._timeout,
@@ -185,6 +186,8 @@ class TikTokClient:
             session=self._session,
             clock=self._clock,
         )
+        other.stats = self.stats
+        return other
 
     def close(self) -> None:
         """Close the HTTP session if this client created it."""

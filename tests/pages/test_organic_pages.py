@@ -216,9 +216,12 @@ def test_sync_now_on_videos_stores_exactly_the_accounts_organic_comments(account
     at = open_page(VIDEOS)
     no_errors(at)
     assert at.selectbox(key="videos_account").value == account
+    before = sandbox.stats()["total"]
     at.button(key="videos_sync").click().run()
     no_errors(at)
-    assert "organic comments from" in plain(at.success[0].value)
+    line = plain(at.success[0].value)
+    assert "organic comments from" in line
+    assert f"{sandbox.stats()['total'] - before:,} requests in" in line
     truth = organic_truth(sandbox, account)
     mine = stored(store, "SELECT comment_id, content, comment_status, original_comment_id "
                          "FROM comments WHERE source = 'organic' AND business_id = ?", [account])

@@ -876,7 +876,7 @@ def test_stats_count_correctly_from_many_threads():
     assert stats.snapshot() == {"requests": 8000, "retries": 0, "throttled": 0, "errors": 0}
 
 
-def test_a_client_for_another_token_shares_the_rate_limiter(api, client):
+def test_a_client_for_another_token_shares_the_rate_limiter_and_the_counts(api, client):
     api.get(API + "ad/get/", json=page([]))
 
     other = client.with_token("other-token")
@@ -884,6 +884,7 @@ def test_a_client_for_another_token_shares_the_rate_limiter(api, client):
 
     assert other.rate_limiter is client.rate_limiter
     assert api.calls[0].request.headers["Access-Token"] == "other-token"
+    assert client.stats.snapshot()["requests"] == 1
 
 
 def test_the_client_refuses_nonsense_settings():

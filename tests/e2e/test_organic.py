@@ -1,0 +1,116 @@
+"""A brand's own TikTok account in one browser: connect it beside an ad account, sync its
+videos, read the conversation around a video, answer an organic comment and export both
+kinds, against the app started as `make run` starts it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.harness import StreamlitPage, app_environment, serve_app
+
+REPLY = "Glad you like it! More colours soon 🎨"
+
+
+@pytest.fixture
+def app(tmp_path):
+    env = app_environment(tmp_path, DESK_SANDBOX_SEED="15", DESK_LOOKBACK_DAYS="400",
+                          DESK_SANDBOX_VIDEOS_PER_ACCOUNT="4",
+                          DESK_SANDBOX_ORGANIC_COMMENTS="400",
+                          DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE="0")
+    with serve_app(env, tmp_path / "server.log") as running:
+        yield running
+
+
+def organic_truth(sandbox_url: str, business_id: str | None = None) -> dict:
+    query = {"business_id": business_id} if business_id else {}
+    answer = requests.get(f"{sandbox_url}/_sandbox/ground_truth_accounts", params=query,
+                          timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def connect_account(page: StreamlitPage) -> tuple[StreamlitPage, str, str]:
+    """Home's Connect a TikTok account, the account holder's consent page, and back."""
+    page.goto()
+    link = page.page.get_by_role("link", name="Connect a TikTok account", exact=True)
+    with page.page.context.expect_page() as opened:
+        link.click()
+    consent = opened.value
+    consent.wait_for_load_state()
+    consent_url = consent.url
+    chosen = consent.locator("input[name=open_id]:checked").get_attribute("value")
+    visited: list[str] = []
+    consent.on("framenavigated",
+               lambda frame: visited.append(frame.url) if frame.parent_frame is None else None)
+    consent.get_by_role("button", name="Authorize").click()
+    consent.wait_for_url(page.app.url + "**")
+    back = StreamlitPage(consent, page.app)
+    back.settle()
+    callback = next(u for u in visited if u.startswith(page.app.url))
+    assert {"code", "scopes", "state"} <= set(parse_qs(urlsplit(callback).query))
+    parts = urlsplit(consent_url)
+    assert parts.path == "/v2/auth/authorize/"
+    return back, f"{parts.scheme}://{parts.netloc}", str(chosen)
+
+
+def test_connect_sync_read_answer_and_export_a_tiktok_account(app, open_browser, tmp_path):
+    first, outside = open_browser(app)
+    page, sandbox_url, business_id = connect_account(first)
+    world = organic_truth(sandbox_url, business_id)
+    [account] = world["accounts"]
+    page.shows(f"Connected the TikTok account {account['display_name']}")
+    assert "code=" not in page.page.url
+    expect(page.page.get_by_text("✅ working")).to_be_visible()
+
+    # Videos: the account is the only one, so it is chosen; sync it with visible progress.
+    page.nav("Videos")
+    page.button("Sync now").click()
+    page.shows("Syncing")
+    page.settle()
+    page.shows("Sync finished")
+    page.shows(f"{len(world['comments']):,} organic comments from")
+    metric = page.page.locator('[data-testid="stMetric"]').filter(has_text="Organic comments")
+    expect(metric).to_contain_text(f"{len(world['comments']):,}")
+
+    # Comments: the organic comments, marked, and one answered inline.
+    page.nav("Comments")
+    page.choose("Type", "Comments")
+    target = next(c for c in sorted(world["comments"], key=lambda c: -c["create_ts"])
+                  if c["comment_type"] == "COMMENT" and c["status"] == "PUBLIC"
+                  and not c["owner"])
+    page.type_into("Text or user name contains", target["username"])
+    card = page.card(target["comment_id"])
+    expect(card).to_contain_text("Organic")
+    card.get_by_role("button", name="Reply").click()
+    page.settle()
+    box = card.get_by_label("Your reply")
+    box.fill(REPLY)
+    box.press("Tab")
+    page.settle()
+    card.get_by_role("button", name="Send reply").click()
+    page.settle()
+    expect(card).to_contain_text("TikTok's ID for the reply")
+    after = organic_truth(sandbox_url, business_id)["comments"]
+    posted = [c for c in after if c["text"] == REPLY]
+    assert len(posted) == 1 and posted[0]["parent_comment_id"] == target["comment_id"]
+
+    # Export: the organic comments with their source, and the reply just sent.
+    page.nav("Export")
+    page.click("Reset filters")  # the Comments page's filters came along
+    page.click("Prepare file")
+    with page.page.expect_download() as download:
+        page.button("Download").first.click()
+    rows = list(csv.DictReader(io.StringIO(
+        download.value.path().read_text(encoding="utf-8-sig"))))
+    assert {r["source"] for r in rows} == {"organic"}
+    assert len(rows) == len(after)
+    assert any(re.sub(r"^'", "", r["content"]) == REPLY for r in rows)
+    page.page.screenshot(path=str(tmp_path / "export.png"))
+    assert outside.urls == []
