@@ -15,7 +15,13 @@ only the functions here and in the other desk modules: no SQL and no HTTP in pag
 Demo mode (no TikTok app credentials): the sandbox starts once per process on loopback. Its
 size can be set with DESK_SANDBOX_SEED, DESK_SANDBOX_ADVERTISERS, DESK_SANDBOX_ADS,
 DESK_SANDBOX_COMMENTS, DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE, DESK_SANDBOX_QPS,
-DESK_SANDBOX_QPM and DESK_SANDBOX_LATENCY_MS (defaults: the sandbox's own).
+DESK_SANDBOX_QPM, DESK_SANDBOX_LATENCY_MS and, for its TikTok business accounts,
+DESK_SANDBOX_BUSINESS_ACCOUNTS, DESK_SANDBOX_VIDEOS_PER_ACCOUNT, DESK_SANDBOX_ORGANIC_COMMENTS
+and DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE (defaults: the sandbox's own).
+
+A session works on one ad account (advertiser) and, optionally, one TikTok business account;
+the comment pages cover both, and a business account's tokens are renewed before they expire,
+on use and by a schedule (one daemon thread per process).
 """
 
 from __future__ import annotations
