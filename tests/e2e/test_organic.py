@@ -13,6 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from desk.credentials import CredentialStore
 from tests.e2e.harness import StreamlitPage, app_environment, serve_app
 
 REPLY = "Glad you like it! More colours soon 🎨"
@@ -112,5 +113,15 @@ def test_connect_sync_read_answer_and_export_a_tiktok_account(app, open_browser,
     assert {r["source"] for r in rows} == {"organic"}
     assert len(rows) == len(after)
     assert any(re.sub(r"^'", "", r["content"]) == REPLY for r in rows)
-    page.page.screenshot(path=str(tmp_path / "export.png"))
     assert outside.urls == []
+
+    # The account's tokens are nowhere but the credentials file.
+    [conn] = CredentialStore(tmp_path / "credentials.json").account_connections()
+    html = page.page.content()
+    page.nav("Home")
+    html += page.page.content()
+    db_bytes = (tmp_path / "desk.duckdb").read_bytes()
+    exported = download.value.path().read_bytes()
+    for token in (conn.access_token, conn.refresh_token):
+        assert token and token not in html and token not in app.log()
+        assert token.encode() not in db_bytes and token.encode() not in exported
