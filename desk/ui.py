@@ -384,8 +384,8 @@ def bootstrap(page_title: str) -> PageContext:
         settings=settings,
         store=store,
         credentials=credentials,
-        advertiser_id=_chosen_advertiser(list(known)),
-        business_id=_chosen_account(list(known_accounts)),
+        advertiser_id=_chosen(_ADVERTISER, list(known)),
+        business_id=_chosen(_ACCOUNT, list(known_accounts)),
         demo=settings.demo_mode,
         api_base_url=api[0],
         auth_url=api[1],
@@ -448,54 +448,57 @@ def own_url() -> str:
     return f"http://localhost:{st.get_option('server.port')}{path}"
 
 
-def _chosen_advertiser(known: list[str]) -> str | None:
-    """The ad account this session works on: ?advertiser=ID on a session's first load, then
-    the session's choice; mirrored back into the URL so the address can be shared."""
+@dataclass(frozen=True)
+class _Choice:
+    """How a session remembers one account it works on: its session key, the query
+    parameter that names it in the address, and what a link to an unknown one says."""
+
+    state_key: str
+    url_read_key: str
+    param: str
+    unknown: str
+
+
+_ADVERTISER = _Choice("advertiser_id", "advertiser_url_read", "advertiser",
+                      "The link names an ad account that is not connected here.")
+_ACCOUNT = _Choice("business_id", "account_url_read", "account",
+                   "The link names a TikTok account that is not connected here.")
+
+
+def _chosen(choice: _Choice, known: list[str]) -> str | None:
+    """The account of this kind the session works on: named by the address on a session's
+    first load, then the session's choice (the only one, when just one is known); mirrored
+    back into the address so it can be shared."""
     state = st.session_state
-    if not state["advertiser_url_read"]:
-        state["advertiser_url_read"] = True
-        wanted = st.query_params.get("advertiser")
+    if not state[choice.url_read_key]:
+        state[choice.url_read_key] = True
+        wanted = st.query_params.get(choice.param)
         if wanted and wanted in known:
-            state["advertiser_id"] = wanted
+            state[choice.state_key] = wanted
         elif wanted:
-            flash("⚠️", "The link names an ad account that is not connected here.")
-    chosen = state["advertiser_id"] if state["advertiser_id"] in known else None
+            flash("⚠️", choice.unknown)
+    chosen = state[choice.state_key] if state[choice.state_key] in known else None
     if chosen is None and len(known) == 1:
         chosen = known[0]
-    state["advertiser_id"] = chosen
-    if chosen and st.query_params.get("advertiser") != chosen:
-        st.query_params["advertiser"] = chosen
+    state[choice.state_key] = chosen
+    if chosen and st.query_params.get(choice.param) != chosen:
+        st.query_params[choice.param] = chosen
     return chosen
 
 
-def _chosen_account(known: list[str]) -> str | None:
-    """The TikTok business account this session works on: ?account=ID on a session's first
-    load, then the session's choice (the only one, when just one is known)."""
-    state = st.session_state
-    if not state["account_url_read"]:
-        state["account_url_read"] = True
-        wanted = st.query_params.get("account")
-        if wanted and wanted in known:
-            state["business_id"] = wanted
-        elif wanted:
-            flash("⚠️", "The link names a TikTok account that is not connected here.")
-    chosen = state["business_id"] if state["business_id"] in known else None
-    if chosen is None and len(known) == 1:
-        chosen = known[0]
-    state["business_id"] = chosen
-    if chosen and st.query_params.get("account") != chosen:
-        st.query_params["account"] = chosen
-    return chosen
+def _choose(choice: _Choice, value: str | None) -> None:
+    """Make `value` the session's account of this kind (and the address's)."""
+    st.session_state[choice.state_key] = value
+    st.session_state["filters_shared"] = None
+    if value:
+        st.query_params[choice.param] = value
+    elif choice.param in st.query_params:
+        del st.query_params[choice.param]
 
 
 def choose_account(business_id: str | None) -> None:
     """Make `business_id` the session's TikTok account (and the URL's)."""
-    st.session_state["business_id"] = business_id
-    st.session_state["filters_shared"] = None
-    if business_id:
-        st.query_params["account"] = business_id
-    elif "account" in st.query_params:
-        del st.query_params["account"]
+    _choose(_ACCOUNT, business_id)
 
 
 def on_account_selected(widget_key: str) -> None:
@@ -505,12 +508,7 @@ def on_account_selected(widget_key: str) -> None:
 
 def choose_advertiser(advertiser_id: str | None) -> None:
     """Make `advertiser_id` the session's ad account (and the URL's)."""
-    st.session_state["advertiser_id"] = advertiser_id
-    st.session_state["filters_shared"] = None
-    if advertiser_id:
-        st.query_params["advertiser"] = advertiser_id
-    elif "advertiser" in st.query_params:
-        del st.query_params["advertiser"]
+    _choose(_ADVERTISER, advertiser_id)
     if "ad" in st.query_params:  # an ad belongs to the previous ad account
         del st.query_params["ad"]
 
@@ -1182,26 +1180,18 @@ def sync_account_now(ctx: PageContext, business_id: str,
 def sync_account_with_progress(ctx: PageContext, business_id: str, label: str
                                ) -> OrganicSyncResult | None:
     """Sync a business account now, with a live status box, ending with the result line."""
-    with st.status(f"Syncing {md_escape(label)}…", expanded=True) as box:
-        bar = st.progress(0.0, text="Reading the account's videos…")
+    return _sync_with_status(
+        label, "Reading the account's videos…",
+        lambda report: sync_account_now(ctx, business_id, progress=report),
+        _organic_line, organic_result_line,
+    )
 
-        def report(progress: OrganicSyncProgress) -> None:
-            bar.progress(progress.fraction, text=md_escape(_organic_line(progress)))
 
-        try:
-            result = sync_account_now(ctx, business_id, progress=report)
-        except USER_ERRORS as exc:
-            box.update(label="Sync stopped", state="error", expanded=True)
-            show_error(exc)
-            return None
-        ok = result.status == "ok"
-        box.update(label="Sync finished" if ok else f"Sync {result.status}",
-                   state="complete" if ok else "error", expanded=not ok)
-    line = (f"{result.message} {result.requests:,} requests in {result.seconds:.1f} s"
-            + (f"; {result.videos_skipped} unchanged videos skipped." if result.videos_skipped
-               else "."))
-    (st.success if ok else st.warning)(md_escape(line))
-    return result
+def organic_result_line(result: OrganicSyncResult) -> str:
+    """The one line a finished business-account sync ends with."""
+    skipped = (f"; {result.videos_skipped} unchanged videos skipped" if result.videos_skipped
+               else "")
+    return f"{result.message} {result.requests:,} requests in {result.seconds:.1f} s{skipped}."
 
 
 def _organic_line(progress: OrganicSyncProgress) -> str:
@@ -1479,14 +1469,26 @@ def result_line(result: SyncResult) -> str:
 
 def sync_with_progress(ctx: PageContext, advertiser_id: str, label: str) -> SyncResult | None:
     """Sync now, with a live status box and progress bar, ending with the result line."""
-    with st.status(f"Syncing {md_escape(label)}…", expanded=True) as box:
-        bar = st.progress(0.0, text="Reading the ad account's ads…")
+    return _sync_with_status(
+        label, "Reading the ad account's ads…",
+        lambda report: sync_now(ctx, advertiser_id, progress=report),
+        SyncProgress.line, result_line,
+    )
 
-        def report(progress: SyncProgress) -> None:
-            bar.progress(progress.fraction, text=md_escape(progress.line()))
+
+def _sync_with_status(label: str, waiting: str, sync: Callable[[Callable[[Any], None]], Any],
+                      describe: Callable[[Any], str], summary: Callable[[Any], str]) -> Any:
+    """Run `sync(report)` in a live status box with a progress bar (`describe` words each
+    progress), then show `summary(result)`; a user error is shown instead of a traceback and
+    gives None."""
+    with st.status(f"Syncing {md_escape(label)}…", expanded=True) as box:
+        bar = st.progress(0.0, text=waiting)
+
+        def report(progress: Any) -> None:
+            bar.progress(progress.fraction, text=md_escape(describe(progress)))
 
         try:
-            result = sync_now(ctx, advertiser_id, progress=report)
+            result = sync(report)
         except USER_ERRORS as exc:
             box.update(label="Sync stopped", state="error", expanded=True)
             show_error(exc)
@@ -1494,7 +1496,7 @@ def sync_with_progress(ctx: PageContext, advertiser_id: str, label: str) -> Sync
         ok = result.status == "ok"
         box.update(label="Sync finished" if ok else f"Sync {result.status}",
                    state="complete" if ok else "error", expanded=not ok)
-    (st.success if ok else st.warning)(md_escape(result_line(result)))
+    (st.success if ok else st.warning)(md_escape(summary(result)))
     return result
 
 
@@ -2102,6 +2104,15 @@ def ads_columns() -> dict[str, Any]:
             "Last comment (local)", format="YYYY-MM-DD HH:mm"),
         "ad_id": st.column_config.TextColumn("Ad ID"),
     }
+
+
+def pick_row(frame: pd.DataFrame, columns: Mapping[str, Any], key: str) -> pd.Series | None:
+    """`frame` as a table whose rows can be clicked (the given columns, in order); returns
+    the clicked row, or None."""
+    event = st.dataframe(frame[list(columns)], hide_index=True, column_config=dict(columns),
+                         key=key, on_select="rerun", selection_mode="single-row")
+    rows = event.selection.rows if event is not None else []
+    return frame.iloc[rows[0]] if rows else None
 
 
 def videos_columns() -> dict[str, Any]:

@@ -26,11 +26,6 @@ if int(ads["comment_count"].sum()) == 0:
     st.info("These ads have no comments stored yet. Sync again later to fetch new ones.")
 
 st.caption("Click a row to open that ad's comments. Click a column header to sort.")
-columns = ui.ads_columns()
-event = st.dataframe(
-    ads[list(columns)], hide_index=True, column_config=columns, key="ads_selected",
-    on_select="rerun", selection_mode="single-row",
-)
-chosen = event.selection.rows if event is not None else []
-if chosen:
-    ui.open_comments_for_ad(advertiser_id, str(ads.iloc[chosen[0]]["ad_id"]))
+ad = ui.pick_row(ads, ui.ads_columns(), "ads_selected")
+if ad is not None:
+    ui.open_comments_for_ad(advertiser_id, str(ad["ad_id"]))

@@ -55,14 +55,8 @@ totals[2].metric("On Spark Ads", f"{int(videos['ad_comments'].sum()):,}",
 totals[3].metric("Unanswered", f"{int(videos['unanswered_count'].sum()):,}")
 
 st.caption("Click a row to see the whole conversation around that video.")
-columns = ui.videos_columns()
-event = st.dataframe(
-    videos[list(columns)], hide_index=True, column_config=columns, key="videos_table",
-    on_select="rerun", selection_mode="single-row",
-)
-chosen = event.selection.rows if event is not None else []
-if chosen:
-    video = videos.iloc[chosen[0]]
+video = ui.pick_row(videos, ui.videos_columns(), "videos_table")
+if video is not None:
     video_id = str(video["video_id"])
     st.subheader(f"Conversation: {ui.md_escape(ui.video_label(video['caption'], video_id))}")
     conversation = ui.conversation_for_video(ctx, video_id, limit=ui.CONVERSATION_ROWS)

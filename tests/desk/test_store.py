@@ -157,9 +157,8 @@ def cur(store):
     return store.cursor()
 
 
-@pytest.fixture
-def account(cur):
-    """The account in the module docstring, stored."""
+def store_account(cur) -> None:
+    """Store the account in the module docstring with the store's own upserts."""
     st.upsert_advertisers(
         cur,
         pd.DataFrame.from_records(
@@ -171,6 +170,12 @@ def account(cur):
     )
     st.upsert_ads(cur, pd.DataFrame.from_records(ad_records()), SEEN)
     st.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN)
+
+
+@pytest.fixture
+def account(cur):
+    """The account in the module docstring, stored."""
+    store_account(cur)
     return cur
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from desk import store as st
 from desk.store import CommentFilters, Store
-from tests.desk.test_store import SEEN, ad_records, comment_records, records, tuples, utc
+from tests.desk.test_store import SEEN, records, store_account, tuples, utc
 
 MIXED = CommentFilters("A1", business_id="B1")
 ORGANIC_ONLY = CommentFilters("", business_id="B1")
@@ -61,17 +61,7 @@ def cur(tmp_path):
 @pytest.fixture
 def mixed(cur):
     """The ad account and business accounts in the module docstring, stored."""
-    st.upsert_advertisers(
-        cur,
-        pd.DataFrame.from_records(
-            [
-                {"advertiser_id": "A1", "name": "Acme", "timezone": "Asia/Tokyo"},
-                {"advertiser_id": "A2", "name": "Beta", "timezone": "America/New_York"},
-            ]
-        ),
-    )
-    st.upsert_ads(cur, pd.DataFrame.from_records(ad_records()), SEEN)
-    st.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN)
+    store_account(cur)
     videos = [
         {"video_id": "item-ad2", "business_id": "B1", "caption": "Summer video"},
         {"video_id": "v-organic", "business_id": "B1", "caption": "Behind the scenes"},

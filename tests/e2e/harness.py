@@ -209,10 +209,25 @@ class StreamlitPage:
         """A comment's box on the Comments page."""
         return self.page.locator(f".st-key-comments_card_{comment_id}")
 
-    def connect(self) -> Connected:
-        """Home's Connect, the consent page's Authorize, and the way back to the app."""
+    def reply(self, comment_id: str, text: str):
+        """Answer a comment from its box on the Comments page; returns the box."""
+        card = self.card(comment_id)
+        card.get_by_role("button", name="Reply").click()
+        self.settle()
+        box = card.get_by_label("Your reply")
+        box.fill(text)
+        box.press("Tab")
+        self.settle()
+        expect(card).to_contain_text(f"{len(text)}/150")
+        card.get_by_role("button", name="Send reply").click()
+        self.settle()
+        return card
+
+    def connect(self, link_name: str = "Connect a TikTok ad account") -> Connected:
+        """Home's Connect link (an ad account's, or "Connect a TikTok account"), the consent
+        page's Authorize, and the way back to the app."""
         self.goto()
-        link = self.page.get_by_role("link", name="Connect a TikTok ad account")
+        link = self.page.get_by_role("link", name=link_name, exact=True)
         with self.page.context.expect_page() as opened:
             link.click()
         consent = opened.value

@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from desk.credentials import CredentialStore
-from tests.e2e.harness import StreamlitPage, app_environment, serve_app
+from tests.e2e.harness import app_environment, serve_app
 
 REPLY = "Glad you like it! More colours soon 🎨"
 
@@ -37,33 +37,15 @@ def organic_truth(sandbox_url: str, business_id: str | None = None) -> dict:
     return answer.json()
 
 
-def connect_account(page: StreamlitPage) -> tuple[StreamlitPage, str, str]:
-    """Home's Connect a TikTok account, the account holder's consent page, and back."""
-    page.goto()
-    link = page.page.get_by_role("link", name="Connect a TikTok account", exact=True)
-    with page.page.context.expect_page() as opened:
-        link.click()
-    consent = opened.value
-    consent.wait_for_load_state()
-    consent_url = consent.url
-    chosen = consent.locator("input[name=open_id]:checked").get_attribute("value")
-    visited: list[str] = []
-    consent.on("framenavigated",
-               lambda frame: visited.append(frame.url) if frame.parent_frame is None else None)
-    consent.get_by_role("button", name="Authorize").click()
-    consent.wait_for_url(page.app.url + "**")
-    back = StreamlitPage(consent, page.app)
-    back.settle()
-    callback = next(u for u in visited if u.startswith(page.app.url))
-    assert {"code", "scopes", "state"} <= set(parse_qs(urlsplit(callback).query))
-    parts = urlsplit(consent_url)
-    assert parts.path == "/v2/auth/authorize/"
-    return back, f"{parts.scheme}://{parts.netloc}", str(chosen)
-
-
 def test_connect_sync_read_answer_and_export_a_tiktok_account(app, open_browser, tmp_path):
     first, outside = open_browser(app)
-    page, sandbox_url, business_id = connect_account(first)
+    connected = first.connect("Connect a TikTok account")
+    assert urlsplit(connected.consent_url).path == "/v2/auth/authorize/"
+    callback = next(u for u in connected.visited if u.startswith(app.url))
+    assert {"code", "scopes", "state"} <= set(parse_qs(urlsplit(callback).query))
+    page, sandbox_url = connected.page, connected.sandbox_url
+    [conn] = CredentialStore(tmp_path / "credentials.json").account_connections()
+    business_id = conn.business_id
     world = organic_truth(sandbox_url, business_id)
     [account] = world["accounts"]
     page.shows(f"Connected the TikTok account {account['display_name']}")
@@ -87,16 +69,8 @@ def test_connect_sync_read_answer_and_export_a_tiktok_account(app, open_browser,
                   if c["comment_type"] == "COMMENT" and c["status"] == "PUBLIC"
                   and not c["owner"])
     page.type_into("Text or user name contains", target["username"])
-    card = page.card(target["comment_id"])
-    expect(card).to_contain_text("Organic")
-    card.get_by_role("button", name="Reply").click()
-    page.settle()
-    box = card.get_by_label("Your reply")
-    box.fill(REPLY)
-    box.press("Tab")
-    page.settle()
-    card.get_by_role("button", name="Send reply").click()
-    page.settle()
+    expect(page.card(target["comment_id"])).to_contain_text("Organic")
+    card = page.reply(target["comment_id"], REPLY)
     expect(card).to_contain_text("TikTok's ID for the reply")
     after = organic_truth(sandbox_url, business_id)["comments"]
     posted = [c for c in after if c["text"] == REPLY]
@@ -116,7 +90,6 @@ def test_connect_sync_read_answer_and_export_a_tiktok_account(app, open_browser,
     assert outside.urls == []
 
     # The account's tokens are nowhere but the credentials file.
-    [conn] = CredentialStore(tmp_path / "credentials.json").account_connections()
     html = page.page.content()
     page.nav("Home")
     html += page.page.content()
