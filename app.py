@@ -73,10 +73,9 @@ if not accounts:
 for conn, status in accounts:
     with st.container(border=True, key=f"home_account_{conn.business_id}"):
         about, act = st.columns([5, 1], vertical_alignment="center")
-        badge = {"ok": "✅ working", "warn": "⚠️ ends soon", "reconnect": "⛔ needs reconnecting"}
         about.markdown(f"**{ui.md_escape(ui.account_label(ctx, conn.business_id))}** · "
                        f"connected {ui.md_escape(conn.connected_at[:10])} · "
-                       f"{badge[status.state]}")
+                       f"{ui.TOKEN_STATES[status.state]}")
         if status.state == "warn":
             about.warning(ui.md_escape(status.message))
         elif status.state == "reconnect":

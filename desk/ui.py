@@ -126,6 +126,9 @@ ORDERS = MappingProxyType(
 )
 PERIODS = ("All time", "Last 7 days", "Last 30 days", "Last 90 days", "Custom range")
 STATUSES = MappingProxyType({"All": None, "Public": "PUBLIC", "Hidden": "HIDDEN"})
+TOKEN_STATES = MappingProxyType(
+    {"ok": "✅ working", "warn": "⚠️ ends soon", "reconnect": "⛔ needs reconnecting"}
+)
 SOURCES = MappingProxyType({"All": None, "Ad comments": "ad", "Organic comments": "organic"})
 TYPES = MappingProxyType({"All": None, "Comments": "COMMENT", "Replies": "REPLY"})
 FILTER_DEFAULTS: Mapping[str, Any] = MappingProxyType({

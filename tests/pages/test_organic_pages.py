@@ -172,6 +172,26 @@ def test_disconnecting_revokes_the_token_and_forgets_it(account, credentials, sa
         BusinessAccountClient(revoked, account).get_profile()
 
 
+def test_real_mode_without_the_account_url_says_how_to_enable_it(monkeypatch):
+    monkeypatch.setenv("TIKTOK_CLIENT_KEY", "app-1")
+    monkeypatch.setenv("TIKTOK_CLIENT_SECRET", "secret-1")
+    monkeypatch.setenv("TIKTOK_REDIRECT_URI", "http://localhost:8501/")
+    at = open_page()
+    no_errors(at)
+    labels = [b.proto.label for b in at.get("link_button")]
+    assert labels == ["Connect a TikTok ad account"]
+    assert any("TIKTOK_ACCOUNT_AUTH_URL" in c.value for c in at.caption)
+
+    monkeypatch.setenv("TIKTOK_ACCOUNT_AUTH_URL",
+                       "https://www.tiktok.com/v2/auth/authorize?client_key=app-1&scope=a,b")
+    at = open_page()
+    url = account_link(at)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert url.startswith("https://www.tiktok.com/v2/auth/authorize?")
+    assert query["client_key"] == "app-1" and query["scope"] == "a,b"
+    assert query["redirect_uri"] == "http://localhost:8501/" and query["state"]
+
+
 # Tokens renewed on a schedule while the app runs
 
 
