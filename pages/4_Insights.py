@@ -53,10 +53,12 @@ if filters.business_id and filters.advertiser_id and filters.source is None:
     line_choices.append("By source")
 if filters.advertiser_id and filters.source != "organic":
     line_choices.append("Top 5 ads")
-if st.session_state.get("insights_lines") not in line_choices:
-    st.session_state["insights_lines"] = "All"
-lines = lines_col.segmented_control("Lines", line_choices, default="All", required=True,
-                                    key="insights_lines") or "All"
+lines = "All"
+if len(line_choices) > 1:  # one line only: nothing to choose
+    if st.session_state.get("insights_lines") not in line_choices:
+        st.session_state["insights_lines"] = "All"
+    lines = lines_col.segmented_control("Lines", line_choices, default="All", required=True,
+                                        key="insights_lines") or "All"
 top_ids = [str(a) for a in by_ad["ad_id"].dropna()][:5]
 over_time = ui.comment_volume_over_time(ctx, filters, grain,
                                         top_ids if lines == "Top 5 ads" else None,
