@@ -327,6 +327,52 @@ def test_reply_and_hide_an_organic_comment_from_the_comments_page(organic, store
         comment_id, "status"] == "PUBLIC"
 
 
+def test_retry_of_a_failed_organic_reply_sends_it_once_with_a_renewed_token(organic, store,
+                                                                             sandbox):
+    from desk import actions
+    from tiktok_client.accounts import BusinessAccountClient
+
+    comment_id = first_organic(store, organic)
+    with TikTokClient("revoked-token", base_url=sandbox.base_url) as revoked:
+        failed = actions.reply_organic(store.cursor(), BusinessAccountClient(revoked, organic),
+                                       comment_id=comment_id, text="Sorry for the wait!",
+                                       actor="test", request_key="retry-organic")
+    assert failed.status == "failed"
+    at = open_page(COMMENTS)
+    at.button(key=f"comments_retry_{failed.action_id}").click().run()
+    no_errors(at)
+    truth = organic_truth(sandbox, organic)
+    posted = truth.loc[truth["text"] == "Sorry for the wait!"]
+    assert posted["parent_comment_id"].tolist() == [comment_id]
+    assert "posted on TikTok" in plain(at.toast[0].value)
+
+
+def test_bulk_hide_of_ad_and_organic_comments_goes_through_each_account(organic, synced, store,
+                                                                        sandbox):
+    advertiser_id = synced["ADMIN"]
+    at = open_page(COMMENTS, query={"advertiser": advertiser_id})
+    at.selectbox(key="comments_status").select("Public").run()
+    cards = {c.key.removeprefix("comments_pick_") for c in at.checkbox
+             if c.key and c.key.startswith("comments_pick_")}
+    sources = stored(store, "SELECT comment_id, source FROM comments WHERE comment_id IN "
+                            f"({', '.join('?' for _ in cards)})", sorted(cards))
+    by_source = sources.groupby("source")["comment_id"].apply(list).to_dict()
+    chosen = [by_source["ad"][0], by_source["organic"][0]]
+    for comment_id in chosen:
+        at.checkbox(key=f"comments_pick_{comment_id}").check()
+    at.run()
+    at.button(key="comments_bulk_hide").click().run()
+    no_errors(at)
+    assert "2 of 2 comments hidden" in plain(at.toast[0].value)
+    ad_truth = pd.DataFrame(sandbox.ground_truth(advertiser_id)["comments"]).set_index(
+        "comment_id")
+    assert ad_truth.loc[chosen[0], "comment_status"] == "HIDDEN"
+    assert organic_truth(sandbox, organic).set_index("comment_id").loc[
+        chosen[1], "status"] == "HIDDEN"
+    mine = stored(store, "SELECT comment_status FROM comments WHERE comment_id IN (?, ?)", chosen)
+    assert set(mine["comment_status"]) == {"HIDDEN"}
+
+
 def test_insights_chart_comments_per_video_and_by_source(organic, synced, store):
     at = open_page("pages/4_Insights.py", query={"advertiser": synced["ADMIN"]})
     no_errors(at)
