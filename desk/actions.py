@@ -226,10 +226,7 @@ def reply(
         raise ActionRefused(reason)
     assert parent is not None
 
-    existing = _by_key(cur, request_key)
-    if existing is not None:
-        return _result(existing, duplicate=True)
-    action = _create(
+    action, new = _claim(
         cur,
         request_key=request_key,
         kind="reply",
@@ -242,10 +239,8 @@ def reply(
         identity_type=parent["identity_type"],
         identity_id=parent["identity_id"],
     )
-    if action is None:  # another session made it a moment ago
-        existing = _by_key(cur, request_key)
-        assert existing is not None
-        return _result(existing, duplicate=True)
+    if not new:
+        return _result(action, duplicate=True)
     return _send_reply(cur, client, action, actor)
 
 
@@ -290,23 +285,18 @@ def set_hidden(
     results: dict[str, ActionResult] = {}
     to_send: list[dict[str, Any]] = []
     for comment_id in ids:
-        key = f"{request_key}:{comment_id}"
-        action = _by_key(cur, key)
-        if action is None:
-            action = _create(
-                cur,
-                request_key=key,
-                kind=kind,
-                advertiser_id=advertiser_id,
-                comment_id=comment_id,
-                actor=actor,
-            )
-            if action is not None:
-                to_send.append(action)
-                continue
-            action = _by_key(cur, key)
-            assert action is not None
-        results[comment_id] = _result(action, duplicate=True)
+        action, new = _claim(
+            cur,
+            request_key=f"{request_key}:{comment_id}",
+            kind=kind,
+            advertiser_id=advertiser_id,
+            comment_id=comment_id,
+            actor=actor,
+        )
+        if new:
+            to_send.append(action)
+        else:
+            results[comment_id] = _result(action, duplicate=True)
     for start in range(0, len(to_send), MAX_STATUS_BATCH):
         batch = to_send[start : start + MAX_STATUS_BATCH]
         for result in _send_status(cur, client, batch, actor):
@@ -354,10 +344,7 @@ def reply_organic(
         raise ActionRefused(reason)
     assert parent is not None
 
-    existing = _by_key(cur, request_key)
-    if existing is not None:
-        return _result(existing, duplicate=True)
-    action = _create(
+    action, new = _claim(
         cur,
         request_key=request_key,
         kind="reply",
@@ -370,10 +357,8 @@ def reply_organic(
         business_id=business_id,
         video_id=parent["video_id"],
     )
-    if action is None:  # another session made it a moment ago
-        existing = _by_key(cur, request_key)
-        assert existing is not None
-        return _result(existing, duplicate=True)
+    if not new:
+        return _result(action, duplicate=True)
     return _send_organic_reply(cur, account, action, actor)
 
 
@@ -420,28 +405,21 @@ def set_hidden_organic(
 
     results = []
     for comment_id in ids:
-        key = f"{request_key}:{comment_id}"
-        action = _by_key(cur, key)
-        if action is None:
-            video_id = rows[comment_id]["video_id"]  # type: ignore[index]
-            action = _create(
-                cur,
-                request_key=key,
-                kind=kind,
-                advertiser_id=None,
-                comment_id=comment_id,
-                actor=actor,
-                tiktok_item_id=video_id,
-                source="organic",
-                business_id=business_id,
-                video_id=video_id,
-            )
-            if action is not None:
-                results.append(_send_organic_status(cur, account, action, actor))
-                continue
-            action = _by_key(cur, key)
-            assert action is not None
-        results.append(_result(action, duplicate=True))
+        video_id = rows[comment_id]["video_id"]  # type: ignore[index]
+        action, new = _claim(
+            cur,
+            request_key=f"{request_key}:{comment_id}",
+            kind=kind,
+            advertiser_id=None,
+            comment_id=comment_id,
+            actor=actor,
+            tiktok_item_id=video_id,
+            source="organic",
+            business_id=business_id,
+            video_id=video_id,
+        )
+        results.append(_send_organic_status(cur, account, action, actor) if new
+                       else _result(action, duplicate=True))
     return results
 
 
@@ -1218,6 +1196,20 @@ def _organic_status_on_tiktok(
 
 # ---------------------------------------------------------------------------------------------
 # The outbox and the audit log
+
+
+def _claim(cur: Cursor, *, request_key: str, **fields: Any) -> tuple[dict[str, Any], bool]:
+    """The outbox row of this request: a new pending one (True: send it), or the one an
+    earlier request with the same key made (False: report it, send nothing)."""
+    existing = _by_key(cur, request_key)
+    if existing is not None:
+        return existing, False
+    action = _create(cur, request_key=request_key, **fields)
+    if action is not None:
+        return action, True
+    existing = _by_key(cur, request_key)  # another session made it a moment ago
+    assert existing is not None
+    return existing, False
 
 
 def _create(

@@ -524,25 +524,27 @@ def on_advertiser_selected(widget_key: str) -> None:
 def _sidebar(ctx: PageContext, known: Mapping[str, str],
              known_accounts: Mapping[str, str]) -> None:
     with st.sidebar:
-        if ctx.advertiser_id:
-            st.caption("Ad account")
-            st.markdown(f"**{md_escape(known.get(ctx.advertiser_id) or 'Unnamed')}**")
-            st.caption(md_escape(ctx.advertiser_id))
-            st.page_link(ADVERTISERS_PAGE, label="Change or sync", icon="🔁")
-        elif known:
-            st.caption("No ad account chosen yet.")
-            st.page_link(ADVERTISERS_PAGE, label="Choose one", icon="👉")
-        elif not known_accounts:
+        if not _sidebar_choice("Ad account", "ad account", ctx.advertiser_id, known,
+                               ADVERTISERS_PAGE) and not known_accounts:
             st.caption("No ad account connected yet.")
             st.page_link(HOME, label="Connect one on Home", icon="🔗")
-        if ctx.business_id:
-            st.caption("TikTok account (organic videos)")
-            st.markdown(f"**{md_escape(known_accounts.get(ctx.business_id) or 'Unnamed')}**")
-            st.caption(md_escape(ctx.business_id))
-            st.page_link(VIDEOS_PAGE, label="Change or sync", icon="🔁")
-        elif known_accounts:
-            st.caption("No TikTok account chosen yet.")
-            st.page_link(VIDEOS_PAGE, label="Choose one", icon="👉")
+        _sidebar_choice("TikTok account (organic videos)", "TikTok account", ctx.business_id,
+                        known_accounts, VIDEOS_PAGE)
+
+
+def _sidebar_choice(title: str, noun: str, chosen: str | None, known: Mapping[str, str],
+                    page: str) -> bool:
+    """The account of one kind the session works on, with a link to change it (or to choose
+    one); False when none of this kind is known."""
+    if chosen:
+        st.caption(title)
+        st.markdown(f"**{md_escape(known.get(chosen) or 'Unnamed')}**")
+        st.caption(md_escape(chosen))
+        st.page_link(page, label="Change or sync", icon="🔁")
+    elif known:
+        st.caption(f"No {noun} chosen yet.")
+        st.page_link(page, label="Choose one", icon="👉")
+    return bool(chosen or known)
 
 
 def flash(icon: str, message: str) -> None:
