@@ -45,7 +45,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 sandbox: $(VENV)/.runtime
-	$(BIN)/python -m tiktok_client.sandbox --host 127.0.0.1 --port 8765
+	$(BIN)/python -m tiktok_sandbox --host 127.0.0.1 --port 8765
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -28,7 +28,7 @@ from desk.sync import RATE_LIMIT_MARGIN, SyncOptions, date_windows, sync_adverti
 from tiktok_client.client import TikTokClient
 from tiktok_client.oauth import exchange_auth_code
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import authorization_code
+from tiktok_sandbox import authorization_code
 
 NAME = "sync"
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,11 +37,11 @@ REDIRECT = "http://127.0.0.1:8501/"
 
 
 class Sandbox:
-    """`python -m tiktok_client.sandbox` in a child process."""
+    """`python -m tiktok_sandbox` in a child process."""
 
     def __init__(self, *args: str):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tiktok_client.sandbox", "--port", "0", *args],
+            [sys.executable, "-m", "tiktok_sandbox", "--port", "0", *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         line = self.proc.stdout.readline()

@@ -90,7 +90,7 @@ from tiktok_client.oauth import authorization_url, exchange_auth_code
 from tiktok_client.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
-    from tiktok_client.sandbox import SandboxHandle
+    from tiktok_sandbox import SandboxHandle
 
 _log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ def _rate_limiter(qps: float, qpm: float) -> RateLimiter:
 
 @st.cache_resource(show_spinner="Starting the demo sandbox…", on_release=lambda h: h.stop())
 def _sandbox(options: tuple[tuple[str, float], ...]) -> SandboxHandle:
-    from tiktok_client.sandbox import SandboxConfig, start_sandbox
+    from tiktok_sandbox import SandboxConfig, start_sandbox
 
     return start_sandbox(SandboxConfig(**dict(options)))
 

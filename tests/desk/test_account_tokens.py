@@ -16,8 +16,8 @@ from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import OutcomeUnknown
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
-from tiktok_client.sandbox.config import ManualClock
+from tiktok_sandbox import SandboxConfig, start_sandbox
+from tiktok_sandbox.config import ManualClock
 
 HOUR, DAY = 3600, 86400
 SECRET_KEY = "k" * 40

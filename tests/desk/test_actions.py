@@ -31,7 +31,7 @@ from tiktok_client.errors import (
     TokenError,
     TransportError,
 )
-from tiktok_client.sandbox import start_sandbox
+from tiktok_sandbox import start_sandbox
 
 from .test_actions_support import (
     ACTOR,

@@ -12,7 +12,7 @@ import pytest
 
 from desk import actions
 from desk.store import Store
-from tiktok_client.sandbox import ManualClock, start_sandbox
+from tiktok_sandbox import ManualClock, start_sandbox
 
 from .test_actions_support import (
     ACTOR,

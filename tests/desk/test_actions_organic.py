@@ -15,7 +15,7 @@ from desk.organic_sync import sync_business_account
 from desk.store import Store
 from tiktok_client.accounts import BusinessAccountClient
 from tiktok_client.errors import AccessTokenExpired, RefreshTokenError
-from tiktok_client.sandbox import ManualClock, start_sandbox
+from tiktok_sandbox import ManualClock, start_sandbox
 
 from .test_actions_support import ACTOR, make_client, sandbox_config
 

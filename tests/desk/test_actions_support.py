@@ -17,7 +17,7 @@ from desk import actions
 from desk import store as st
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import SandboxConfig
+from tiktok_sandbox import SandboxConfig
 
 POST_PATH = "/open_api/v1.3/comment/post/"
 STATUS_PATH = "/open_api/v1.3/comment/status/update/"

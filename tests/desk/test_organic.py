@@ -20,7 +20,7 @@ from desk.sync import SyncOptions, sync_advertiser
 from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
+from tiktok_sandbox import SandboxConfig, start_sandbox
 
 
 def small(**overrides) -> SandboxConfig:

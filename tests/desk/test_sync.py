@@ -28,7 +28,7 @@ from desk.sync import (
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import ServerError
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
+from tiktok_sandbox import SandboxConfig, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 WHOLE_HISTORY = SyncOptions(lookback_days=130)

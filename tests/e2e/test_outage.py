@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.harness import Outage, free_port, real_mode_environment, serve_app
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
+from tiktok_sandbox import SandboxConfig, start_sandbox
 
 UNREACHABLE = "could not reach TikTok"
 

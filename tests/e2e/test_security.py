@@ -20,7 +20,7 @@ from tests.e2e.harness import (
     real_mode_environment,
     serve_app,
 )
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
+from tiktok_sandbox import SandboxConfig, start_sandbox
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "![t](http://example.invalid/p.png)",
            "[click](javascript:alert(1))")

@@ -25,7 +25,7 @@ from tests.desk.test_actions_support import (
     sandbox_today,
     sends,
 )
-from tiktok_client.sandbox import ManualClock, start_sandbox
+from tiktok_sandbox import ManualClock, start_sandbox
 
 START = 1_900_000_000.0  # 2030-03-17, after any outbox row's created_at
 REPLIES = 200

@@ -14,7 +14,7 @@ from desk import store as st
 from desk.store import Store
 from desk.sync import SyncOptions, sync_advertiser
 from tests.desk.test_actions_support import make_client, sandbox_today
-from tiktok_client.sandbox import ManualClock, SandboxConfig, start_sandbox
+from tiktok_sandbox import ManualClock, SandboxConfig, start_sandbox
 
 from .support import assert_store_matches_truth, busiest_advertiser, truth
 

@@ -22,7 +22,7 @@ import pytest
 
 from desk import store as st
 from desk.store import Store
-from tiktok_client.sandbox import SandboxConfig, start_sandbox
+from tiktok_sandbox import SandboxConfig, start_sandbox
 
 from .support import assert_comment_is_true, assert_store_matches_truth, truth
 

@@ -23,7 +23,7 @@ from tiktok_client import (
     refresh_account_token,
     revoke_account_token,
 )
-from tiktok_client.sandbox import ManualClock, SandboxConfig, start_sandbox, walk_account_consent
+from tiktok_sandbox import ManualClock, SandboxConfig, start_sandbox, walk_account_consent
 
 APP_ID, SECRET = "sandbox-app", "sandbox-secret"
 REDIRECT = "http://127.0.0.1:8501/accounts"

@@ -17,7 +17,7 @@ from tiktok_client.errors import (
 )
 from tiktok_client.oauth import exchange_auth_code, list_authorized_advertisers
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox import SandboxConfig, start_sandbox, walk_consent
+from tiktok_sandbox import SandboxConfig, start_sandbox, walk_consent
 
 APP_ID, SECRET = "sandbox-app", "sandbox-secret"
 REDIRECT = "http://127.0.0.1:8501/"

@@ -25,7 +25,7 @@ from desk.config import load_settings
 from desk.credentials import CredentialStore
 from desk.sync import run_sync
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox.walk import walk_consent
+from tiktok_sandbox.walk import walk_consent
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

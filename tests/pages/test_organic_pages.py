@@ -23,7 +23,7 @@ from tests.pages.test_export import media as media  # noqa: F401 (the fixture)
 from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
-from tiktok_client.sandbox.walk import walk_account_consent
+from tiktok_sandbox.walk import walk_account_consent
 
 VIDEOS = "pages/7_Videos.py"
 COMMENTS = "pages/3_Comments.py"

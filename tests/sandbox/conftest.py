@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tiktok_client.sandbox import ManualClock, SandboxConfig, SandboxHandle, start_sandbox
+from tiktok_sandbox import ManualClock, SandboxConfig, SandboxHandle, start_sandbox
 
 START = 1_760_000_000  # 2025-10-09 08:53:20 UTC
 TODAY = "2025-10-09"

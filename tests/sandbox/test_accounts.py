@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tiktok_client.sandbox import ManualClock, account_authorization_code, start_sandbox
-from tiktok_client.sandbox.corpus import HOSTILE_COMMENTS
-from tiktok_client.sandbox.faults import READ_KINDS, UNPROCESSED_KINDS, WRITE_KINDS
-from tiktok_client.sandbox.server import ENDPOINTS
+from tiktok_sandbox import ManualClock, account_authorization_code, start_sandbox
+from tiktok_sandbox.corpus import HOSTILE_COMMENTS
+from tiktok_sandbox.faults import READ_KINDS, UNPROCESSED_KINDS, WRITE_KINDS
+from tiktok_sandbox.server import ENDPOINTS
 
 from .conftest import API, START, Api, small_config
 

@@ -1,4 +1,4 @@
-"""``python -m tiktok_client.sandbox`` serves until stopped and prints its base URL."""
+"""``python -m tiktok_sandbox`` serves until stopped and prints its base URL."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def free_port():
 def test_the_command_line_serves_the_api_until_terminated():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tiktok_client.sandbox", "--port", str(port), "--seed", "3",
+        [sys.executable, "-m", "tiktok_sandbox", "--port", str(port), "--seed", "3",
          "--comments", "500"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -69,14 +69,14 @@ def granted_advertisers(base, token):
 
 
 def test_the_command_line_refuses_a_public_host(capsys):
-    from tiktok_client.sandbox.__main__ import main
+    from tiktok_sandbox.__main__ import main
 
     assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
     assert "loopback" in capsys.readouterr().err
 
 
 def test_the_command_line_sizes_the_tiktok_accounts(capsys):
-    from tiktok_client.sandbox.__main__ import main, parse_args
+    from tiktok_sandbox.__main__ import main, parse_args
 
     args = parse_args(["--business-accounts", "5", "--organic-comments", "40",
                        "--account-redirect-uri", "https://desk.example.com/accounts"])

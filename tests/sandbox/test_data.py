@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from tiktok_client.sandbox import ManualClock, SandboxConfig, start_sandbox
-from tiktok_client.sandbox.corpus import HOSTILE_COMMENTS
+from tiktok_sandbox import ManualClock, SandboxConfig, start_sandbox
+from tiktok_sandbox.corpus import HOSTILE_COMMENTS
 
 from .conftest import START, TODAY, Api, small_config
 

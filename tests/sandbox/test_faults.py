@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tiktok_client.sandbox import ManualClock, start_sandbox
-from tiktok_client.sandbox.faults import (
+from tiktok_sandbox import ManualClock, start_sandbox
+from tiktok_sandbox.faults import (
     APPLIED_DROPPED,
     MAX_CONSECUTIVE,
     UNPROCESSED_KINDS,

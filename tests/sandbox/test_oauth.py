@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tiktok_client.sandbox import start_sandbox
+from tiktok_sandbox import start_sandbox
 
 from .conftest import API, Api, small_config
 

@@ -8,7 +8,7 @@ import pytest
 import pytiktok
 from pytiktok.error import PyTiktokError
 
-from tiktok_client.sandbox import account_authorization_code
+from tiktok_sandbox import account_authorization_code
 
 REDIRECT = "http://127.0.0.1:8501/"
 DAY = 86_400

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_client.sandbox import start_sandbox
+from tiktok_sandbox import start_sandbox
 
 from .conftest import Api, small_config
 

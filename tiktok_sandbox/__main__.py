@@ -1,4 +1,4 @@
-"""Command line: ``python -m tiktok_client.sandbox --port 8765`` serves until Ctrl-C."""
+"""Command line: ``python -m tiktok_sandbox --port 8765`` serves until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _DEFAULTS = SandboxConfig()
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m tiktok_client.sandbox",
+        prog="python -m tiktok_sandbox",
         description="Serve a stand-in for TikTok's Business API on loopback.",
         epilog="Ad groups are about half the ads per advertiser, campaigns a quarter of "
                "the ad groups (so --ads 400 gives about 200 ad groups).",

@@ -2,7 +2,7 @@
 
 Used by the app's demo mode, by tests and by benchmarks::
 
-    from tiktok_client.sandbox import SandboxConfig, start_sandbox
+    from tiktok_sandbox import SandboxConfig, start_sandbox
 
     with start_sandbox(SandboxConfig(seed=1, port=0)) as sb:
         token = sb.issue_token()
