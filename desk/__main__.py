@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from desk.config import load_settings
-from desk.credentials import CredentialsError, CredentialStore
+from desk.connect.credentials import CredentialsError, CredentialStore
 from desk.store import Store, StoreLocked, mark_interrupted_runs
 from desk.sync import (
     NotConnected,

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from desk import store as st
-from desk.account_tokens import AccountNeedsReconnect, AccountNotConnected, TokenUnavailable
+from desk.connect.tokens import AccountNeedsReconnect, AccountNotConnected, TokenUnavailable
 from tiktok_client.accounts import BusinessAccountClient, check_comment_text
 from tiktok_client.accounts_models import OrganicComment
 from tiktok_client.client import MAX_REPLY_LENGTH, TikTokClient, check_reply_text

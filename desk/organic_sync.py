@@ -43,7 +43,7 @@ from typing import TypeVar
 import pandas as pd
 
 from desk import store as st
-from desk.account_tokens import TokenKeeper
+from desk.connect.tokens import TokenKeeper
 from tiktok_client.accounts import (
     MAX_ORGANIC_COMMENT_PAGE_SIZE,
     MAX_VIDEO_PAGE_SIZE,

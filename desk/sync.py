@@ -30,7 +30,7 @@ import pandas as pd
 
 from desk import store as st
 from desk.config import Settings
-from desk.credentials import CredentialStore
+from desk.connect.credentials import CredentialStore
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import MalformedResponse, PermissionDenied, TikTokError, TokenError
 from tiktok_client.models import Page

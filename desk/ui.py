@@ -49,9 +49,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from desk import actions, export, oauth_state
+from desk import actions, export
+from desk.connect import state as oauth_state
 from desk import store as db
-from desk.account_tokens import (
+from desk.connect.tokens import (
     AccountNeedsReconnect,
     AccountNotConnected,
     TokenKeeper,
@@ -60,8 +61,8 @@ from desk.account_tokens import (
 )
 from desk.actions import ActionRefused, ActionResult
 from desk.config import DEMO_DIR, Settings, for_demo, load_settings
-from desk.credentials import AccountConnection, CredentialsError, CredentialStore
-from desk.oauth_state import StateError
+from desk.connect.credentials import AccountConnection, CredentialsError, CredentialStore
+from desk.connect.state import StateError
 from desk.organic_sync import (
     OrganicSyncAborted,
     OrganicSyncProgress,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from desk.account_tokens import AccountNeedsReconnect, TokenKeeper
-from desk.credentials import CredentialStore
+from desk.connect.tokens import AccountNeedsReconnect, TokenKeeper
+from desk.connect.credentials import CredentialStore
 from desk.organic_sync import run_organic_sync
 from desk.store import Store
 from tiktok_client.accounts import BusinessAccountClient, refresh_account_token

@@ -10,7 +10,7 @@ import pytest
 
 from desk import actions
 from desk import store as st
-from desk.account_tokens import AccountNeedsReconnect
+from desk.connect.tokens import AccountNeedsReconnect
 from desk.organic_sync import sync_business_account
 from desk.store import Store
 from tiktok_client.accounts import BusinessAccountClient

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from desk.credentials import CredentialsError, CredentialStore
+from desk.connect.credentials import CredentialsError, CredentialStore
 
 TOKEN = "tok-7f3a9c1e55d2"
 

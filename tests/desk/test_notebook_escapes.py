@@ -20,7 +20,7 @@ import pytest
 
 from desk import notebook as nbk
 from desk import store as st
-from desk.credentials import CredentialStore
+from desk.connect.credentials import CredentialStore
 from desk.notebook import Notebook, NotebookRefused
 from tests.desk.test_notebook import fill_account
 

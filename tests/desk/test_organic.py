@@ -12,8 +12,8 @@ import pytest
 
 from desk import export
 from desk import store as st
-from desk.account_tokens import TokenKeeper
-from desk.credentials import CredentialStore
+from desk.connect.tokens import TokenKeeper
+from desk.connect.credentials import CredentialStore
 from desk.organic_sync import OrganicSyncOptions, run_organic_sync
 from desk.store import CommentFilters, Store
 from desk.sync import SyncOptions, sync_advertiser

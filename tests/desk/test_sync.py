@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from desk import store as st
-from desk.credentials import CredentialStore
+from desk.connect.credentials import CredentialStore
 from desk.store import Store
 from desk.sync import (
     FULL,

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from desk.credentials import CredentialStore
+from desk.connect.credentials import CredentialStore
 from tests.e2e.harness import app_environment, serve_app
 
 # A demo world whose busiest ad of the Admin account can be answered (its identity has

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from desk.credentials import CredentialStore
+from desk.connect.credentials import CredentialStore
 from tests.e2e.harness import app_environment, serve_app
 
 REPLY = "Glad you like it! More colours soon 🎨"

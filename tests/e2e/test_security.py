@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from desk import oauth_state
-from desk.credentials import CredentialStore
+from desk.connect import state as oauth_state
+from desk.connect.credentials import CredentialStore
 from tests.e2e.harness import (
     app_environment,
     free_port,

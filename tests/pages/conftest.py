@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from desk import store as db
 from desk import ui
 from desk.config import load_settings
-from desk.credentials import CredentialStore
+from desk.connect.credentials import CredentialStore
 from desk.sync import run_sync
 from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox.walk import walk_consent

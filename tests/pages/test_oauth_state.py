@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from desk import oauth_state as state
+from desk.connect import state
 
 NOW = 1_760_000_000.0
 

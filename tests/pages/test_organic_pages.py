@@ -13,9 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 
-from desk import oauth_state, ui
+from desk import ui
+from desk.connect import state as oauth_state
 from desk import store as db
-from desk.account_tokens import TokenKeeper
+from desk.connect.tokens import TokenKeeper
 from desk.organic_sync import run_organic_sync
 from tests.pages.conftest import no_errors, open_page, plain, texts
 from tests.pages.test_export import downloaded

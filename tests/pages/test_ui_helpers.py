@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from desk import ui
-from desk.oauth_state import StateExpired
+from desk.connect.state import StateExpired
 from desk.sync import NotConnected, SyncAborted
 from tiktok_client.errors import AuthCodeError, PermissionDenied, RateLimited, TokenError
 

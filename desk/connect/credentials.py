@@ -6,7 +6,7 @@ sync and the actions call to build an API client.
 
 Two lists live in the file: `connections` (advertiser authorisations, tokens without expiry)
 and `accounts` (TikTok business accounts, whose access tokens expire and are refreshed; see
-desk/account_tokens.py). Files written before `accounts` existed read as having none, and
+desk/connect/tokens.py). Files written before `accounts` existed read as having none, and
 every write keeps the list it did not change.
 """
 

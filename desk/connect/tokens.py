@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from desk.credentials import AccountConnection, AccountLedger, CredentialStore
+from desk.connect.credentials import AccountConnection, AccountLedger, CredentialStore
 from tiktok_client.accounts import refresh_account_token
 from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
