@@ -27,11 +27,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from desk.errors import CredentialsError
+
 _FORMAT = 1
-
-
-class CredentialsError(Exception):
-    """The credentials file cannot be read: wrong key, or damaged."""
 
 
 @dataclass(frozen=True)

@@ -26,24 +26,14 @@ from pathlib import Path
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from desk.errors import StateError
+
 SALT = "comment-desk-oauth"
 MAX_AGE_SECONDS = 600
 NONCE_FILE = "oauth_nonces.json"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 
 Clock = Callable[[], float]
-
-
-class StateError(Exception):
-    """The state that came back with TikTok's redirect cannot be accepted.
-
-    `str()` says what happened and what to do next; nothing was connected.
-    """
-
-    message = "The connection could not be confirmed. Click Connect to start again."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
 
 
 class StateMissing(StateError):

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from desk.connect.credentials import AccountConnection, AccountLedger, CredentialStore
+from desk.errors import AccountNeedsReconnect, AccountNotConnected, TokenUnavailable
 from tiktok_client.accounts import refresh_account_token
 from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
@@ -47,19 +48,6 @@ WARN_BEFORE = timedelta(days=14)
 """How long before the refresh token's year ends the account shows a warning."""
 
 Refresher = Callable[..., AccountToken]
-
-
-class AccountNotConnected(Exception):
-    """No tokens are stored for this business account."""
-
-
-class AccountNeedsReconnect(Exception):
-    """The account's refresh token has ended or was refused; ``str()`` says what to do."""
-
-
-class TokenUnavailable(Exception):
-    """The access token has expired and renewing it failed for now (network, TikTok busy);
-    the stored tokens are unchanged, so trying again later is safe."""
 
 
 @dataclass(frozen=True)
