@@ -85,11 +85,13 @@ with st.sidebar:
         st.button(name, key=f"notebook_starter_{name}", on_click=open_cells, args=(starter,),
                   use_container_width=True)
     st.subheader("Saved notebooks")
-    saved = nbk.list_notebooks(ctx.store.cursor())
+    with ctx.store.cursor() as cur:
+        saved = nbk.list_notebooks(cur)
     chosen = st.selectbox("Saved notebooks", saved, index=None, key="notebook_saved",
                           placeholder="Choose one", label_visibility="collapsed")
     if chosen and st.button("Open", key="notebook_open"):
-        open_cells(nbk.load_notebook(ctx.store.cursor(), chosen))
+        with ctx.store.cursor() as cur:
+            open_cells(nbk.load_notebook(cur, chosen))
         st.rerun()
     upload = st.file_uploader("Open a .sql file", type=["sql"], key="notebook_upload")
     if upload is not None and st.session_state.get("notebook_uploaded") != upload.file_id:
@@ -137,8 +139,8 @@ if actions[1].button("Run all", key="notebook_run_all"):
 name = actions[2].text_input("Name", key="notebook_name", placeholder="Notebook name",
                              label_visibility="collapsed")
 if actions[3].button("Save", key="notebook_save", disabled=not name.strip()):
-    nbk.save_notebook(ctx.store.cursor(), name.strip(),
-                      [nbk.Cell.from_dict(c) for c in cells])
+    with ctx.store.cursor() as cur:
+        nbk.save_notebook(cur, name.strip(), [nbk.Cell.from_dict(c) for c in cells])
     st.toast(f"Saved {ui.md_escape(name.strip())}")
 actions[4].download_button(".sql file", nbk.notebook_to_sql([nbk.Cell.from_dict(c) for c in cells]),
                            file_name="notebook.sql", mime="application/sql",

@@ -438,7 +438,7 @@ def test_a_runaway_query_is_stopped_at_the_time_limit_and_the_notebook_carries_o
 def test_a_timer_that_fires_between_statements_still_stops_the_query(store, monkeypatch):
     # The interrupt is repeated until the run is over, so one lost between two statements
     # (DuckDB forgets an interrupt when a statement starts) cannot let the query run on.
-    monkeypatch.setattr(nbk, "_INTERRUPT_EVERY", 0.01)
+    monkeypatch.setattr(nbk.cells, "_INTERRUPT_EVERY", 0.01)
     nb = Notebook(store, timeout=0.001)
 
     with pytest.raises(NotebookTimeout):
