@@ -24,7 +24,8 @@ from pathlib import Path
 
 from bench._harness import BenchResult, peak_rss_mb, timer
 from desk.store import Store
-from desk.sync import RATE_LIMIT_MARGIN, SyncOptions, date_windows, sync_advertiser
+from desk.sources.ad_sync import SyncOptions, date_windows, sync_advertiser
+from desk.workspace import RATE_LIMIT_MARGIN
 from tiktok_client.client import TikTokClient
 from tiktok_client.oauth import exchange_auth_code
 from tiktok_client.ratelimit import RateLimiter

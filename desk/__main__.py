@@ -1,4 +1,11 @@
-"""Command line: `python -m desk sync --advertiser-id ID` for headless or scheduled syncs."""
+"""Command line: `python -m desk sync --advertiser-id ID` (an ad account) or
+`python -m desk sync --business-id ID` (a TikTok business account), for headless or
+scheduled syncs while the app is not running.
+
+Exit status: 0 when the sync ended ok; 1 when it ended partial or interrupted, or TikTok
+refused the token or the permission; 2 when no connection grants the account (or the
+credentials cannot be read); 3 when another process holds the database; 130 on Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +17,22 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
-from desk.config import load_settings
-from desk.connect.credentials import CredentialsError, CredentialStore
-from desk.store import Store, StoreLocked, mark_interrupted_runs
-from desk.sync import (
+from desk.config import Settings, load_settings
+from desk.connect.credentials import CredentialStore
+from desk.errors import (
+    AccountNeedsReconnect,
+    AccountNotConnected,
+    CredentialsError,
     NotConnected,
+    StoreLocked,
     SyncAborted,
-    SyncOptions,
-    SyncProgress,
-    make_client,
-    run_sync,
-    sync_advertiser,
+    TokenUnavailable,
 )
+from desk.sources import AdAccount, CommentSource, Progress, TikTokAccount
+from desk.store import Store, mark_interrupted_runs
+from desk.workspace import TikTokApp, Workspace
 
 
 def _parse_date(text: str) -> date:
@@ -33,26 +43,37 @@ def _parse_date(text: str) -> date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m desk", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m desk", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    sync = commands.add_parser("sync", help="pull one advertiser's ads and comments")
-    sync.add_argument("--advertiser-id", required=True)
+    sync = commands.add_parser(
+        "sync", help="pull one account's comments into the database",
+        description="Pull one account's comments into the database: an ad account's ads and "
+                    "their comments, or a TikTok business account's videos and their organic "
+                    "comments. A sync that is stopped or killed resumes where it left off.")
+    account = sync.add_mutually_exclusive_group(required=True)
+    account.add_argument("--advertiser-id", help="the ad account (advertiser) to sync")
+    account.add_argument("--business-id",
+                         help="the TikTok business account (its open_id) to sync: its own "
+                              "videos and their organic comments")
     sync.add_argument("--db", type=Path,
                       help="database file (default: DESK_DB or data/desk.duckdb)")
     sync.add_argument("--since", type=_parse_date,
-                      help="refetch comments from this day (YYYY-MM-DD)")
-    sync.add_argument("--workers", type=int, default=8, help="concurrent requests (default 8)")
+                      help="ad accounts: refetch comments from this day (YYYY-MM-DD)")
+    sync.add_argument("--workers", type=int, default=8,
+                      help="ad accounts: concurrent requests (default 8)")
     return parser
 
 
 class _ProgressLine:
     """Rewrites one line on a terminal; prints a line every few seconds otherwise."""
 
-    def __init__(self, stream=sys.stderr, every: float = 5.0):
+    def __init__(self, stream: TextIO = sys.stderr, every: float = 5.0):
         self.stream, self.every, self.last = stream, every, 0.0
         self.tty = stream.isatty()
 
-    def __call__(self, progress: SyncProgress) -> None:
+    def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
         if self.tty:
             self.stream.write("\r\033[K" + progress.line())
@@ -62,6 +83,18 @@ class _ProgressLine:
             self.stream.write(progress.line() + "\n")
             self.last = now
         self.stream.flush()
+
+
+def _source(args: argparse.Namespace, settings: Settings, store: Store) -> CommentSource:
+    """The account the command names, acting with TIKTOK_ACCESS_TOKEN when it is set, else
+    with the connection stored for it."""
+    workspace = Workspace(settings, store,
+                          CredentialStore(settings.credentials_path, settings.secret_key),
+                          TikTokApp.from_settings(settings))
+    token = os.environ.get("TIKTOK_ACCESS_TOKEN") or None
+    if args.business_id:
+        return TikTokAccount(workspace, args.business_id, access_token=token)
+    return AdAccount(workspace, args.advertiser_id, access_token=token)
 
 
 def sync_command(args: argparse.Namespace) -> int:
@@ -75,23 +108,14 @@ def sync_command(args: argparse.Namespace) -> int:
         mark_interrupted_runs(cur)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    options = SyncOptions(lookback_days=settings.lookback_days, workers=args.workers,
-                          since=args.since)
-    progress = _ProgressLine()
-    env_token = os.environ.get("TIKTOK_ACCESS_TOKEN")
     try:
-        if env_token:
-            with make_client(settings, env_token) as client:
-                result = sync_advertiser(store, client, args.advertiser_id, options=options,
-                                         progress=progress, stop=stop)
-        else:
-            credentials = CredentialStore(settings.credentials_path, settings.secret_key)
-            result = run_sync(settings, store, credentials, args.advertiser_id,
-                              options=options, progress=progress, stop=stop)
-    except (NotConnected, CredentialsError) as exc:
+        source = _source(args, settings, store)
+        result = source.sync(progress=_ProgressLine(), stop=stop, since=args.since,
+                             workers=args.workers)
+    except (NotConnected, CredentialsError, AccountNotConnected) as exc:
         print(f"error: {exc} (or set TIKTOK_ACCESS_TOKEN)", file=sys.stderr)
         return 2
-    except SyncAborted as exc:
+    except (SyncAborted, AccountNeedsReconnect, TokenUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -101,8 +125,8 @@ def sync_command(args: argparse.Namespace) -> int:
         store.close()
     print(f"{result.status}: {result.message} ({result.requests} requests in "
           f"{result.seconds:.1f} s)")
-    for adgroup_id, error in result.failures:
-        print(f"  ad group {adgroup_id}: {error}", file=sys.stderr)
+    for item, error in result.failures:
+        print(f"  {result.part} {item}: {error}", file=sys.stderr)
     return 0 if result.status == "ok" else 1
 
 

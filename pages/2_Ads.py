@@ -2,19 +2,20 @@
 
 import streamlit as st
 
-from desk import ui
+from desk.ui import context, queries, tables
+from desk.ui.filters import open_comments_for_ad
 
-ctx = ui.bootstrap("Ads")
+ctx = context.bootstrap("Ads")
 st.title("Ads")
-advertiser_id = ui.require_advertiser(ctx)
+advertiser_id = context.require_advertiser(ctx)
 
-ads = ui.ads_with_counts(ctx, advertiser_id)
+ads = queries.ads_with_counts(ctx, advertiser_id)
 if ads.empty:
     st.info(
         "No ads are stored for this ad account yet. Sync it on the Advertisers page to fetch "
         "its ads and their comments."
     )
-    st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+    st.page_link(context.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
     st.stop()
 
 totals = st.columns(4)
@@ -26,6 +27,18 @@ if int(ads["comment_count"].sum()) == 0:
     st.info("These ads have no comments stored yet. Sync again later to fetch new ones.")
 
 st.caption("Click a row to open that ad's comments. Click a column header to sort.")
-ad = ui.pick_row(ads, ui.ads_columns(), "ads_selected")
+columns = {
+    "ad_name": st.column_config.TextColumn("Ad"),
+    "campaign_name": st.column_config.TextColumn("Campaign"),
+    "adgroup_name": st.column_config.TextColumn("Ad group"),
+    "operation_status": st.column_config.TextColumn("Status"),
+    "comment_count": st.column_config.NumberColumn("Comments", format="%d"),
+    "unanswered_count": st.column_config.NumberColumn("Unanswered", format="%d"),
+    "hidden_count": st.column_config.NumberColumn("Hidden", format="%d"),
+    "last_comment_time_local": st.column_config.DatetimeColumn(
+        "Last comment (local)", format="YYYY-MM-DD HH:mm"),
+    "ad_id": st.column_config.TextColumn("Ad ID"),
+}
+ad = tables.pick_row(ads, columns, "ads_selected")
 if ad is not None:
-    ui.open_comments_for_ad(advertiser_id, str(ad["ad_id"]))
+    open_comments_for_ad(advertiser_id, str(ad["ad_id"]))

@@ -5,48 +5,50 @@ import math
 
 import streamlit as st
 
-from desk import ui
+from desk.text import plural
+from desk.ui import comments, context, queries
+from desk.ui.filters import comment_filters, page_key
 
-ctx = ui.bootstrap("Comments")
+ctx = context.bootstrap("Comments")
 st.title("Comments")
-filters = ui.comment_filters(ctx, "comments")
+filters = comment_filters(ctx, "comments")
 
-total = ui.comments_count(ctx, filters)
+total = queries.comments_count(ctx, filters)
 if total == 0:
-    if ui.comments_count(ctx, ui.scope_filters(ctx)) == 0:
+    if queries.comments_count(ctx, context.scope_filters(ctx)) == 0:
         st.info("No comments are stored yet. Sync the ad account on the Advertisers page, or "
                 "the TikTok account on the Videos page.")
-        st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
-        st.page_link(ui.VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
+        st.page_link(context.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+        st.page_link(context.VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
     else:
         st.info("No comments match these filters. Widen them, or reset them in the sidebar.")
     st.stop()
 
 head, order_col, size_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-order = order_col.selectbox("Order", list(ui.ORDERS), format_func=ui.ORDERS.get,
-                            key="comments_order")
+orders = {"newest": "Newest first", "oldest": "Oldest first", "most_liked": "Most liked"}
+order = order_col.selectbox("Order", list(orders), format_func=orders.get, key="comments_order")
 size = size_col.selectbox("Per page", (25, 50), key="comments_page_size")
 pages = max(1, math.ceil(total / size))
-page_key = ui.page_key("comments", filters, order, size)
-page_no = min(max(1, int(st.session_state.get(page_key) or 1)), pages)
-rows = ui.comments_page(ctx, filters, size, (page_no - 1) * size, order)
-head.markdown(f"**{ui.plural(total, 'comment')}** · showing {(page_no - 1) * size + 1:,}–"
+pager = page_key("comments", filters, order, size)
+page_no = min(max(1, int(st.session_state.get(pager) or 1)), pages)
+rows = queries.comments_page(ctx, filters, size, (page_no - 1) * size, order)
+head.markdown(f"**{plural(total, 'comment')}** · showing {(page_no - 1) * size + 1:,}–"
               f"{(page_no - 1) * size + len(rows):,}")
 
 ids = [str(c) for c in rows["comment_id"]]
-replies = ui.group_rows(ui.replies_for(ctx, ids), "original_comment_id")
-outbox = ui.group_rows(ui.actions_for_comments(ctx, ids), "comment_id")
+replies = comments.group_rows(queries.replies_for(ctx, ids), "original_comment_id")
+outbox = comments.group_rows(queries.actions_for_comments(ctx, ids), "comment_id")
 
 records = rows.to_dict("records")
-selected = set(ui.selected_ids("comments", ids))
+selected = set(comments.selected_ids("comments", ids))
 chosen = [row for row in records if str(row["comment_id"]) in selected]
 bulk = st.columns([1, 1, 4], vertical_alignment="center")
 if bulk[0].button(f"Hide selected ({len(chosen)})", key="comments_bulk_hide",
                   disabled=not chosen):
-    ui.bulk_set_hidden(ctx, "comments", chosen, True)
+    comments.bulk_set_hidden(ctx, "comments", chosen, True)
 if bulk[1].button(f"Unhide selected ({len(chosen)})", key="comments_bulk_unhide",
                   disabled=not chosen):
-    ui.bulk_set_hidden(ctx, "comments", chosen, False)
+    comments.bulk_set_hidden(ctx, "comments", chosen, False)
 bulk[2].caption("Tick comments to hide or unhide several at once.")
 
 for row in records:
@@ -55,8 +57,8 @@ for row in records:
         pick, body = st.columns([1, 30])
         pick.checkbox("Select", key=f"comments_pick_{comment_id}", label_visibility="collapsed")
         with body:
-            ui.comment_card(row, replies.get(comment_id, []))
-            ui.comment_actions(ctx, "comments", row, outbox.get(comment_id, []))
+            comments.comment_card(row, replies.get(comment_id, []))
+            comments.comment_actions(ctx, "comments", row, outbox.get(comment_id, []))
 
 if pages > 1:
-    st.pagination(pages, key=page_key, max_visible_pages=9)
+    st.pagination(pages, key=pager, max_visible_pages=9)

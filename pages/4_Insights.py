@@ -2,20 +2,22 @@
 
 import streamlit as st
 
-from desk import ui
+from desk.text import md_escape
+from desk.ui import charts, context, queries
+from desk.ui.filters import comment_filters
 
-ctx = ui.bootstrap("Insights")
+ctx = context.bootstrap("Insights")
 st.title("Insights")
-filters = ui.comment_filters(ctx, "insights")
+filters = comment_filters(ctx, "insights")
 
-if ui.comments_count(ctx, filters) == 0:
+if queries.comments_count(ctx, filters) == 0:
     st.info("No comments match these filters. Widen them, or sync the account first.")
-    st.page_link(ui.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
-    st.page_link(ui.VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
+    st.page_link(context.ADVERTISERS_PAGE, label="Go to Advertisers", icon="🔄")
+    st.page_link(context.VIDEOS_PAGE, label="Go to Videos", icon="🎞️")
     st.stop()
 
-engagement = ui.ad_engagement(ctx, filters)
-summary = ui.engagement_summary(engagement)
+engagement = queries.ad_engagement(ctx, filters)
+summary = charts.engagement_summary(engagement)
 numbers = st.columns(4)
 numbers[0].metric("Comments and replies", f"{summary['comments']:,.0f}")
 numbers[1].metric("Hidden", "–" if summary["hidden_share"] is None
@@ -27,24 +29,24 @@ numbers[3].metric("Median time to first reply", "–" if summary["median_minutes
                   else f"{summary['median_minutes']:,.0f} min",
                   help="The median over ads of each ad's median.")
 
-by_ad = ui.comment_volume_by_ad(ctx, filters, top_n=10)
+by_ad = queries.comment_volume_by_ad(ctx, filters, top_n=10)
 if filters.source != "organic":
     st.subheader("Comments per ad")
-    st.plotly_chart(ui.volume_by_ad_chart(by_ad), key="insights_by_ad",
+    st.plotly_chart(charts.volume_by_ad_chart(by_ad), key="insights_by_ad",
                     config={"displaylogo": False})
 
 if filters.business_id and filters.source != "ad":
     st.subheader("Comments per video")
-    by_video = ui.comment_volume_by_video(ctx, filters.business_id, filters)
+    by_video = queries.comment_volume_by_video(ctx, filters.business_id, filters)
     if by_video.empty:
         st.caption("No comments on the TikTok account's videos match these filters.")
     else:
-        st.plotly_chart(ui.volume_by_video_chart(by_video), key="insights_by_video",
+        st.plotly_chart(charts.volume_by_video_chart(by_video), key="insights_by_video",
                         config={"displaylogo": False})
         st.caption("Each video's organic comments, and the comments on Spark Ads promoting it.")
 
 st.subheader("Comments over time")
-timezone = ui.filters_timezone(ctx)
+timezone = queries.filters_timezone(ctx)
 grain_col, lines_col = st.columns(2)
 grain = grain_col.segmented_control("Grain", ["day", "hour"], default="day", required=True,
                                     format_func=str.capitalize, key="insights_grain") or "day"
@@ -60,16 +62,26 @@ if len(line_choices) > 1:  # one line only: nothing to choose
     lines = lines_col.segmented_control("Lines", line_choices, default="All", required=True,
                                         key="insights_lines") or "All"
 top_ids = [str(a) for a in by_ad["ad_id"].dropna()][:5]
-over_time = ui.comment_volume_over_time(ctx, filters, grain,
-                                        top_ids if lines == "Top 5 ads" else None,
-                                        by_source=lines == "By source")
-st.plotly_chart(ui.volume_over_time_chart(over_time, timezone, grain), key="insights_over_time",
-                config={"displaylogo": False})
+over_time = queries.comment_volume_over_time(ctx, filters, grain,
+                                             top_ids if lines == "Top 5 ads" else None,
+                                             by_source=lines == "By source")
+st.plotly_chart(charts.volume_over_time_chart(over_time, timezone, grain),
+                key="insights_over_time", config={"displaylogo": False})
 where = "the ad account's time zone" if filters.advertiser_id else "UTC"
-st.caption(f"Times are in {where} ({ui.md_escape(timezone)}).")
+st.caption(f"Times are in {where} ({md_escape(timezone)}).")
 
 st.subheader("Replies and moderation per ad" if filters.source != "organic"
              else "Replies and moderation")
-columns = ui.engagement_columns()
+columns = {
+    "ad_name": st.column_config.TextColumn("Ad"),
+    "comments": st.column_config.NumberColumn("Comments", format="%d"),
+    "top_level_comments": st.column_config.NumberColumn("First-level", format="%d"),
+    "answered_comments": st.column_config.NumberColumn("Answered", format="%d"),
+    "hidden_share": st.column_config.NumberColumn("Hidden", format="percent"),
+    "reply_rate": st.column_config.NumberColumn("Reply rate", format="percent"),
+    "median_minutes_to_first_reply": st.column_config.NumberColumn(
+        "Median time to first reply (min)", format="%.0f"),
+    "ad_id": st.column_config.TextColumn("Ad ID"),
+}
 st.dataframe(engagement[list(columns)], hide_index=True, column_config=columns,
              key="insights_engagement")

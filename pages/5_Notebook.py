@@ -5,9 +5,10 @@ import uuid
 import streamlit as st
 
 from desk import notebook as nbk
-from desk import ui
+from desk.text import md_escape
+from desk.ui import context
 
-ctx = ui.bootstrap("Notebook")
+ctx = context.bootstrap("Notebook")
 st.title("Notebook")
 st.caption("Read-only SQL (DuckDB) over your synced ads and comments. One statement per cell: "
            "SELECT, WITH, EXPLAIN, DESCRIBE, SHOW or SUMMARIZE.")
@@ -59,7 +60,7 @@ def chart(cell: dict, result: nbk.CellResult, key: str) -> None:
     try:
         figure = nbk.chart_figure(result.frame, nbk.ChartSpec.from_dict(cell["chart"]))
     except ValueError as exc:
-        st.warning(ui.md_escape(exc))
+        st.warning(md_escape(exc))
     else:
         st.plotly_chart(figure, key=f"notebook_plot_{key}", config={"displaylogo": False})
 
@@ -114,7 +115,7 @@ for index, cell in enumerate(cells):
         buttons[3].button("Delete", key=f"notebook_delete_{key}", on_click=delete, args=(index,))
         result = results.get(key)
         if isinstance(result, nbk.NotebookError):
-            st.error(ui.md_escape(result))
+            st.error(md_escape(result))
         elif result is not None:
             more = "" if not result.truncated else f" (showing the first {len(result.frame):,})"
             st.caption(f"{result.total_rows:,}{'' if result.complete else '+'} rows{more} · "
@@ -141,7 +142,7 @@ name = actions[2].text_input("Name", key="notebook_name", placeholder="Notebook 
 if actions[3].button("Save", key="notebook_save", disabled=not name.strip()):
     with ctx.store.cursor() as cur:
         nbk.save_notebook(cur, name.strip(), [nbk.Cell.from_dict(c) for c in cells])
-    st.toast(f"Saved {ui.md_escape(name.strip())}")
+    st.toast(f"Saved {md_escape(name.strip())}")
 actions[4].download_button(".sql file", nbk.notebook_to_sql([nbk.Cell.from_dict(c) for c in cells]),
                            file_name="notebook.sql", mime="application/sql",
                            key="notebook_download")

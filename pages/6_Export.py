@@ -2,27 +2,33 @@
 
 import streamlit as st
 
-from desk import ui
+from desk import export
+from desk.text import plural
+from desk.ui import context, queries
+from desk.ui.filters import comment_filters
 
-ctx = ui.bootstrap("Export")
+ctx = context.bootstrap("Export")
 st.title("Export")
-filters = ui.comment_filters(ctx, "export")
+filters = comment_filters(ctx, "export")
 
-total = ui.comments_count(ctx, filters)
+total = queries.comments_count(ctx, filters)
 if total == 0:
     st.info("No comments match these filters, so there is nothing to export.")
     st.stop()
 
-st.markdown(f"**{ui.plural(total, 'comment')}** match the filters in the sidebar.")
-if total > ui.EXPORT_CAP:
-    st.warning(f"Only the newest {ui.EXPORT_CAP:,} are exported. Narrow the filters (for "
+st.markdown(f"**{plural(total, 'comment')}** match the filters in the sidebar.")
+if total > export.EXPORT_CAP:
+    st.warning(f"Only the newest {export.EXPORT_CAP:,} are exported. Narrow the filters (for "
                "example by period) and export again to get the rest.")
 fmt = st.radio("Format", ["csv", "parquet"], horizontal=True, key="export_format",
                format_func={"csv": "CSV (spreadsheets)", "parquet": "Parquet (data tools)"}.get)
 st.caption("CSV is UTF-8 with a byte-order mark; cells a spreadsheet would run as a formula "
            "(starting with = + - @) get a leading apostrophe. Parquet keeps text exactly.")
 
-prepared = ui.prepared_export("export", filters, fmt)
+kept = st.session_state.get("export_file")  # (what it was made for, the file)
+prepared = kept[1] if kept and kept[0] == repr((filters, fmt)) else None
+if kept and prepared is None:
+    del st.session_state["export_file"]  # stale: free the memory
 if st.button("Prepare file", key="export_prepare", type="primary", icon="📦"):
     with st.status("Preparing the file…", expanded=True) as box:
         bar = st.progress(0.0)
@@ -30,8 +36,8 @@ if st.button("Prepare file", key="export_prepare", type="primary", icon="📦"):
         def report(done: int, wanted: int) -> None:
             bar.progress(done / wanted if wanted else 1.0, text=f"{done:,} of {wanted:,} rows")
 
-        prepared = ui.build_export(ctx, filters, fmt, report)
-        ui.remember_export("export", filters, fmt, prepared)
+        prepared = export.build_export(ctx.store, filters, fmt, report)
+        st.session_state["export_file"] = (repr((filters, fmt)), prepared)
         box.update(label=f"Ready: {prepared.rows:,} rows, {len(prepared.data) / 1e6:,.1f} MB",
                    state="complete", expanded=False)
 

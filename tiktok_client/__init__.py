@@ -14,6 +14,7 @@ from .accounts import (
     check_comment_text,
     exchange_account_code,
     get_account_token_info,
+    iter_cursor_pages,
     parse_account_redirect,
     refresh_account_token,
     revoke_account_token,
@@ -29,7 +30,14 @@ from .accounts_models import (
     Video,
     parse_scopes,
 )
-from .client import DEFAULT_BASE_URL, MAX_REPLY_LENGTH, ClientStats, TikTokClient
+from .client import (
+    DEFAULT_BASE_URL,
+    MAX_REPLY_LENGTH,
+    ClientStats,
+    TikTokClient,
+    check_reply_text,
+    iter_numbered_pages,
+)
 from .errors import (
     AccessTokenExpired,
     AuthCodeError,
@@ -103,10 +111,13 @@ __all__ = [
     "account_authorization_url",
     "authorization_url",
     "check_comment_text",
+    "check_reply_text",
     "error_for",
     "exchange_account_code",
     "exchange_auth_code",
     "get_account_token_info",
+    "iter_cursor_pages",
+    "iter_numbered_pages",
     "list_authorized_advertisers",
     "parse_account_redirect",
     "parse_scopes",

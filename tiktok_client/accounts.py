@@ -18,7 +18,8 @@ refreshing does not extend it. When it has ended, calls raise
 
 Reading and moderating: :class:`BusinessAccountClient` wraps a :class:`TikTokClient` holding
 the account's access token, for the account's ``business_id`` (the token's ``open_id``).
-Lists are cursor-paged; the ``iter_*`` methods follow the cursor for you.
+Lists are cursor-paged; the ``iter_*`` methods follow the cursor for you, with
+:func:`iter_cursor_pages`.
 
 Writes behave like the ad-comment writes: they are never sent twice blindly. When a write was
 sent and no usable answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised;
@@ -30,7 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from functools import partial
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .accounts_models import (
@@ -40,11 +42,12 @@ from .accounts_models import (
     CursorPage,
     OrganicComment,
     Video,
-    _utc_now,
     parse_scopes,
 )
+from .checks import check_choice, check_count, check_ids, check_text
 from .client import TikTokClient, _date_text
 from .errors import AuthCodeError, InvalidRequest, MalformedResponse
+from .parsing import utc_now
 
 __all__ = [
     "ACCOUNT_SCOPES",
@@ -59,6 +62,7 @@ __all__ = [
     "check_comment_text",
     "exchange_account_code",
     "get_account_token_info",
+    "iter_cursor_pages",
     "parse_account_redirect",
     "refresh_account_token",
     "revoke_account_token",
@@ -222,17 +226,10 @@ def exchange_account_code(
     """
     if not code:
         raise AuthCodeError("No authorization code came back from TikTok.")
-    sent_at = _utc_now(now)
-    body = {
-        "client_id": str(app_id),
-        "client_secret": secret,
-        "grant_type": "authorization_code",
-        "auth_code": code,
-        "redirect_uri": redirect_uri,
-    }
-    data = client._request("POST", "tt_user/oauth2/token/", json=body, write=True, auth=False,
-                           redact=(secret, code))
-    return _token(data, sent_at, "the authorization code")
+    body = _app_body(app_id, secret, grant_type="authorization_code", auth_code=code,
+                     redirect_uri=redirect_uri)
+    return _grant(client, "tt_user/oauth2/token/", body, (secret, code),
+                  "the authorization code", now)
 
 
 def refresh_account_token(
@@ -252,46 +249,39 @@ def refresh_account_token(
     """
     if not refresh_token:
         raise InvalidRequest("There is no refresh token to renew the access token with.")
-    sent_at = _utc_now(now)
-    body = {
-        "client_id": str(app_id),
-        "client_secret": secret,
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-    }
-    data = client._request("POST", "tt_user/oauth2/refresh_token/", json=body, write=True,
-                           auth=False, redact=(secret, refresh_token))
-    return _token(data, sent_at, "the refresh token")
+    body = _app_body(app_id, secret, grant_type="refresh_token", refresh_token=refresh_token)
+    return _grant(client, "tt_user/oauth2/refresh_token/", body, (secret, refresh_token),
+                  "the refresh token", now)
 
 
 def revoke_account_token(client: TikTokClient, app_id: str, secret: str,
                          access_token: str) -> None:
     """Revoke the account's authorization: its access and refresh tokens stop working."""
-    client._request(
-        "POST",
-        "tt_user/oauth2/revoke/",
-        json={"client_id": str(app_id), "client_secret": secret, "access_token": access_token},
-        write=True,
-        auth=False,
-        redact=(secret, access_token),
-    )
+    client._post_as_app("tt_user/oauth2/revoke/",
+                        _app_body(app_id, secret, access_token=access_token),
+                        secrets=(secret, access_token))
 
 
 def get_account_token_info(client: TikTokClient, app_id: str,
                            access_token: str) -> AccountTokenInfo:
     """The open_id and granted scopes of an account access token."""
-    data = client._request(
-        "POST",
-        "tt_user/token_info/get/",
-        json={"app_id": str(app_id), "access_token": access_token},
-        auth=False,
-        redact=(access_token,),
-    )
+    data = client._post_as_app("tt_user/token_info/get/",
+                               {"app_id": str(app_id), "access_token": access_token},
+                               secrets=(access_token,), write=False)
     return AccountTokenInfo.from_api(data)
 
 
-def _token(data: Mapping[str, Any], sent_at: datetime, what: str) -> AccountToken:
-    token = AccountToken.from_api(data, sent_at)
+def _app_body(app_id: str, secret: str, **fields: str) -> dict[str, str]:
+    """The body of a tt_user/oauth2/ call: the app's credentials and ``fields``."""
+    return {"client_id": str(app_id), "client_secret": secret, **fields}
+
+
+def _grant(client: TikTokClient, path: str, body: Mapping[str, Any], secrets: tuple[str, ...],
+           what: str, now: datetime | None) -> AccountToken:
+    """The tokens TikTok grants for ``what`` (an authorization code or a refresh token), their
+    lifetimes counted from ``now`` (default: the time of sending)."""
+    sent_at = utc_now(now)
+    token = AccountToken.from_api(client._post_as_app(path, body, secrets=secrets), sent_at)
     if not token.access_token:
         raise MalformedResponse(
             f"TikTok accepted {what} but sent no access token; connect the account again"
@@ -302,13 +292,7 @@ def _token(data: Mapping[str, Any], sent_at: datetime, what: str) -> AccountToke
 def check_comment_text(text: str, kind: str = "reply") -> None:
     """Refuse text TikTok would not take for an organic comment: empty, blank or over 150
     characters. ``kind`` names it in the message ("reply" or "comment")."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidRequest(f"The {kind} is empty; write some text first.")
-    if len(text) > MAX_ORGANIC_COMMENT_LENGTH:
-        raise InvalidRequest(
-            f"The {kind} is {len(text)} characters long; the limit is "
-            f"{MAX_ORGANIC_COMMENT_LENGTH}."
-        )
+    check_text(text, kind, MAX_ORGANIC_COMMENT_LENGTH)
 
 
 # -- one business account ----------------------------------------------------------------
@@ -337,10 +321,12 @@ class BusinessAccountClient:
 
     @property
     def business_id(self) -> str:
+        """The account's ``open_id``, sent as ``business_id`` with every call."""
         return self._business_id
 
     @property
     def client(self) -> TikTokClient:
+        """The client holding the account's access token."""
         return self._client
 
     def __repr__(self) -> str:
@@ -357,14 +343,11 @@ class BusinessAccountClient:
     ) -> BusinessProfile:
         """The account's profile and totals; daily ``metrics`` when metric fields (e.g.
         "video_views", "daily_new_followers") and both dates are given."""
-        params: dict[str, Any] = {"business_id": self._business_id}
-        if fields:
-            params["fields"] = list(fields)
-        if start_date is not None:
-            params["start_date"] = _date_text(start_date)
-        if end_date is not None:
-            params["end_date"] = _date_text(end_date)
-        data = self._client._request("GET", "business/get/", params=params)
+        data = self._get("business/get/", {
+            "fields": list(fields) if fields else None,
+            "start_date": None if start_date is None else _date_text(start_date),
+            "end_date": None if end_date is None else _date_text(end_date),
+        })
         return BusinessProfile.from_api(data, self._business_id)
 
     def videos_page(
@@ -377,22 +360,17 @@ class BusinessAccountClient:
         ad_post_only: bool | None = None,
     ) -> CursorPage[Video]:
         """One page of the account's videos, newest first (at most 20 per page)."""
-        _check_count(max_count, MAX_VIDEO_PAGE_SIZE)
-        params: dict[str, Any] = {"business_id": self._business_id, "max_count": max_count}
-        if fields:
-            params["fields"] = list(fields)
+        check_count(max_count, MAX_VIDEO_PAGE_SIZE)
         filters: dict[str, Any] = {}
         if video_ids is not None:
-            filters["video_ids"] = _ids(video_ids, "video_ids")
+            filters["video_ids"] = check_ids(video_ids, "video_ids")
         if ad_post_only is not None:
             filters["ad_post_only"] = bool(ad_post_only)
-        if filters:
-            params["filters"] = filters
-        if cursor is not None:
-            params["cursor"] = cursor
-        data = self._client._request("GET", "business/video/list/", params=params)
-        return CursorPage.from_api(
-            data, lambda entry: Video.from_api(entry, self._business_id), "videos", "list")
+        params = {"max_count": max_count, "fields": list(fields) if fields else None,
+                  "filters": filters or None, "cursor": cursor}
+        return CursorPage.from_api(self._get("business/video/list/", params),
+                                   partial(Video.from_api, business_id=self._business_id),
+                                   "videos", "list")
 
     def iter_videos(
         self,
@@ -403,12 +381,10 @@ class BusinessAccountClient:
         ad_post_only: bool | None = None,
     ) -> Iterator[Video]:
         """Every video of the account, following the cursor."""
-        _check_count(max_count, MAX_VIDEO_PAGE_SIZE)
-        return _iter_cursor(
-            lambda cursor: self.videos_page(cursor, max_count, fields=fields,
-                                            video_ids=video_ids, ad_post_only=ad_post_only),
-            "business/video/list/",
-        )
+        check_count(max_count, MAX_VIDEO_PAGE_SIZE)
+        fetch = partial(self.videos_page, max_count=max_count, fields=fields,
+                        video_ids=video_ids, ad_post_only=ad_post_only)
+        return iter_cursor_pages(fetch, "business/video/list/")
 
     # -- comments: read --------------------------------------------------------------------
 
@@ -430,9 +406,8 @@ class BusinessAccountClient:
         order, oldest first, keeps paging stable while new comments arrive.
         ``comment_ids`` (at most 30) fetches given comments or replies.
         """
-        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
         params: dict[str, Any] = {
-            "business_id": self._business_id,
             "video_id": str(video_id),
             "status": status,
             "sort_field": sort_field,
@@ -442,11 +417,9 @@ class BusinessAccountClient:
         if include_replies is not None:
             params["include_replies"] = bool(include_replies)
         if comment_ids is not None:
-            params["comment_ids"] = _ids(comment_ids, "comment_ids", MAX_COMMENT_IDS)
-        if cursor is not None:
-            params["cursor"] = cursor
-        data = self._client._request("GET", "business/comment/list/", params=params)
-        return CursorPage.from_api(data, self._comment_parser(video_id), "comments", "list")
+            params["comment_ids"] = check_ids(comment_ids, "comment_ids", MAX_COMMENT_IDS)
+        params["cursor"] = cursor
+        return self._comments("business/comment/list/", params, video_id)
 
     def iter_comments(
         self,
@@ -459,13 +432,11 @@ class BusinessAccountClient:
         include_replies: bool | None = None,
     ) -> Iterator[OrganicComment]:
         """Every top-level comment of a video, following the cursor."""
-        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
-        return _iter_cursor(
-            lambda cursor: self.comments_page(
-                video_id, cursor, max_count, status=status, sort_field=sort_field,
-                sort_order=sort_order, include_replies=include_replies),
-            "business/comment/list/",
-        )
+        check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        fetch = partial(self.comments_page, video_id, max_count=max_count, status=status,
+                        sort_field=sort_field, sort_order=sort_order,
+                        include_replies=include_replies)
+        return iter_cursor_pages(fetch, "business/comment/list/")
 
     def replies_page(
         self,
@@ -479,21 +450,17 @@ class BusinessAccountClient:
         sort_order: str = "asc",
     ) -> CursorPage[OrganicComment]:
         """One page of the replies to a top-level comment (at most 30 per page)."""
-        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
-        params: dict[str, Any] = {
-            "business_id": self._business_id,
+        check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        params = {
             "video_id": str(video_id),
             "comment_id": str(comment_id),
             "status": status,
             "sort_field": sort_field,
             "sort_order": sort_order,
             "max_count": max_count,
+            "cursor": cursor,
         }
-        if cursor is not None:
-            params["cursor"] = cursor
-        data = self._client._request("GET", "business/comment/reply/list/", params=params)
-        return CursorPage.from_api(data, self._comment_parser(video_id, comment_id),
-                                   "comments", "list")
+        return self._comments("business/comment/reply/list/", params, video_id, comment_id)
 
     def iter_replies(
         self,
@@ -506,21 +473,17 @@ class BusinessAccountClient:
         sort_order: str = "asc",
     ) -> Iterator[OrganicComment]:
         """Every reply to a top-level comment, following the cursor."""
-        _check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
-        return _iter_cursor(
-            lambda cursor: self.replies_page(video_id, comment_id, cursor, max_count,
-                                             status=status, sort_field=sort_field,
-                                             sort_order=sort_order),
-            "business/comment/reply/list/",
-        )
+        check_count(max_count, MAX_ORGANIC_COMMENT_PAGE_SIZE)
+        fetch = partial(self.replies_page, video_id, comment_id, max_count=max_count,
+                        status=status, sort_field=sort_field, sort_order=sort_order)
+        return iter_cursor_pages(fetch, "business/comment/reply/list/")
 
-    def _comment_parser(self, video_id: str, parent_comment_id: str | None = None
-                        ) -> Callable[[Mapping[str, Any]], OrganicComment]:
-        def parse(entry: Mapping[str, Any]) -> OrganicComment:
-            return OrganicComment.from_api(entry, self._business_id, video_id=str(video_id),
-                                           parent_comment_id=parent_comment_id)
-
-        return parse
+    def _comments(self, path: str, params: Mapping[str, Any], video_id: str,
+                  parent_comment_id: str | None = None) -> CursorPage[OrganicComment]:
+        """One page of comments of ``video_id`` (replies to ``parent_comment_id``, if given)."""
+        parse = partial(OrganicComment.from_api, business_id=self._business_id,
+                        video_id=str(video_id), parent_comment_id=parent_comment_id)
+        return CursorPage.from_api(self._get(path, params), parse, "comments", "list")
 
     # -- comments: write -------------------------------------------------------------------
 
@@ -556,7 +519,7 @@ class BusinessAccountClient:
 
     def set_comment_hidden(self, video_id: str, comment_id: str, action: HideAction) -> None:
         """Hide (``"HIDE"``) or unhide (``"UNHIDE"``) a comment or reply."""
-        _check_action(action, ("HIDE", "UNHIDE"))
+        check_choice("action", action, get_args(HideAction))
         self._write("business/comment/hide/", video_id=str(video_id),
                     comment_id=str(comment_id), action=action)
 
@@ -568,7 +531,7 @@ class BusinessAccountClient:
 
     def set_comment_liked(self, comment_id: str, action: LikeAction) -> None:
         """Like (``"LIKE"``) or unlike (``"UNLIKE"``) a comment as the account."""
-        _check_action(action, ("LIKE", "UNLIKE"))
+        check_choice("action", action, get_args(LikeAction))
         self._write("business/comment/like/", comment_id=str(comment_id), action=action)
 
     def like_comment(self, comment_id: str) -> None:
@@ -579,7 +542,7 @@ class BusinessAccountClient:
 
     def set_comment_pinned(self, video_id: str, comment_id: str, action: PinAction) -> None:
         """Pin (``"PIN"``) or unpin (``"UNPIN"``) a top-level comment on its video."""
-        _check_action(action, ("PIN", "UNPIN"))
+        check_choice("action", action, get_args(PinAction))
         self._write("business/comment/pin/", video_id=str(video_id),
                     comment_id=str(comment_id), action=action)
 
@@ -594,16 +557,26 @@ class BusinessAccountClient:
         hidden."""
         self._write("business/comment/delete/", comment_id=str(comment_id))
 
+    def _get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """GET a business/* call for this account (parameters that are None are not sent)."""
+        return self._client._request("GET", path,
+                                     params={"business_id": self._business_id, **params})
+
     def _write(self, path: str, **fields: str) -> None:
         self._client._request("POST", path, json={"business_id": self._business_id, **fields},
                               write=True)
 
 
-def _iter_cursor(fetch: Callable[[int | None], CursorPage[T]], action: str) -> Iterator[T]:
-    """Yield items page by page, sending each answer's cursor back, until has_more is false.
+def iter_cursor_pages(fetch: Callable[[int | None], CursorPage[T]], action: str) -> Iterator[T]:
+    """Every item of a cursor-paged list (business/video/list/, business/comment/list/,
+    business/comment/reply/list/), each page fetched only when the items before it have been
+    taken.
 
-    A page that says there is more but brings no new cursor would loop for ever; it raises
-    MalformedResponse instead.
+    ``fetch(cursor)`` returns one page: the first with ``cursor`` None, each next one with
+    the ``cursor`` the answer before sent back; paging stops at a page whose ``has_more`` is
+    false. A page that says there is more but brings no new cursor would loop for ever: once
+    its items are yielded, MalformedResponse is raised, naming ``action`` (the call, e.g.
+    "business/comment/list/").
     """
     cursor: int | None = None
     while True:
@@ -616,25 +589,3 @@ def _iter_cursor(fetch: Callable[[int | None], CursorPage[T]], action: str) -> I
                 f"{action} said there is more but sent no new cursor ({page.cursor!r})"
             )
         cursor = page.cursor
-
-
-def _check_count(max_count: int, maximum: int) -> None:
-    if isinstance(max_count, bool) or not isinstance(max_count, int):
-        raise TypeError(f"max_count must be an int, got {type(max_count).__name__}")
-    if not 1 <= max_count <= maximum:
-        raise ValueError(f"max_count is between 1 and {maximum}, got {max_count}")
-
-
-def _check_action(action: str, allowed: tuple[str, ...]) -> None:
-    if action not in allowed:
-        choices = " or ".join(repr(a) for a in allowed)
-        raise ValueError(f"action must be {choices}, got {action!r}")
-
-
-def _ids(values: Sequence[str], name: str, maximum: int | None = None) -> list[str]:
-    if isinstance(values, str):
-        raise TypeError(f"{name} must be a list of IDs, not a single string")
-    ids = [str(v) for v in values]
-    if maximum is not None and len(ids) > maximum:
-        raise ValueError(f"{name} takes at most {maximum} IDs, got {len(ids)}")
-    return ids

@@ -11,10 +11,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from .models import _bool, _first, _id, _int, _mapping, _Record, _text, parse_time
+from .parsing import (
+    Id,
+    Record,
+    as_bool,
+    as_id,
+    as_int,
+    as_mapping,
+    as_text,
+    entries,
+    first,
+    parent_id,
+    parse_time,
+    record,
+    record_of,
+    utc_now,
+)
 
 __all__ = [
     "AccountMetric",
@@ -46,24 +61,18 @@ def parse_scopes(value: Any) -> tuple[str, ...]:
         return ()
     seen: dict[str, None] = {}
     for part in parts:
-        text = _text(part)
+        text = as_text(part)
         if text and text.strip():
             seen.setdefault(text.strip(), None)
     return tuple(seen)
 
 
-def _utc_now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-
-
 def _expiry(now: datetime, seconds_to_live: Any, legacy: Any) -> datetime | None:
     """``now`` plus the lifetime TikTok sent, from the current field or the older one."""
-    seconds = _int(seconds_to_live)
+    seconds = as_int(seconds_to_live)
     if seconds is not None:
         return now + timedelta(seconds=seconds)
-    old = _int(legacy)
+    old = as_int(legacy)
     if old is None:
         return None
     if old >= _EPOCH_THRESHOLD:
@@ -71,8 +80,8 @@ def _expiry(now: datetime, seconds_to_live: Any, legacy: Any) -> datetime | None
     return now + timedelta(seconds=old)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class AccountToken(_Record):
+@record(also={"open_id": ("creator_id", "business_id")}, repr=False)
+class AccountToken(Record):
     """A TikTok account's tokens from tt_user/oauth2/token/ or tt_user/oauth2/refresh_token/.
 
     Reads both documented shapes: ``open_id``, ``expires_in``, ``refresh_token_expires_in``
@@ -84,7 +93,7 @@ class AccountToken(_Record):
 
     access_token: str
     refresh_token: str | None = None
-    open_id: str | None = None
+    open_id: Id = None
     scope: tuple[str, ...] = ()
     token_type: str | None = None
     access_expires_at: datetime | None = None
@@ -93,14 +102,13 @@ class AccountToken(_Record):
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None, now: datetime | None = None
                  ) -> AccountToken:
-        p = _mapping(payload)
-        moment = _utc_now(now)
-        return cls(
-            access_token=_text(p.get("access_token")) or "",
-            refresh_token=_text(p.get("refresh_token")) or None,
-            open_id=_id(_first(p, "open_id", "creator_id", "business_id")),
-            scope=parse_scopes(_first(p, "scope", "scopes")),
-            token_type=_text(p.get("token_type")),
+        p = as_mapping(payload)
+        moment = utc_now(now)
+        return cls._read(
+            p,
+            access_token=as_text(p.get("access_token")) or "",
+            refresh_token=as_text(p.get("refresh_token")) or None,
+            scope=parse_scopes(first(p, "scope", "scopes")),
             access_expires_at=_expiry(moment, p.get("expires_in"), p.get("expires")),
             refresh_expires_at=_expiry(
                 moment, p.get("refresh_token_expires_in"), p.get("refresh_expires")
@@ -120,7 +128,7 @@ class AccountToken(_Record):
         """
         if self.access_expires_at is None:
             return False
-        return _utc_now(now) + margin >= self.access_expires_at
+        return utc_now(now) + margin >= self.access_expires_at
 
     def refresh_expired(self, now: datetime | None = None) -> bool:
         """True when the refresh token can no longer be used: the account must reconnect."""
@@ -128,7 +136,7 @@ class AccountToken(_Record):
             return True
         if self.refresh_expires_at is None:
             return False
-        return _utc_now(now) >= self.refresh_expires_at
+        return utc_now(now) >= self.refresh_expires_at
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scope
@@ -144,26 +152,26 @@ class AccountToken(_Record):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class AccountTokenInfo(_Record):
+@record(also={"open_id": ("creator_id", "business_id")})
+class AccountTokenInfo(Record):
     """What tt_user/token_info/get/ says about an access token (``creator_id`` = open_id)."""
 
-    app_id: str | None
-    open_id: str | None = None
+    app_id: Id
+    open_id: Id = None
     scope: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None) -> AccountTokenInfo:
-        p = _mapping(payload)
-        return cls(
-            app_id=_id(_first(p, "app_id", "client_id", "client_key")),
-            open_id=_id(_first(p, "open_id", "creator_id", "business_id")),
-            scope=parse_scopes(_first(p, "scope", "scopes")),
+        p = as_mapping(payload)
+        return cls._read(
+            p,
+            app_id=as_id(first(p, "app_id", "client_id", "client_key")),
+            scope=parse_scopes(first(p, "scope", "scopes")),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class AudienceShare(_Record):
+@record
+class AudienceShare(Record):
     """One slice of an audience breakdown: a country, gender, age range or city and its share."""
 
     key: str | None
@@ -171,12 +179,13 @@ class AudienceShare(_Record):
 
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None, *keys: str) -> AudienceShare:
-        p = _mapping(payload)
-        return cls(key=_text(_first(p, *keys)), percentage=_float(p.get("percentage")))
+        """Parse one slice; ``keys`` name the field that holds the slice ("country", ...)."""
+        p = as_mapping(payload)
+        return cls._read(p, key=as_text(first(p, *keys)))
 
 
-@dataclass(frozen=True, slots=True)
-class AccountMetric(_Record):
+@record(also={"followers_count": "follower_count", "video_views": "views"})
+class AccountMetric(Record):
     """One UTC day of a business account's statistics (``metrics[]`` of business/get/)."""
 
     date: date | None
@@ -193,35 +202,33 @@ class AccountMetric(_Record):
     engaged_audience: int | None = None
     bio_link_clicks: int | None = None
 
-    @classmethod
-    def from_api(cls, payload: Mapping[str, Any] | None) -> AccountMetric:
-        p = _mapping(payload)
-        return cls(
-            date=_date(p.get("date")),
-            followers_count=_int(_first(p, "followers_count", "follower_count")),
-            daily_total_followers=_int(p.get("daily_total_followers")),
-            daily_new_followers=_int(p.get("daily_new_followers")),
-            daily_lost_followers=_int(p.get("daily_lost_followers")),
-            video_views=_int(_first(p, "video_views", "views")),
-            unique_video_views=_int(p.get("unique_video_views")),
-            profile_views=_int(p.get("profile_views")),
-            likes=_int(p.get("likes")),
-            comments=_int(p.get("comments")),
-            shares=_int(p.get("shares")),
-            engaged_audience=_int(p.get("engaged_audience")),
-            bio_link_clicks=_int(p.get("bio_link_clicks")),
-        )
+
+_AUDIENCES = (
+    ("audience_countries", ("country",)),
+    ("audience_genders", ("gender",)),
+    ("audience_ages", ("age",)),
+    ("audience_cities", ("city_name", "city")),
+)
+"""BusinessProfile's audience breakdowns: the field, and the keys naming each slice."""
 
 
-@dataclass(frozen=True, slots=True)
-class BusinessProfile(_Record):
+@record(also={
+    "username": "unique_id",
+    "profile_image": ("avatar_url", "profile_image_url"),
+    "profile_deep_link": "profile_deep_link_url",
+    "bio_description": "bio",
+    "followers_count": "follower_count",
+    "total_likes": "likes_count",
+    "videos_count": "video_count",
+})
+class BusinessProfile(Record):
     """A business account's profile and totals from business/get/.
 
     ``business_id`` is the one the profile was asked for (TikTok does not repeat it).
     ``metrics`` holds one entry per day when metric fields and dates were asked for.
     """
 
-    business_id: str | None
+    business_id: Id
     is_business_account: bool | None = None
     username: str | None = None
     display_name: str | None = None
@@ -242,42 +249,38 @@ class BusinessProfile(_Record):
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None, business_id: str | None = None
                  ) -> BusinessProfile:
-        p = _mapping(payload)
-
-        def shares(name: str, *keys: str) -> tuple[AudienceShare, ...]:
-            return tuple(AudienceShare.from_api(e, *keys) for e in _entries(p.get(name)))
-
-        return cls(
-            business_id=_id(business_id) or _id(_first(p, "business_id", "open_id")),
-            is_business_account=_bool(p.get("is_business_account")),
-            username=_text(_first(p, "username", "unique_id")),
-            display_name=_text(p.get("display_name")),
-            profile_image=_text(_first(p, "profile_image", "avatar_url", "profile_image_url")),
-            profile_deep_link=_text(_first(p, "profile_deep_link", "profile_deep_link_url")),
-            bio_description=_text(_first(p, "bio_description", "bio")),
-            is_verified=_bool(p.get("is_verified")),
-            followers_count=_int(_first(p, "followers_count", "follower_count")),
-            following_count=_int(p.get("following_count")),
-            total_likes=_int(_first(p, "total_likes", "likes_count")),
-            videos_count=_int(_first(p, "videos_count", "video_count")),
-            metrics=tuple(AccountMetric.from_api(e) for e in _entries(p.get("metrics"))),
-            audience_countries=shares("audience_countries", "country"),
-            audience_genders=shares("audience_genders", "gender"),
-            audience_ages=shares("audience_ages", "age"),
-            audience_cities=shares("audience_cities", "city_name", "city"),
+        p = as_mapping(payload)
+        audiences = {
+            name: tuple(AudienceShare.from_api(e, *keys) for e in entries(p.get(name)))
+            for name, keys in _AUDIENCES
+        }
+        return cls._read(
+            p,
+            business_id=as_id(business_id) or as_id(first(p, "business_id", "open_id")),
+            metrics=tuple(AccountMetric.from_api(e) for e in entries(p.get("metrics"))),
+            **audiences,
         )
 
     def to_record(self) -> dict[str, Any]:
         """The profile as one row; metrics and audience slices as lists of dicts."""
-        record = _Record.to_record(self)
-        for name in ("metrics", "audience_countries", "audience_genders", "audience_ages",
-                     "audience_cities"):
+        record = Record.to_record(self)
+        for name in ("metrics", *(name for name, _ in _AUDIENCES)):
             record[name] = [entry.to_record() for entry in getattr(self, name)]
         return record
 
 
-@dataclass(frozen=True, slots=True)
-class Video(_Record):
+@record(also={
+    "caption": ("title", "video_description"),
+    "embed_url": "embed_link",
+    "thumbnail_url": "cover_image_url",
+    "video_duration": "duration",
+    "video_views": ("view_count", "views"),
+    "likes": "like_count",
+    "comments": "comment_count",
+    "shares": "share_count",
+    "favorites": "favorite_count",
+})
+class Video(Record):
     """A video (post) of a business account from business/video/list/.
 
     ``video_id`` is TikTok's ``item_id``: the ``video_id`` of the comment calls, and the
@@ -285,8 +288,8 @@ class Video(_Record):
     fields were asked for.
     """
 
-    video_id: str | None
-    business_id: str | None = None
+    video_id: Id
+    business_id: Id = None
     create_time: datetime | None = None
     caption: str | None = None
     share_url: str | None = None
@@ -305,34 +308,25 @@ class Video(_Record):
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None, business_id: str | None = None
                  ) -> Video:
-        p = _mapping(payload)
-        return cls(
-            video_id=_id(_first(p, "item_id", "video_id", "id")),
-            business_id=_id(business_id),
-            create_time=parse_time(p.get("create_time")),
-            caption=_text(_first(p, "caption", "title", "video_description")),
-            share_url=_text(p.get("share_url")),
-            embed_url=_text(_first(p, "embed_url", "embed_link")),
-            thumbnail_url=_text(_first(p, "thumbnail_url", "cover_image_url")),
-            media_type=_text(p.get("media_type")),
-            is_ad=_bool(p.get("is_ad")),
-            video_duration=_float(_first(p, "video_duration", "duration")),
-            video_views=_int(_first(p, "video_views", "view_count", "views")),
-            reach=_int(p.get("reach")),
-            likes=_int(_first(p, "likes", "like_count")),
-            comments=_int(_first(p, "comments", "comment_count")),
-            shares=_int(_first(p, "shares", "share_count")),
-            favorites=_int(_first(p, "favorites", "favorite_count")),
+        p = as_mapping(payload)
+        return cls._read(
+            p,
+            video_id=as_id(first(p, "item_id", "video_id", "id")),
+            business_id=as_id(business_id),
         )
 
 
-def _parent_id(value: Any) -> str | None:
-    parent = _id(value)
-    return None if parent == "0" else parent
-
-
-@dataclass(frozen=True, slots=True)
-class OrganicComment(_Record):
+@record(also={
+    "text": "content",
+    "likes": "like_count",
+    "replies": "reply_count",
+    "status": "comment_status",
+    "owner": "is_owner",
+    "pinned": ("is_pinned", "is_top"),
+    "username": "user_name",
+    "profile_image": ("user_avatar_url", "avatar_url"),
+})
+class OrganicComment(Record):
     """A comment or reply on a business account's video (business/comment/list/,
     business/comment/reply/list/, or the answer of a create call).
 
@@ -342,10 +336,10 @@ class OrganicComment(_Record):
     holds the replies TikTok embeds when ``include_replies`` was asked for.
     """
 
-    comment_id: str | None
-    video_id: str | None = None
-    business_id: str | None = None
-    parent_comment_id: str | None = None
+    comment_id: Id
+    video_id: Id = None
+    business_id: Id = None
+    parent_comment_id: Id = None
     text: str | None = None
     create_time: datetime | None = None
     likes: int | None = None
@@ -354,8 +348,8 @@ class OrganicComment(_Record):
     owner: bool | None = None
     liked: bool | None = None
     pinned: bool | None = None
-    user_id: str | None = None
-    unique_identifier: str | None = None
+    user_id: Id = None
+    unique_identifier: Id = None
     username: str | None = None
     display_name: str | None = None
     profile_image: str | None = None
@@ -368,34 +362,21 @@ class OrganicComment(_Record):
                  ) -> OrganicComment:
         """Parse one comment; ``video_id`` and ``parent_comment_id`` fill in what the
         payload leaves out (replies embedded in ``reply_list`` name neither)."""
-        p = _mapping(payload)
-        comment_id = _id(p.get("comment_id"))
-        own_video = _id(_first(p, "video_id", "item_id", "tiktok_item_id")) or _id(video_id)
-        parent = _parent_id(
-            _first(p, "parent_comment_id", "reply_to_comment_id", "original_comment_id")
+        p = as_mapping(payload)
+        comment_id = as_id(p.get("comment_id"))
+        own_video = as_id(first(p, "video_id", "item_id", "tiktok_item_id")) or as_id(video_id)
+        parent = parent_id(
+            first(p, "parent_comment_id", "reply_to_comment_id", "original_comment_id")
         )
-        return cls(
+        return cls._read(
+            p,
             comment_id=comment_id,
             video_id=own_video,
-            business_id=_id(business_id),
-            parent_comment_id=parent or _parent_id(parent_comment_id),
-            text=_text(_first(p, "text", "content")),
-            create_time=parse_time(p.get("create_time")),
-            likes=_int(_first(p, "likes", "like_count")),
-            replies=_int(_first(p, "replies", "reply_count")),
-            status=_text(_first(p, "status", "comment_status")),
-            owner=_bool(_first(p, "owner", "is_owner")),
-            liked=_bool(p.get("liked")),
-            pinned=_bool(_first(p, "pinned", "is_pinned", "is_top")),
-            user_id=_id(p.get("user_id")),
-            unique_identifier=_id(p.get("unique_identifier")),
-            username=_text(_first(p, "username", "user_name")),
-            display_name=_text(p.get("display_name")),
-            profile_image=_text(_first(p, "profile_image", "user_avatar_url", "avatar_url")),
-            image_url=_text(p.get("image_url")),
+            business_id=as_id(business_id),
+            parent_comment_id=parent or parent_id(parent_comment_id),
             reply_list=tuple(
                 cls.from_api(e, business_id, video_id=own_video, parent_comment_id=comment_id)
-                for e in _entries(p.get("reply_list"))
+                for e in entries(p.get("reply_list"))
             ),
         )
 
@@ -417,8 +398,8 @@ class OrganicComment(_Record):
         """A copy that names its parent and video where the payload did not."""
         return replace(
             self,
-            parent_comment_id=self.parent_comment_id or _parent_id(parent_comment_id),
-            video_id=self.video_id or _id(video_id),
+            parent_comment_id=self.parent_comment_id or parent_id(parent_comment_id),
+            video_id=self.video_id or as_id(video_id),
         )
 
     def to_record(self) -> dict[str, Any]:
@@ -441,15 +422,14 @@ class CursorPage(Generic[T]):
                  parse_item: Callable[[Mapping[str, Any]], T], *keys: str) -> CursorPage[T]:
         """Parse ``data``; items come from the first of ``keys`` present. Entries that are
         not objects are skipped."""
-        d = _mapping(data)
-        items = [parse_item(entry) for entry in _entries(_first(d, *keys))]
-        return cls(items=items, cursor=_int(d.get("cursor")),
-                   has_more=bool(_bool(d.get("has_more"))))
+        d = as_mapping(data)
+        items = [parse_item(entry) for entry in entries(first(d, *keys))]
+        return cls(items=items, cursor=as_int(d.get("cursor")),
+                   has_more=bool(as_bool(d.get("has_more"))))
 
     def to_record(self) -> dict[str, Any]:
         return {
-            "items": [item.to_record() if hasattr(item, "to_record") else item
-                      for item in self.items],
+            "items": [record_of(item) for item in self.items],
             "cursor": self.cursor,
             "has_more": self.has_more,
         }
@@ -459,34 +439,3 @@ class CursorPage(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
-
-
-def _entries(value: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list | tuple):
-        return []
-    return [entry for entry in value if isinstance(entry, Mapping)]
-
-
-def _float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) != float("inf") else None
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        moment = parse_time(value)
-        return moment.date() if moment else None

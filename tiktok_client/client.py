@@ -21,16 +21,17 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
-from typing import Any, Literal, TypeVar
+from datetime import date, datetime
+from functools import partial
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from .checks import check_choice, check_ids, check_page, check_text
 from .errors import (
-    InvalidRequest,
     MalformedResponse,
     OutcomeUnknown,
     RateLimited,
@@ -40,6 +41,7 @@ from .errors import (
     error_for,
 )
 from .models import Ad, Advertiser, Comment, Page, ReplyResult
+from .parsing import as_utc
 from .ratelimit import RateLimiter
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "MAX_REPLY_LENGTH",
     "ClientStats",
     "TikTokClient",
+    "check_reply_text",
+    "iter_numbered_pages",
 ]
 
 DEFAULT_BASE_URL = "https://business-api.tiktok.com"
@@ -161,10 +165,12 @@ class TikTokClient:
 
     @property
     def base_url(self) -> str:
+        """The API host, without a trailing slash."""
         return self._base_url
 
     @property
     def rate_limiter(self) -> RateLimiter:
+        """The limiter every request of this client waits for (shared by :meth:`with_token`)."""
         return self._rate_limiter
 
     @property
@@ -215,8 +221,7 @@ class TikTokClient:
         params: dict[str, Any] = {"advertiser_ids": [str(a) for a in advertiser_ids]}
         if fields:
             params["fields"] = list(fields)
-        data = self._request("GET", "advertiser/info/", params=params)
-        return Page.from_api(data, Advertiser.from_api, "list").items
+        return self._get_page("advertiser/info/", params, Advertiser.from_api).items
 
     def ads_page(
         self,
@@ -226,16 +231,14 @@ class TikTokClient:
         filtering: Mapping[str, Any] | None = None,
     ) -> Page[Ad]:
         """One page of ad/get/. ``filtering`` is TikTok's filter object (e.g. ``ad_ids``)."""
-        _check_paging(page, page_size)
+        check_page(page, page_size)
         params: dict[str, Any] = {
             "advertiser_id": str(advertiser_id),
             "page": page,
             "page_size": page_size,
+            "filtering": dict(filtering) if filtering else None,
         }
-        if filtering:
-            params["filtering"] = dict(filtering)
-        data = self._request("GET", "ad/get/", params=params)
-        return Page.from_api(data, Ad.from_api, "list")
+        return self._get_page("ad/get/", params, Ad.from_api)
 
     def iter_ads(
         self,
@@ -244,8 +247,8 @@ class TikTokClient:
         filtering: Mapping[str, Any] | None = None,
     ) -> Iterator[Ad]:
         """Every ad of the advertiser, page after page."""
-        _check_paging(1, page_size)
-        return _iter_pages(
+        check_page(1, page_size)
+        return iter_numbered_pages(
             lambda page: self.ads_page(advertiser_id, page, page_size, filtering), page_size
         )
 
@@ -268,7 +271,7 @@ class TikTokClient:
 
         TikTok lists comments only per ad group; ``page_size`` is at most 100.
         """
-        _check_paging(page, page_size, MAX_COMMENT_PAGE_SIZE)
+        check_page(page, page_size, MAX_COMMENT_PAGE_SIZE)
         params = {
             "advertiser_id": str(advertiser_id),
             "search_field": "ADGROUP_ID",
@@ -282,8 +285,7 @@ class TikTokClient:
             "page": page,
             "page_size": page_size,
         }
-        data = self._request("GET", "comment/list/", params=params)
-        return Page.from_api(data, Comment.from_api, "comments", "list")
+        return self._get_page("comment/list/", params, Comment.from_api, "comments", "list")
 
     def iter_comments(
         self,
@@ -298,23 +300,11 @@ class TikTokClient:
         sort_type: str = "ASC",
     ) -> Iterator[Comment]:
         """Every comment of one ad group between two dates, page after page."""
-        _check_paging(1, page_size, MAX_COMMENT_PAGE_SIZE)
-
-        def fetch(page: int) -> Page[Comment]:
-            return self.comments_page(
-                advertiser_id,
-                adgroup_id,
-                start_date,
-                end_date,
-                page=page,
-                page_size=page_size,
-                comment_type=comment_type,
-                comment_status=comment_status,
-                sort_field=sort_field,
-                sort_type=sort_type,
-            )
-
-        return _iter_pages(fetch, page_size)
+        check_page(1, page_size, MAX_COMMENT_PAGE_SIZE)
+        fetch = partial(self.comments_page, advertiser_id, adgroup_id, start_date, end_date,
+                        page_size=page_size, comment_type=comment_type,
+                        comment_status=comment_status, sort_field=sort_field, sort_type=sort_type)
+        return iter_numbered_pages(fetch, page_size)
 
     def comment_reference(
         self,
@@ -326,20 +316,18 @@ class TikTokClient:
         page_size: int = 100,
     ) -> Page[Comment]:
         """A comment with its replies (for a COMMENT), or a reply with its original (REPLY)."""
-        _check_paging(page, page_size)
+        check_page(page, page_size)
         if comment_type == "REPLY" and not original_comment_id:
             raise ValueError("original_comment_id is required when comment_type is REPLY")
-        params: dict[str, Any] = {
+        params = {
             "advertiser_id": str(advertiser_id),
             "comment_id": str(comment_id),
             "comment_type": comment_type,
             "page": page,
             "page_size": page_size,
+            "original_comment_id": str(original_comment_id) if original_comment_id else None,
         }
-        if original_comment_id:
-            params["original_comment_id"] = str(original_comment_id)
-        data = self._request("GET", "comment/reference/", params=params)
-        return Page.from_api(data, Comment.from_api, "comments", "list")
+        return self._get_page("comment/reference/", params, Comment.from_api, "comments", "list")
 
     # -- comments: write -----------------------------------------------------------------
 
@@ -377,17 +365,11 @@ class TikTokClient:
         self, advertiser_id: str, comment_ids: Sequence[str], operation: CommentOperation
     ) -> None:
         """Hide (``"HIDDEN"``) or unhide (``"PUBLIC"``) comments."""
-        if operation not in ("HIDDEN", "PUBLIC"):
-            raise ValueError(f"operation must be 'HIDDEN' or 'PUBLIC', got {operation!r}")
-        if isinstance(comment_ids, str):
-            raise TypeError("comment_ids must be a list of IDs, not a single string")
-        if not comment_ids:
+        check_choice("operation", operation, get_args(CommentOperation))
+        ids = check_ids(comment_ids, "comment_ids")
+        if not ids:
             return
-        body = {
-            "advertiser_id": str(advertiser_id),
-            "comment_ids": [str(c) for c in comment_ids],
-            "operation": operation,
-        }
+        body = {"advertiser_id": str(advertiser_id), "comment_ids": ids, "operation": operation}
         self._request("POST", "comment/status/update/", json=body, write=True)
 
     def hide_comments(self, advertiser_id: str, comment_ids: Sequence[str]) -> None:
@@ -416,6 +398,22 @@ class TikTokClient:
             "identity_id": str(identity_id),
         }
         self._request("POST", "comment/delete/", json=body, write=True)
+
+    # -- request shapes ------------------------------------------------------------------
+
+    def _get_page(
+        self, path: str, params: Mapping[str, Any], parse_item: Callable[[Mapping[str, Any]], T],
+        *keys: str,
+    ) -> Page[T]:
+        """GET one page of a page-numbered list; items come from the first of ``keys``."""
+        return Page.from_api(self._request("GET", path, params=params), parse_item, *keys)
+
+    def _post_as_app(
+        self, path: str, body: Mapping[str, Any], *, secrets: Sequence[str], write: bool = True
+    ) -> dict[str, Any]:
+        """POST a call authorized by the app credentials in ``body`` rather than by an access
+        token (token exchange, refresh, revocation); ``secrets`` never appear in errors."""
+        return self._request("POST", path, json=body, write=write, auth=False, redact=secrets)
 
     # -- the choke point -----------------------------------------------------------------
 
@@ -581,12 +579,36 @@ class TikTokClient:
 
 def check_reply_text(text: str) -> None:
     """Refuse reply text TikTok would not take: empty, blank or over 150 characters."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidRequest("The reply is empty; write some text first.")
-    if len(text) > MAX_REPLY_LENGTH:
-        raise InvalidRequest(
-            f"The reply is {len(text)} characters long; the limit is {MAX_REPLY_LENGTH}."
-        )
+    check_text(text, "reply", MAX_REPLY_LENGTH)
+
+
+def iter_numbered_pages(
+    fetch: Callable[[int], Page[T]], page_size: int, max_pages: int | None = None
+) -> Iterator[T]:
+    """Every item of a page-numbered list (ad/get/, comment/list/, comment/reference/), each
+    page fetched only when the items before it have been taken.
+
+    ``fetch(page)`` returns page number ``page`` (1, 2, ...) asked for with ``page_size`` items.
+    Paging stops after an empty page, at the page the answer's ``page_info.total_page`` names,
+    at a page shorter than ``page_size`` when TikTok sends no total, or after ``max_pages``
+    pages (None: no limit).
+    """
+    page = 1
+    while max_pages is None or page <= max_pages:
+        result = fetch(page)
+        yield from result.items
+        if _last_page(result, page, page_size):
+            return
+        page += 1
+
+
+def _last_page(result: Page[Any], page: int, page_size: int) -> bool:
+    if not result.items:
+        return True
+    total_page = result.page_info.total_page
+    if total_page is not None:
+        return page >= total_page
+    return len(result.items) < page_size
 
 
 def _new_session() -> requests.Session:
@@ -595,32 +617,6 @@ def _new_session() -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
-
-
-def _iter_pages(fetch: Callable[[int], Page[T]], page_size: int) -> Iterator[T]:
-    """Yield items page by page until total_page is reached or a page comes back short."""
-    page = 1
-    while True:
-        result = fetch(page)
-        yield from result.items
-        if not result.items:
-            return
-        total_page = result.page_info.total_page
-        if total_page is not None:
-            if page >= total_page:
-                return
-        elif len(result.items) < page_size:
-            return
-        page += 1
-
-
-def _check_paging(page: int, page_size: int, max_page_size: int | None = None) -> None:
-    if page < 1:
-        raise ValueError(f"page starts at 1, got {page}")
-    if page_size < 1:
-        raise ValueError(f"page_size must be at least 1, got {page_size}")
-    if max_page_size is not None and page_size > max_page_size:
-        raise ValueError(f"page_size is at most {max_page_size}, got {page_size}")
 
 
 def _encode_query(params: Mapping[str, Any]) -> dict[str, str]:
@@ -643,7 +639,7 @@ def _encode_query(params: Mapping[str, Any]) -> dict[str, str]:
 def _date_text(value: date | str) -> str:
     """A date as "YYYY-MM-DD"; datetimes are converted to UTC first."""
     if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+        value = as_utc(value).date()
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -15,8 +15,9 @@ Two class attributes drive retries in the client:
 
 from __future__ import annotations
 
+from functools import partial
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "AccessTokenExpired",
@@ -46,6 +47,8 @@ class TikTokError(Exception):
     codes: ClassVar[frozenset[int]] = frozenset()
     retryable: bool = False
     possibly_applied: bool = False
+    _keywords: ClassVar[tuple[str, ...]] = ()
+    """The keyword-only arguments of a subclass's constructor, kept as attributes."""
 
     def __init__(
         self, message: str = "", code: int | None = None, request_id: str | None = None
@@ -76,8 +79,10 @@ class TikTokError(Exception):
             f"request_id={self.request_id!r})"
         )
 
-    def __reduce__(self):  # keeps errors picklable despite the keyword-friendly __init__
-        return (type(self), (self.message, self.code, self.request_id))
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles only ``args``; rebuild from the constructor's arguments instead.
+        extra = {name: getattr(self, name) for name in self._keywords}
+        return (partial(type(self), **extra), (self.message, self.code, self.request_id))
 
 
 class TokenError(TikTokError):
@@ -192,45 +197,15 @@ class TransportError(TikTokError):
     hint = "Check the network connection and try again."
     retryable = True
     possibly_applied = True
+    _keywords = ("status", "retryable", "possibly_applied")
 
-    def __init__(
-        self,
-        message: str = "",
-        code: int | None = None,
-        request_id: str | None = None,
-        *,
-        status: int | None = None,
-        retryable: bool = True,
-        possibly_applied: bool = True,
-    ) -> None:
+    def __init__(self, message: str = "", code: int | None = None,
+                 request_id: str | None = None, *, status: int | None = None,
+                 retryable: bool = True, possibly_applied: bool = True) -> None:
         super().__init__(message, code, request_id)
         self.status = status
         self.retryable = retryable
         self.possibly_applied = possibly_applied
-
-    def __reduce__(self):
-        return (
-            _rebuild_transport_error,
-            (
-                type(self),
-                self.message,
-                self.request_id,
-                self.status,
-                self.retryable,
-                self.possibly_applied,
-            ),
-        )
-
-
-def _rebuild_transport_error(cls, message, request_id, status, retryable, possibly_applied):
-    return cls(
-        message,
-        None,
-        request_id,
-        status=status,
-        retryable=retryable,
-        possibly_applied=possibly_applied,
-    )
 
 
 class MalformedResponse(TikTokError):
@@ -252,15 +227,10 @@ class OutcomeUnknown(TikTokError):
     title = "It is not known whether TikTok carried out the change"
     hint = "Check the current state on TikTok before trying again, so nothing happens twice."
     possibly_applied = True
+    _keywords = ("cause",)
 
-    def __init__(
-        self,
-        message: str = "",
-        code: int | None = None,
-        request_id: str | None = None,
-        *,
-        cause: TikTokError | None = None,
-    ) -> None:
+    def __init__(self, message: str = "", code: int | None = None,
+                 request_id: str | None = None, *, cause: TikTokError | None = None) -> None:
         super().__init__(message, code, request_id)
         self.cause = cause
 
@@ -276,13 +246,6 @@ class OutcomeUnknown(TikTokError):
             cause.request_id,
             cause=cause,
         )
-
-    def __reduce__(self):
-        return (_rebuild_outcome_unknown, (self.message, self.code, self.request_id, self.cause))
-
-
-def _rebuild_outcome_unknown(message, code, request_id, cause):
-    return OutcomeUnknown(message, code, request_id, cause=cause)
 
 
 _CODED_CLASSES: tuple[type[TikTokError], ...] = (

@@ -47,14 +47,7 @@ def exchange_auth_code(
     if not auth_code:
         raise AuthCodeError("No authorization code came back from TikTok.")
     body = {"app_id": str(app_id), "secret": secret, "auth_code": auth_code}
-    data = client._request(
-        "POST",
-        "oauth2/access_token/",
-        json=body,
-        write=True,
-        auth=False,
-        redact=(secret, auth_code),
-    )
+    data = client._post_as_app("oauth2/access_token/", body, secrets=(secret, auth_code))
     grant = TokenGrant.from_api(data)
     if not grant.access_token:
         raise MalformedResponse(
@@ -77,11 +70,5 @@ def list_authorized_advertisers(client: TikTokClient, app_id: str, secret: str) 
 
 def revoke_token(client: TikTokClient, app_id: str, secret: str, access_token: str) -> None:
     """Revoke an access token so it can no longer be used."""
-    client._request(
-        "POST",
-        "oauth2/revoke_token/",
-        json={"app_id": str(app_id), "secret": secret, "access_token": access_token},
-        write=True,
-        auth=False,
-        redact=(secret, access_token),
-    )
+    body = {"app_id": str(app_id), "secret": secret, "access_token": access_token}
+    client._post_as_app("oauth2/revoke_token/", body, secrets=(secret, access_token))

@@ -14,13 +14,10 @@ their query string). Anything wrong is shown as an error page, never redirected 
 from __future__ import annotations
 
 import html
-from importlib import resources
-from string import Template
-from urllib.parse import urlsplit
 
 from .accounts import KNOWN_SCOPES, AccountsState
 from .config import SandboxConfig
-from .consent import Page, error_page, uri_problem, with_query
+from .consent import Page, consent_screen, error_page, redirect_back, uri_problem
 
 SCOPE_LABELS = {
     "user.info.basic": "Read your profile info (avatar, display name)",
@@ -34,6 +31,8 @@ SCOPE_LABELS = {
     "comment.list": "Read comments on your videos",
     "comment.list.manage": "Reply to, hide, pin, like and delete comments on your videos",
 }
+# The accounts to log in as are radio buttons, each in its label.
+LABEL_STYLE = "  label { display: block; margin: 6px 0; }\n"
 
 
 def _scopes(text: str) -> tuple[str, ...]:
@@ -64,29 +63,25 @@ def consent_page(config: SandboxConfig, accounts: AccountsState, query: dict[str
     if not choices:
         return error_page("There is no TikTok business account to log in as.")
     redirect_uri = query["redirect_uri"]
+    scopes = _scopes(query["scope"])
     rows = "\n".join(
         f'    <label><input type="radio" name="open_id" value="{html.escape(a.open_id)}"'
         f'{" checked" if n == 0 else ""}> @{html.escape(a.username)} '
         f'<span class="id">{html.escape(a.display_name)}</span></label>'
         for n, a in enumerate(choices)
     )
-    scopes = "\n".join(
+    labels = "\n".join(
         f"      <li>{html.escape(SCOPE_LABELS.get(s, s))} "
         f'<span class="id">{html.escape(s)}</span></li>'
-        for s in _scopes(query["scope"])
+        for s in scopes
     )
-    template = Template(
-        resources.files(__package__).joinpath("account_consent.html").read_text("utf-8"))
-    return Page(200, template.substitute(
-        app_name=html.escape(config.app_name),
-        client_key=html.escape(config.app_id),
-        scope=html.escape(",".join(_scopes(query["scope"]))),
-        state=html.escape(query.get("state", "")),
-        redirect_uri=html.escape(redirect_uri),
-        redirect_host=html.escape(urlsplit(redirect_uri).netloc),
-        accounts=rows,
-        scopes=scopes,
-    ))
+    return consent_screen(
+        config, "account_consent.html", site="TikTok", access="TikTok account",
+        hidden={"client_key": config.app_id, "scope": ",".join(scopes),
+                "state": query.get("state", ""), "redirect_uri": redirect_uri},
+        redirect_uri=redirect_uri, cancel_action="/v2/auth/authorize/cancel",
+        page_style=LABEL_STYLE, accounts=rows, scopes=labels,
+    )
 
 
 def authorize(config: SandboxConfig, accounts: AccountsState, form: dict[str, str]) -> Page:
@@ -98,18 +93,12 @@ def authorize(config: SandboxConfig, accounts: AccountsState, form: dict[str, st
         return error_page("Choose the TikTok account to log in as.")
     scopes = _scopes(form["scope"])
     code = accounts.issue_code(open_id, scopes, form["redirect_uri"])
-    extra = [("code", code), ("scopes", ",".join(scopes))]
-    if "state" in form:
-        extra.append(("state", form["state"]))
-    return Page(302, location=with_query(form["redirect_uri"], extra))
+    return redirect_back(form, [("code", code), ("scopes", ",".join(scopes))])
 
 
 def cancel(config: SandboxConfig, form: dict[str, str]) -> Page:
     problem = _checked(config, form, page=False)
     if problem:
         return problem
-    extra = [("error", "access_denied"),
-             ("error_description", "The user denied the authorization.")]
-    if "state" in form:
-        extra.append(("state", form["state"]))
-    return Page(302, location=with_query(form["redirect_uri"], extra))
+    return redirect_back(form, [("error", "access_denied"),
+                                ("error_description", "The user denied the authorization.")])

@@ -33,51 +33,37 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import math
-import operator
 import random
 import secrets
 import threading
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import render
 from .config import SandboxConfig
-from .data import PUBLIC, World
+from .data import PUBLIC, World, cumulative_popularity, weighted_pick
 from .errors import (
-    INVALID_AUTH_CODE,
     INVALID_AUTH_PARAMS,
     NO_PERMISSION,
     REFRESH_TOKEN_EXPIRED,
     REFRESH_TOKEN_INVALID,
     TOKEN_EXPIRED,
-    TOKEN_INVALID,
     TT_USER_AUTH_FAILED,
     ApiError,
     param_error,
+    token_invalid,
 )
-from .organic import (
-    HIDDEN,
-    BusinessAccount,
-    OrganicComment,
-    Video,
-    build_organic,
-    cumulative_popularity,
-    pick_video,
-)
+from .live import Arrivals, AuthCodes, Replies, by_time
+from .organic import HIDDEN, BusinessAccount, OrganicComment, Video, build_organic
 
 ACCESS_TOKEN_SECONDS = 86_400
 REFRESH_TOKEN_SECONDS = 365 * 86_400
-CODE_LIFETIME_SECONDS = 3600
 ACCOUNT_SCOPES = (
     "user.info.basic", "user.info.username", "user.info.stats", "user.account.type",
     "user.insights", "video.list", "video.insights", "comment.list", "comment.list.manage",
 )
 KNOWN_SCOPES = (*ACCOUNT_SCOPES, "video.publish")
 INCLUDED_REPLIES = 3
-USER_REPLY_SHARE = 0.15
-
-_sort_key = operator.attrgetter("sort_key")
 
 
 @dataclasses.dataclass
@@ -113,14 +99,12 @@ class AccessGrant:
         return self.authorization.scope
 
 
-@dataclasses.dataclass
-class AccountCode:
-    code: str
+class Consent(NamedTuple):
+    """What an account holder agreed to on the consent screen, and where to send them."""
+
     open_id: str
     scope: tuple[str, ...]
     redirect_uri: str
-    issued_ts: float
-    used: bool = False
 
 
 class AccountsState:
@@ -148,16 +132,21 @@ class AccountsState:
             listing.sort(key=lambda v: (v.create_ts, v.video_id), reverse=True)
         self._comments: dict[str, OrganicComment] = {}
         self._top: dict[str, list[OrganicComment]] = {v.video_id: [] for v in organic.videos}
-        self._replies: dict[str, list[OrganicComment]] = {}
         self._counts: dict[str, int] = dict.fromkeys(self._videos, 0)
         for comment in organic.comments:
-            self._index(comment)
-        for listing in (*self._top.values(), *self._replies.values()):
-            listing.sort(key=_sort_key)
+            self._comments[comment.comment_id] = comment
+            self._counts[comment.video.video_id] += 1
+            if not comment.is_reply:
+                self._top[comment.video.video_id].append(comment)
+        for listing in self._top.values():
+            listing.sort(key=by_time)
+        self._replies: Replies[OrganicComment] = Replies(
+            (c.parent_comment_id, c) for c in organic.comments if c.is_reply)
         self._live_videos = organic.videos
-        self._live_weights = cumulative_popularity(organic.videos)
-        self._arrived = 0
-        self._codes: dict[str, AccountCode] = {}
+        self._arrivals = Arrivals(self.start_ts, config.new_organic_comments_per_minute,
+                                  config.max_live_comments, organic.videos, self._factory.rng)
+        self._codes: AuthCodes[Consent] = AuthCodes(
+            expired=(TT_USER_AUTH_FAILED, "Authorization code is expired."))
         self._access: dict[str, AccessGrant] = {}
         self._refresh: dict[str, Authorization] = {}
 
@@ -166,66 +155,38 @@ class AccountsState:
 
     # Comments: indexes and arrivals
 
-    def _index(self, comment: OrganicComment) -> None:
-        self._comments[comment.comment_id] = comment
-        self._counts[comment.video.video_id] += 1
-        if comment.is_reply:
-            self._replies.setdefault(comment.parent_comment_id, []).append(comment)
-        else:
-            self._top[comment.video.video_id].append(comment)
-
     def _insert(self, comment: OrganicComment) -> None:
         self._comments[comment.comment_id] = comment
         self._counts[comment.video.video_id] += 1
         if comment.is_reply:
-            parent = self._comments[comment.parent_comment_id]
-            parent.replies += 1
-            bisect.insort(self._replies.setdefault(parent.comment_id, []), comment,
-                          key=_sort_key)
+            self._replies.add(self._comments[comment.parent_comment_id], comment)
         else:
-            bisect.insort(self._top[comment.video.video_id], comment, key=_sort_key)
+            bisect.insort(self._top[comment.video.video_id], comment, key=by_time)
 
     def _remove(self, comment: OrganicComment) -> None:
-        for reply in list(self._replies.pop(comment.comment_id, [])):
+        for reply in list(self._replies.pop_all(comment.comment_id)):
             del self._comments[reply.comment_id]
             self._counts[reply.video.video_id] -= 1
         del self._comments[comment.comment_id]
         self._counts[comment.video.video_id] -= 1
         if comment.is_reply:
-            siblings = self._replies.get(comment.parent_comment_id, [])
-            if comment in siblings:
-                siblings.remove(comment)
-            parent = self._comments.get(comment.parent_comment_id)
-            if parent is not None:
-                parent.replies = max(0, parent.replies - 1)
+            parent_id = comment.parent_comment_id
+            self._replies.remove(parent_id, comment, self._comments.get(parent_id))
         else:
             self._top[comment.video.video_id].remove(comment)
 
     def catch_up(self) -> int:
         """Create the organic comments due to have arrived by now; returns how many."""
-        rate = self._config.new_organic_comments_per_minute
-        if rate <= 0 or not self._live_videos:
-            return 0
         with self._lock:
-            elapsed = self.now() - self.start_ts
-            due = min(self._config.max_live_comments, max(0, math.floor(elapsed * rate / 60)))
-            added = 0
-            while self._arrived < due:
-                self._arrived += 1
-                self._arrive(self.start_ts + int(self._arrived * 60 / rate))
-                added += 1
-            return added
+            return self._arrivals.catch_up(self.now(), self._arrive)
 
-    def _arrive(self, ts: int) -> None:
-        rng = self._factory.rng
-        video = pick_video(rng, self._live_videos, self._live_weights)
-        if rng.random() < USER_REPLY_SHARE:
-            tops = self._top[video.video_id]
-            if tops:
-                parent = tops[-1 - int(rng.random() * min(20, len(tops)))]
-                self._insert(self._factory.viewer_reply(parent, max(ts, parent.create_ts)))
-                return
-        self._insert(self._factory.top_level(video, max(ts, video.create_ts)))
+    def _arrive(self, ts: int, video: Video, as_reply: bool) -> None:
+        tops = self._top[video.video_id]
+        if as_reply and tops:
+            parent = tops[-1 - int(self._factory.rng.random() * min(20, len(tops)))]
+            self._insert(self._factory.viewer_reply(parent, max(ts, parent.create_ts)))
+        else:
+            self._insert(self._factory.top_level(video, max(ts, video.create_ts)))
 
     def add_comments(self, count: int, business_id: str | None = None) -> list[str]:
         """Create ``count`` new top-level viewer comments now; returns their IDs."""
@@ -239,7 +200,7 @@ class AccountsState:
             ts = int(self.now())
             created = []
             for _ in range(count):
-                video = pick_video(self._factory.rng, videos, weights)
+                video = weighted_pick(self._factory.rng, videos, weights)
                 comment = self._factory.top_level(video, max(ts, video.create_ts))
                 self._insert(comment)
                 created.append(comment.comment_id)
@@ -367,7 +328,7 @@ class AccountsState:
             for comment in page:
                 row = render.organic_comment_row(comment)
                 if include_replies and not comment.is_reply:
-                    replies = [r for r in self._replies.get(comment.comment_id, [])
+                    replies = [r for r in self._replies.of(comment.comment_id)
                                if r.status in statuses][:INCLUDED_REPLIES]
                     row["reply_list"] = [render.organic_comment_row(r) for r in replies]
                 rows.append(row)
@@ -384,7 +345,7 @@ class AccountsState:
             if parent.is_reply:
                 raise param_error("comment_id", f"Comment {comment_id} is a reply; list the "
                                                 f"replies of {parent.parent_comment_id}.")
-            pool = [r for r in self._replies.get(comment_id, []) if r.status in statuses]
+            pool = [r for r in self._replies.of(comment_id) if r.status in statuses]
             pool = _ordered(pool, sort_field, sort_order)
             page = pool[cursor:cursor + max_count]
             end = cursor + len(page)
@@ -454,24 +415,18 @@ class AccountsState:
         with self._lock:
             if open_id not in self._accounts:
                 raise ValueError(f"unknown open_id {open_id!r}")
-            code = secrets.token_urlsafe(30)
-            self._codes[code] = AccountCode(code, open_id, tuple(scope), redirect_uri,
-                                            self.now())
-            return code
+            return self._codes.issue(secrets.token_urlsafe(30),
+                                     Consent(open_id, tuple(scope), redirect_uri), self.now())
 
     def exchange_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
-        with self._lock:
-            entry = self._codes.get(code)
-            if entry is None or entry.used:
-                raise ApiError(INVALID_AUTH_CODE, "Invalid auth_code: it does not exist or has "
-                                                  "already been used.")
-            if self.now() - entry.issued_ts >= CODE_LIFETIME_SECONDS:
-                raise ApiError(TT_USER_AUTH_FAILED, "Authorization code is expired.")
-            if redirect_uri != entry.redirect_uri:
+        def check(consent: Consent) -> None:
+            if redirect_uri != consent.redirect_uri:
                 raise ApiError(INVALID_AUTH_PARAMS, "Invalid auth params: redirect_uri does not "
                                                     "match the one the code was issued for.")
-            entry.used = True
-            return self._authorize(entry.open_id, entry.scope)
+
+        with self._lock:
+            consent = self._codes.redeem(code, self.now(), check)
+            return self._authorize(consent.open_id, consent.scope)
 
     def issue_token(self, open_id: str | None = None, scopes: Iterable[str] | None = None
                     ) -> dict[str, Any]:
@@ -548,7 +503,7 @@ class AccountsState:
         with self._lock:
             grant = self._access.get(access_token)
             if grant is None or grant.authorization.revoked:
-                raise ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")
+                raise token_invalid()
             if self.now() >= grant.expires_ts:
                 raise ApiError(TOKEN_EXPIRED, "Access token has expired: renew it with the "
                                               "refresh token.")
@@ -583,7 +538,7 @@ class AccountsState:
                                    for v in self._by_account[a.open_id] if wanted(v)]
             if "comments" in sections:
                 chosen = sorted((c for c in self._comments.values() if wanted(c.video)),
-                                key=_sort_key)
+                                key=by_time)
                 truth["comments"] = [render.truth_organic_comment(c) for c in chosen]
             return truth
 
@@ -603,5 +558,5 @@ def _ordered(comments: list[OrganicComment], sort_field: str, sort_order: str
     elif sort_field == "replies":
         key = lambda c: (c.replies, c.sort_key)  # noqa: E731
     else:
-        key = _sort_key
+        key = by_time
     return sorted(comments, key=key, reverse=sort_order == "desc")

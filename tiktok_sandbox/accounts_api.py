@@ -33,35 +33,40 @@ Where TikTok's documentation is silent the sandbox assumes (token rules: see
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import faults, render
+from . import endpoint, faults, render
 from .accounts import AccessGrant, AccountsState
-from .api import ApiRequest, Endpoint
 from .data import PUBLIC
+from .endpoint import ApiRequest, Endpoint, Handler
 from .errors import (
     INVALID_AUTH_PARAMS,
     INVALID_CORE_USER,
     INVALID_GRANT_TYPE,
     NO_PERMISSION,
-    TOKEN_EMPTY,
-    TOKEN_INVALID,
     ApiError,
     param_error,
+    token_invalid,
 )
 from .organic import HIDDEN
 from .params import Params
 
-MAX_TEXT_LENGTH = 150
 MAX_VIDEO_COUNT = 20
 MAX_COMMENT_COUNT = 30
 DEFAULT_COMMENT_COUNT = 20
 MAX_METRIC_DAYS = 60
 DEFAULT_PROFILE_FIELDS = ("display_name", "profile_image")
 COMMENT_SORT_FIELDS = ("create_time", "likes", "replies")
+CLIENT_CREDENTIALS = ("client_id", "client_secret")
+# The scope each endpoint needs.
+READ_PROFILE = "user.info.basic"
+LIST_VIDEOS = "video.list"
+LIST_COMMENTS = "comment.list"
+MANAGE_COMMENTS = "comment.list.manage"
 
 
 def _accounts(request: ApiRequest) -> AccountsState:
@@ -69,16 +74,6 @@ def _accounts(request: ApiRequest) -> AccountsState:
 
 
 # Shared checks
-
-
-def _grant(request: ApiRequest) -> AccessGrant:
-    if not request.access_token:
-        raise ApiError(TOKEN_EMPTY, "Access token is null: the Access-Token header is required.")
-    return _accounts(request).access_grant(request.access_token)
-
-
-def _business_id(request: ApiRequest) -> str:
-    return request.params.required("business_id")
 
 
 def _check_business(grant: AccessGrant, business_id: str, scope: str) -> None:
@@ -91,39 +86,33 @@ def _check_business(grant: AccessGrant, business_id: str, scope: str) -> None:
                                       "it.")
 
 
-def _check_client(request: ApiRequest) -> None:
-    client_id = request.params.required("client_id")
-    client_secret = request.params.required("client_secret")
-    if client_id != request.config.app_id or client_secret != request.config.secret:
-        raise ApiError(INVALID_AUTH_PARAMS, "Invalid auth params: client_id or client_secret "
-                                            "is wrong.")
+@dataclasses.dataclass(frozen=True)
+class _BusinessCall:
+    """A call on one business account. Opening it checks the token (40104; 40105, 40102)
+    and reads ``business_id``; ``accounts(scope)`` checks that the token is the account's
+    (40106) and holds ``scope`` (40001), once the handler has read the other parameters."""
+
+    request: ApiRequest
+    grant: AccessGrant
+    business_id: str
+
+    @classmethod
+    def open(cls, request: ApiRequest) -> _BusinessCall:
+        grant = _accounts(request).access_grant(request.required_token())
+        return cls(request, grant, request.params.required("business_id"))
+
+    @property
+    def params(self) -> Params:
+        return self.request.params
+
+    def accounts(self, scope: str) -> AccountsState:
+        _check_business(self.grant, self.business_id, scope)
+        return _accounts(self.request)
 
 
-def _grant_type(request: ApiRequest, expected: str) -> None:
-    if request.params.required("grant_type") != expected:
+def _check_grant_type(grant_type: str, expected: str) -> None:
+    if grant_type != expected:
         raise ApiError(INVALID_GRANT_TYPE, f"Invalid grant_type: it must be {expected}.")
-
-
-def _text(params: Params) -> str:
-    text = params.required("text")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise param_error("text", f"Length must be between 1 and {MAX_TEXT_LENGTH}.")
-    if not text.strip():
-        raise param_error("text", "Must not be blank.")
-    return text
-
-
-def _fields(params: Params, allowed: tuple[str, ...]) -> list[str] | None:
-    fields = params.string_list("fields")
-    for field in fields or ():
-        if field not in allowed:
-            raise param_error("fields", f"Unknown field {field!r}.")
-    return fields
-
-
-def _statuses(params: Params) -> set[str]:
-    status = params.enum("status", (PUBLIC, "ALL"), default="ALL")
-    return {PUBLIC} if status == PUBLIC else {PUBLIC, HIDDEN}
 
 
 def _cursor(params: Params) -> int:
@@ -139,44 +128,33 @@ def _listing(rows: list[dict[str, Any]], key: str, cursor: int, has_more: bool
 
 
 def tt_user_token(request: ApiRequest) -> dict[str, Any]:
-    params = request.params
-    for name in ("client_id", "client_secret", "grant_type"):
-        params.required(name)
-    auth_code = params.required("auth_code")
-    redirect_uri = params.required("redirect_uri")
-    _check_client(request)
-    _grant_type(request, "authorization_code")
+    grant_type, auth_code, redirect_uri = endpoint.app_params(
+        request, *CLIENT_CREDENTIALS, "grant_type", "auth_code", "redirect_uri")
+    _check_grant_type(grant_type, "authorization_code")
     return _accounts(request).exchange_code(auth_code, redirect_uri)
 
 
 def tt_user_refresh_token(request: ApiRequest) -> dict[str, Any]:
-    params = request.params
-    for name in ("client_id", "client_secret", "grant_type"):
-        params.required(name)
-    refresh_token = params.required("refresh_token")
-    _check_client(request)
-    _grant_type(request, "refresh_token")
+    grant_type, refresh_token = endpoint.app_params(request, *CLIENT_CREDENTIALS, "grant_type",
+                                           "refresh_token")
+    _check_grant_type(grant_type, "refresh_token")
     return _accounts(request).refresh(refresh_token)
 
 
 def tt_user_revoke(request: ApiRequest) -> dict[str, Any]:
-    params = request.params
-    for name in ("client_id", "client_secret"):
-        params.required(name)
-    access_token = params.required("access_token")
-    _check_client(request)
-    if not _accounts(request).revoke(access_token):
-        raise ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")
+    (token,) = endpoint.app_params(request, *CLIENT_CREDENTIALS, "access_token")
+    if not _accounts(request).revoke(token):
+        raise token_invalid()
     return {}
 
 
 def tt_user_token_info(request: ApiRequest) -> dict[str, Any]:
     params = request.params
     app_id = params.required("app_id")
-    access_token = params.required("access_token")
+    token = params.required("access_token")
     if app_id != request.config.app_id:
         raise ApiError(INVALID_AUTH_PARAMS, "Invalid auth params: app_id is wrong.")
-    grant = _accounts(request).access_grant(access_token)
+    grant = _accounts(request).access_grant(token)
     return {"app_id": app_id, "creator_id": grant.open_id, "scope": ",".join(grant.scope)}
 
 
@@ -187,32 +165,33 @@ def _optional_date(params: Params, name: str) -> dt.date | None:
     return params.date(name) if params.present(name) else None
 
 
-def business_get(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    allowed = tuple(dict.fromkeys(
-        (*render.PROFILE_FIELDS, *render.METRIC_FIELDS, *render.AUDIENCE_FIELDS)))
-    fields = _fields(params, allowed) or list(DEFAULT_PROFILE_FIELDS)
+def _metric_days(params: Params, today: dt.date) -> list[dt.date]:
+    """Each day from ``start_date`` to ``end_date``; none when neither is given."""
     start = _optional_date(params, "start_date")
     end = _optional_date(params, "end_date")
     if (start is None) != (end is None):
         raise param_error("end_date" if end is None else "start_date",
                           "start_date and end_date go together.")
-    days: list[dt.date] = []
-    if start is not None and end is not None:
-        today = dt.datetime.fromtimestamp(request.state.now(), dt.UTC).date()
-        if end < start:
-            raise param_error("end_date", "Must not be earlier than start_date.")
-        if end > today:
-            raise param_error("end_date", "Must not be later than today (UTC).")
-        if (end - start).days >= MAX_METRIC_DAYS:
-            raise param_error("end_date", f"The span from start_date to end_date must not "
-                                          f"exceed {MAX_METRIC_DAYS} days.")
-        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-    _check_business(grant, business_id, "user.info.basic")
-    return _accounts(request).profile(
-        business_id,
+    if start is None or end is None:
+        return []
+    if end < start:
+        raise param_error("end_date", "Must not be earlier than start_date.")
+    if end > today:
+        raise param_error("end_date", "Must not be later than today (UTC).")
+    if (end - start).days >= MAX_METRIC_DAYS:
+        raise param_error("end_date", f"The span from start_date to end_date must not "
+                                      f"exceed {MAX_METRIC_DAYS} days.")
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def business_get(request: ApiRequest) -> dict[str, Any]:
+    call = _BusinessCall.open(request)
+    allowed = tuple(dict.fromkeys(
+        (*render.PROFILE_FIELDS, *render.METRIC_FIELDS, *render.AUDIENCE_FIELDS)))
+    fields = endpoint.selected_fields(call.params, allowed) or list(DEFAULT_PROFILE_FIELDS)
+    days = _metric_days(call.params, dt.datetime.fromtimestamp(request.state.now(), dt.UTC).date())
+    return call.accounts(READ_PROFILE).profile(
+        call.business_id,
         fields=[f for f in fields if f in render.PROFILE_FIELDS],
         metric_fields=[f for f in fields if f in render.METRIC_FIELDS],
         audience_fields=[f for f in fields if f in render.AUDIENCE_FIELDS],
@@ -221,10 +200,9 @@ def business_get(request: ApiRequest) -> dict[str, Any]:
 
 
 def business_video_list(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    fields = _fields(params, render.VIDEO_FIELDS) or ["item_id"]
+    call = _BusinessCall.open(request)
+    params = call.params
+    fields = endpoint.selected_fields(params, render.VIDEO_FIELDS) or ["item_id"]
     filters = params.json_object("filters") or {}
     video_ids = filters.get("video_ids")
     if video_ids is not None and (
@@ -239,126 +217,85 @@ def business_video_list(request: ApiRequest) -> dict[str, Any]:
     cursor = _cursor(params)
     max_count = params.integer("max_count", default=MAX_VIDEO_COUNT, minimum=1,
                                maximum=MAX_VIDEO_COUNT)
-    _check_business(grant, business_id, "video.list")
-    rows, next_cursor, has_more = _accounts(request).list_videos(
-        business_id, video_ids=None if video_ids is None else [str(v) for v in video_ids],
+    rows, next_cursor, has_more = call.accounts(LIST_VIDEOS).list_videos(
+        call.business_id, video_ids=None if video_ids is None else [str(v) for v in video_ids],
         ad_post_only=ad_post_only, cursor=cursor, max_count=max_count)
-    return _listing([{f: row[f] for f in fields} for row in rows], "videos", next_cursor,
-                    has_more)
+    return _listing(endpoint.project(rows, fields), "videos", next_cursor, has_more)
 
 
 # Comments: read
 
 
-def _comment_paging(params: Params, *, smart: bool) -> tuple[str, str, int, int]:
+def _comment_order(params: Params, *, smart: bool) -> dict[str, Any]:
+    """Which comments of a list (``status``) come in which order, and which page of them:
+    the keyword arguments of ``AccountsState.list_comments`` and ``list_replies``."""
+    status = params.enum("status", (PUBLIC, "ALL"), default="ALL")
     sort_field = params.enum("sort_field", COMMENT_SORT_FIELDS, default="create_time")
     orders = ("asc", "desc", "smart") if smart else ("asc", "desc")
     sort_order = params.enum("sort_order", orders, default="desc")
     cursor = _cursor(params)
     max_count = params.integer("max_count", default=DEFAULT_COMMENT_COUNT, minimum=1,
                                maximum=MAX_COMMENT_COUNT)
-    return sort_field or "create_time", sort_order or "desc", cursor, max_count
+    return {"statuses": {PUBLIC} if status == PUBLIC else {PUBLIC, HIDDEN},
+            "sort_field": sort_field or "create_time", "sort_order": sort_order or "desc",
+            "cursor": cursor, "max_count": max_count}
 
 
 def business_comment_list(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
+    call = _BusinessCall.open(request)
+    params = call.params
     video_id = params.required("video_id")
     comment_ids = params.string_list("comment_ids", max_items=MAX_COMMENT_COUNT)
     include_replies = params.boolean("include_replies", default=False)
-    statuses = _statuses(params)
-    sort_field, sort_order, cursor, max_count = _comment_paging(params, smart=False)
-    _check_business(grant, business_id, "comment.list")
-    rows, next_cursor, has_more = _accounts(request).list_comments(
-        business_id, video_id, comment_ids=comment_ids, include_replies=bool(include_replies),
-        statuses=statuses, sort_field=sort_field, sort_order=sort_order, cursor=cursor,
-        max_count=max_count)
-    return _listing(rows, "comments", next_cursor, has_more)
+    order = _comment_order(params, smart=False)
+    rows, cursor, has_more = call.accounts(LIST_COMMENTS).list_comments(
+        call.business_id, video_id, comment_ids=comment_ids,
+        include_replies=bool(include_replies), **order)
+    return _listing(rows, "comments", cursor, has_more)
 
 
 def business_comment_reply_list(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    video_id = params.required("video_id")
-    comment_id = params.required("comment_id")
-    statuses = _statuses(params)
-    sort_field, sort_order, cursor, max_count = _comment_paging(params, smart=True)
-    _check_business(grant, business_id, "comment.list")
-    rows, next_cursor, has_more = _accounts(request).list_replies(
-        business_id, video_id, comment_id, statuses=statuses, sort_field=sort_field,
-        sort_order=sort_order, cursor=cursor, max_count=max_count)
-    return _listing(rows, "comments", next_cursor, has_more)
+    call = _BusinessCall.open(request)
+    video_id = call.params.required("video_id")
+    comment_id = call.params.required("comment_id")
+    order = _comment_order(call.params, smart=True)
+    rows, cursor, has_more = call.accounts(LIST_COMMENTS).list_replies(
+        call.business_id, video_id, comment_id, **order)
+    return _listing(rows, "comments", cursor, has_more)
 
 
 # Comments: write
 
 
-def business_comment_create(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    video_id = params.required("video_id")
-    text = _text(params)
-    _check_business(grant, business_id, "comment.list.manage")
-    return _accounts(request).create_comment(business_id, video_id, text)
+def _comment_write(apply: Callable[..., dict[str, Any] | None], *ids: str, text: bool = False,
+                   switch: tuple[str, str] | None = None) -> Handler:
+    """The handler of a comment write, which needs comment.list.manage. It reads the
+    required ``ids``, then the ``text`` (with ``text``) or the ``action`` that turns
+    something on or off (``switch``: the two actions, "on" first), and calls
+    ``apply(accounts, business_id, *ids, text or on)``."""
+
+    def handler(request: ApiRequest) -> dict[str, Any]:
+        call = _BusinessCall.open(request)
+        values: list[Any] = [call.params.required(name) for name in ids]
+        if text:
+            values.append(endpoint.comment_text(call.params))
+        if switch is not None:
+            values.append(call.params.enum("action", switch, required=True) == switch[0])
+        return apply(call.accounts(MANAGE_COMMENTS), call.business_id, *values) or {}
+
+    return handler
 
 
-def business_comment_reply_create(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    video_id = params.required("video_id")
-    comment_id = params.required("comment_id")
-    text = _text(params)
-    _check_business(grant, business_id, "comment.list.manage")
-    return _accounts(request).create_reply(business_id, video_id, comment_id, text)
-
-
-def business_comment_hide(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    video_id = params.required("video_id")
-    comment_id = params.required("comment_id")
-    action = params.enum("action", ("HIDE", "UNHIDE"), required=True)
-    _check_business(grant, business_id, "comment.list.manage")
-    _accounts(request).hide(business_id, video_id, comment_id, action == "HIDE")
-    return {}
-
-
-def business_comment_like(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    comment_id = params.required("comment_id")
-    action = params.enum("action", ("LIKE", "UNLIKE"), required=True)
-    _check_business(grant, business_id, "comment.list.manage")
-    _accounts(request).like(business_id, comment_id, action == "LIKE")
-    return {}
-
-
-def business_comment_pin(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    video_id = params.required("video_id")
-    comment_id = params.required("comment_id")
-    action = params.enum("action", ("PIN", "UNPIN"), required=True)
-    _check_business(grant, business_id, "comment.list.manage")
-    _accounts(request).pin(business_id, video_id, comment_id, action == "PIN")
-    return {}
-
-
-def business_comment_delete(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    business_id = _business_id(request)
-    comment_id = params.required("comment_id")
-    _check_business(grant, business_id, "comment.list.manage")
-    _accounts(request).delete(business_id, comment_id)
-    return {}
+business_comment_create = _comment_write(AccountsState.create_comment, "video_id", text=True)
+business_comment_reply_create = _comment_write(AccountsState.create_reply, "video_id",
+                                               "comment_id", text=True)
+business_comment_hide = _comment_write(AccountsState.hide, "video_id", "comment_id",
+                                       switch=("HIDE", "UNHIDE"))
+business_comment_like = _comment_write(AccountsState.like, "comment_id",
+                                       switch=("LIKE", "UNLIKE"))
+business_comment_pin = _comment_write(AccountsState.pin, "video_id", "comment_id",
+                                      switch=("PIN", "UNPIN"))
+business_comment_delete = _comment_write(AccountsState.delete, "comment_id")
 
 
 ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({

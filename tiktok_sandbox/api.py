@@ -29,22 +29,16 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import faults, render
-from .config import SandboxConfig
-from .data import COMMENT, DISABLE, ENABLE, HIDDEN, PUBLIC, REPLY
-from .errors import (
-    INVALID_AUTH_PARAMS,
-    INVALID_CORE_USER,
-    TOKEN_EMPTY,
-    TOKEN_INVALID,
-    ApiError,
-    param_error,
-)
+from . import endpoint, faults, render
+from .data import COMMENT, DISABLE, ENABLE, HIDDEN, PUBLIC, REPLY, Ad, AdGroup, Campaign
+from .endpoint import ApiRequest, Endpoint, Handler
+from .errors import INVALID_CORE_USER, ApiError, param_error, token_invalid
 from .params import Params, id_list, parse_datetime
-from .state import SORT_FIELDS, Grant, SandboxState
+from .state import SORT_FIELDS, Grant, ObjectKind, SandboxState
 
 MAX_SPAN_DAYS = 30
-MAX_REPLY_LENGTH = 150
+MAX_PAGE_SIZE = 1000
+MAX_COMMENT_PAGE_SIZE = 100
 IDENTITY_TYPES = ("CUSTOMIZED_USER", "TT_USER")
 PRIMARY_STATUSES = (
     "STATUS_ALL", "STATUS_NOT_DELETE", "STATUS_DELIVERY_OK", "STATUS_NOT_DELIVERY",
@@ -52,35 +46,13 @@ PRIMARY_STATUSES = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class ApiRequest:
-    method: str
-    endpoint: str
-    params: Params
-    access_token: str | None
-    state: SandboxState
-    config: SandboxConfig
-
-
-Handler = Callable[[ApiRequest], dict[str, Any]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Endpoint:
-    method: str
-    handler: Handler
-    fault_kinds: tuple[str, ...]
-
-
 # Shared checks
 
 
 def _grant(request: ApiRequest) -> Grant:
-    if not request.access_token:
-        raise ApiError(TOKEN_EMPTY, "Access token is null: the Access-Token header is required.")
-    grant = request.state.grant(request.access_token)
+    grant = request.state.grant(request.required_token())
     if grant is None:
-        raise ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")
+        raise token_invalid()
     return grant
 
 
@@ -90,16 +62,28 @@ def _check_access(grant: Grant, advertiser_id: str) -> None:
                                           f"authorized for advertiser_id {advertiser_id}.")
 
 
-def _check_app(request: ApiRequest) -> None:
-    app_id = request.params.required("app_id")
-    secret = request.params.required("secret")
-    if app_id != request.config.app_id or secret != request.config.secret:
-        raise ApiError(INVALID_AUTH_PARAMS, "Invalid auth params: app_id or secret is wrong.")
+@dataclasses.dataclass(frozen=True)
+class _AdvertiserCall:
+    """A call on one advertiser's objects. Opening it checks the token (40104, 40105) and
+    reads ``advertiser_id``; ``state()`` checks that the token reaches the advertiser
+    (40106), once the handler has read the other parameters."""
 
+    request: ApiRequest
+    grant: Grant
+    advertiser_id: str
 
-def _page_info(page: int, page_size: int, total: int) -> dict[str, int]:
-    return {"page": page, "page_size": page_size, "total_number": total,
-            "total_page": math.ceil(total / page_size)}
+    @classmethod
+    def open(cls, request: ApiRequest) -> _AdvertiserCall:
+        grant = _grant(request)
+        return cls(request, grant, request.params.required("advertiser_id"))
+
+    @property
+    def params(self) -> Params:
+        return self.request.params
+
+    def state(self) -> SandboxState:
+        _check_access(self.grant, self.advertiser_id)
+        return self.request.state
 
 
 def _paging(params: Params, maximum: int) -> tuple[int, int]:
@@ -108,18 +92,9 @@ def _paging(params: Params, maximum: int) -> tuple[int, int]:
     return page, page_size
 
 
-def _fields(params: Params, allowed: tuple[str, ...]) -> list[str] | None:
-    fields = params.string_list("fields")
-    for field in fields or ():
-        if field not in allowed:
-            raise param_error("fields", f"Unknown field {field!r}.")
-    return fields
-
-
-def _project(rows: list[dict[str, Any]], fields: list[str] | None) -> list[dict[str, Any]]:
-    if not fields:
-        return rows
-    return [{field: row[field] for field in fields} for row in rows]
+def _page_info(page: int, page_size: int, total: int) -> dict[str, int]:
+    return {"page": page, "page_size": page_size, "total_number": total,
+            "total_page": math.ceil(total / page_size)}
 
 
 def _day_start(day: dt.date) -> int:
@@ -130,30 +105,22 @@ def _day_start(day: dt.date) -> int:
 
 
 def oauth2_access_token(request: ApiRequest) -> dict[str, Any]:
-    params = request.params
-    params.required("app_id")
-    params.required("secret")
-    auth_code = params.required("auth_code")
-    _check_app(request)
+    (auth_code,) = endpoint.app_params(request, "app_id", "secret", "auth_code")
     grant = request.state.exchange_code(auth_code)
     return {"access_token": grant.token, "advertiser_ids": list(grant.advertiser_ids),
             "scope": list(grant.scope)}
 
 
 def oauth2_revoke_token(request: ApiRequest) -> dict[str, Any]:
-    params = request.params
-    params.required("app_id")
-    params.required("secret")
-    token = params.required("access_token")
-    _check_app(request)
+    (token,) = endpoint.app_params(request, "app_id", "secret", "access_token")
     if not request.state.revoke_token(token):
-        raise ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")
+        raise token_invalid()
     return {}
 
 
 def oauth2_advertiser_get(request: ApiRequest) -> dict[str, Any]:
     grant = _grant(request)
-    _check_app(request)
+    endpoint.app_params(request, "app_id", "secret")
     advertisers = request.state.advertisers(grant.advertiser_ids)
     return {"list": [{"advertiser_id": a.advertiser_id, "advertiser_name": a.name}
                      for a in advertisers]}
@@ -175,11 +142,11 @@ def advertiser_info(request: ApiRequest) -> dict[str, Any]:
     grant = _grant(request)
     advertiser_ids = request.params.string_list("advertiser_ids", required=True, max_items=100)
     assert advertiser_ids is not None
-    fields = _fields(request.params, render.ADVERTISER_FIELDS)
+    fields = endpoint.selected_fields(request.params, render.ADVERTISER_FIELDS)
     for advertiser_id in advertiser_ids:
         _check_access(grant, advertiser_id)
     rows = [render.advertiser_row(a) for a in request.state.advertisers(advertiser_ids)]
-    return {"list": _project(rows, fields)}
+    return {"list": endpoint.project(rows, fields)}
 
 
 # Ads, ad groups, campaigns
@@ -191,7 +158,13 @@ def _filter_ids(filtering: Mapping[str, Any], key: str) -> set[str] | None:
     return set(id_list(f"filtering.{key}", filtering[key]))
 
 
-def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Any], bool]:
+def _filter_time(filtering: Mapping[str, Any], key: str) -> int | None:
+    if not filtering.get(key):
+        return None
+    return parse_datetime(f"filtering.{key}", filtering[key])
+
+
+def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Ad], bool]:
     campaign_ids = _filter_ids(filtering, "campaign_ids")
     adgroup_ids = _filter_ids(filtering, "adgroup_ids")
     ad_ids = _filter_ids(filtering, "ad_ids")
@@ -204,21 +177,15 @@ def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Any], bool]:
                           f"Must be one of: {', '.join(PRIMARY_STATUSES)}.")
     secondary = filtering.get("secondary_status")
     objective = filtering.get("objective_type")
-    created_from = created_to = modified_after = None
-    if filtering.get("creation_filter_start_time"):
-        created_from = parse_datetime("filtering.creation_filter_start_time",
-                                      filtering["creation_filter_start_time"])
-    if filtering.get("creation_filter_end_time"):
-        created_to = parse_datetime("filtering.creation_filter_end_time",
-                                    filtering["creation_filter_end_time"])
-    if filtering.get("modified_after"):
-        modified_after = parse_datetime("filtering.modified_after", filtering["modified_after"])
+    created_from = _filter_time(filtering, "creation_filter_start_time")
+    created_to = _filter_time(filtering, "creation_filter_end_time")
+    modified_after = _filter_time(filtering, "modified_after")
     statuses = {
         "STATUS_DELIVERY_OK": {ENABLE}, "STATUS_NOT_DELIVERY": {DISABLE},
         "STATUS_DISABLE": {DISABLE}, "STATUS_DELETE": set(),
     }.get(primary, {ENABLE, DISABLE})
 
-    def keep(ad: Any) -> bool:
+    def keep(ad: Ad) -> bool:
         return (
             ad.operation_status in statuses
             and (campaign_ids is None or ad.adgroup.campaign.campaign_id in campaign_ids)
@@ -235,59 +202,52 @@ def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Any], bool]:
     return keep
 
 
-def ad_get(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
-    keep = _ad_filter(params.json_object("filtering") or {})
-    fields = _fields(params, render.AD_FIELDS)
-    params.string_list("exclude_field_types_in_response")
-    page, page_size = _paging(params, 1000)
-    _check_access(grant, advertiser_id)
-    rows, total = request.state.select_ads(advertiser_id, keep, page, page_size)
-    return {"list": _project(rows, fields), "page_info": _page_info(page, page_size, total)}
-
-
-def campaign_get(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
-    filtering = params.json_object("filtering") or {}
+def _campaign_filter(filtering: Mapping[str, Any]) -> Callable[[Campaign], bool]:
     campaign_ids = _filter_ids(filtering, "campaign_ids")
-    fields = _fields(params, render.CAMPAIGN_FIELDS)
-    page, page_size = _paging(params, 1000)
-    _check_access(grant, advertiser_id)
-    rows, total = request.state.select_campaigns(
-        advertiser_id, lambda c: campaign_ids is None or c.campaign_id in campaign_ids,
-        page, page_size)
-    return {"list": _project(rows, fields), "page_info": _page_info(page, page_size, total)}
+    return lambda c: campaign_ids is None or c.campaign_id in campaign_ids
 
 
-def adgroup_get(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
-    filtering = params.json_object("filtering") or {}
+def _adgroup_filter(filtering: Mapping[str, Any]) -> Callable[[AdGroup], bool]:
     campaign_ids = _filter_ids(filtering, "campaign_ids")
     adgroup_ids = _filter_ids(filtering, "adgroup_ids")
-    fields = _fields(params, render.ADGROUP_FIELDS)
-    page, page_size = _paging(params, 1000)
-    _check_access(grant, advertiser_id)
-    rows, total = request.state.select_adgroups(
-        advertiser_id,
-        lambda g: ((campaign_ids is None or g.campaign.campaign_id in campaign_ids)
-                   and (adgroup_ids is None or g.adgroup_id in adgroup_ids)),
-        page, page_size)
-    return {"list": _project(rows, fields), "page_info": _page_info(page, page_size, total)}
+    return lambda g: ((campaign_ids is None or g.campaign.campaign_id in campaign_ids)
+                      and (adgroup_ids is None or g.adgroup_id in adgroup_ids))
+
+
+def _object_get(kind: ObjectKind, allowed_fields: tuple[str, ...],
+                make_filter: Callable[[Mapping[str, Any]], Callable[[Any], bool]],
+                accepted_lists: tuple[str, ...] = ()) -> Handler:
+    """The handler of ad/get, campaign/get or adgroup/get: a page of the advertiser's
+    objects of ``kind`` that pass ``filtering``. ``accepted_lists`` are list parameters that
+    are checked but change nothing."""
+
+    def handler(request: ApiRequest) -> dict[str, Any]:
+        call = _AdvertiserCall.open(request)
+        params = call.params
+        keep = make_filter(params.json_object("filtering") or {})
+        fields = endpoint.selected_fields(params, allowed_fields)
+        for name in accepted_lists:
+            params.string_list(name)
+        page, page_size = _paging(params, MAX_PAGE_SIZE)
+        rows, total = call.state().select(kind, call.advertiser_id, keep, page, page_size)
+        return {"list": endpoint.project(rows, fields),
+                "page_info": _page_info(page, page_size, total)}
+
+    return handler
+
+
+ad_get = _object_get("ads", render.AD_FIELDS, _ad_filter,
+                     accepted_lists=("exclude_field_types_in_response",))
+campaign_get = _object_get("campaigns", render.CAMPAIGN_FIELDS, _campaign_filter)
+adgroup_get = _object_get("adgroups", render.ADGROUP_FIELDS, _adgroup_filter)
 
 
 # Comments
 
 
 def comment_list(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
+    call = _AdvertiserCall.open(request)
+    params = call.params
     params.enum("search_field", ("ADGROUP_ID",), required=True)
     adgroup_id = params.required("search_value")
     start = params.date("start_time")
@@ -301,10 +261,9 @@ def comment_list(request: ApiRequest) -> dict[str, Any]:
     statuses = params.enum_list("comment_status", ("ALL", PUBLIC, HIDDEN), default=["ALL"])
     sort_field = params.enum("sort_field", SORT_FIELDS, default="CREATE_TIME")
     sort_type = params.enum("sort_type", ("ASC", "DESC"), default="DESC")
-    page, page_size = _paging(params, 100)
-    _check_access(grant, advertiser_id)
-    rows, total = request.state.list_comments(
-        advertiser_id, adgroup_id, _day_start(start), _day_start(end) + 86_400,
+    page, page_size = _paging(params, MAX_COMMENT_PAGE_SIZE)
+    rows, total = call.state().list_comments(
+        call.advertiser_id, adgroup_id, _day_start(start), _day_start(end) + 86_400,
         comment_types={COMMENT, REPLY} if "ALL" in types else set(types),
         statuses={PUBLIC, HIDDEN} if "ALL" in statuses else set(statuses),
         sort_field=sort_field or "CREATE_TIME", descending=sort_type == "DESC",
@@ -314,19 +273,17 @@ def comment_list(request: ApiRequest) -> dict[str, Any]:
 
 
 def comment_reference(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
+    call = _AdvertiserCall.open(request)
+    params = call.params
     comment_id = params.required("comment_id")
     comment_type = params.enum("comment_type", (COMMENT, REPLY), required=True)
     original = params.string("original_comment_id")
     if comment_type == REPLY and original in (None, "0"):
         raise param_error("original_comment_id", "Required when comment_type is REPLY.")
     params.enum("app", ("TIKTOK",), default="TIKTOK")
-    page, page_size = _paging(params, 100)
-    _check_access(grant, advertiser_id)
-    rows, total = request.state.reference(advertiser_id, comment_id, comment_type or COMMENT,
-                                          original, page, page_size)
+    page, page_size = _paging(params, MAX_COMMENT_PAGE_SIZE)
+    rows, total = call.state().reference(call.advertiser_id, comment_id,
+                                         comment_type or COMMENT, original, page, page_size)
     return {"comments": rows, "page_info": _page_info(page, page_size, total)}
 
 
@@ -338,40 +295,28 @@ def _write_target(params: Params) -> dict[str, str]:
 
 
 def comment_post(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
-    target = _write_target(params)
-    params.enum("comment_type", (REPLY,), required=True)
-    text = params.required("text")
-    if len(text) > MAX_REPLY_LENGTH:
-        raise param_error("text", f"Length must be between 1 and {MAX_REPLY_LENGTH}.")
-    if not text.strip():
-        raise param_error("text", "Must not be blank.")
-    _check_access(grant, advertiser_id)
-    return request.state.post_reply(advertiser_id, text=text, **target)
+    call = _AdvertiserCall.open(request)
+    target = _write_target(call.params)
+    call.params.enum("comment_type", (REPLY,), required=True)
+    text = endpoint.comment_text(call.params)
+    return call.state().post_reply(call.advertiser_id, text=text, **target)
 
 
 def comment_status_update(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
+    call = _AdvertiserCall.open(request)
+    params = call.params
     comment_ids = params.string_list("comment_ids", required=True, max_items=100)
     assert comment_ids is not None
     operation = params.enum("operation", (HIDDEN, PUBLIC), required=True)
     params.enum("ad_type", ("BIDDING", "BRAND"), default="BIDDING")
-    _check_access(grant, advertiser_id)
-    request.state.set_status(advertiser_id, comment_ids, operation or HIDDEN)
+    call.state().set_status(call.advertiser_id, comment_ids, operation or HIDDEN)
     return {}
 
 
 def comment_delete(request: ApiRequest) -> dict[str, Any]:
-    grant = _grant(request)
-    params = request.params
-    advertiser_id = params.required("advertiser_id")
-    target = _write_target(params)
-    _check_access(grant, advertiser_id)
-    request.state.delete_comment(advertiser_id, **target)
+    call = _AdvertiserCall.open(request)
+    target = _write_target(call.params)
+    call.state().delete_comment(call.advertiser_id, **target)
     return {}
 
 

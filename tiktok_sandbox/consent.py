@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from collections.abc import Mapping
 from importlib import resources
 from string import Template
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -69,6 +70,40 @@ def with_query(redirect_uri: str, extra: list[tuple[str, str]]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
+def redirect_back(form: Mapping[str, str], extra: list[tuple[str, str]]) -> Page:
+    """302 to the form's ``redirect_uri`` with ``extra`` added to its query, and the form's
+    ``state`` when it has one."""
+    if "state" in form:
+        extra = [*extra, ("state", form["state"])]
+    return Page(302, location=with_query(form["redirect_uri"], extra))
+
+
+def _package_text(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text("utf-8")
+
+
+def consent_screen(config: SandboxConfig, content: str, *, site: str, access: str,
+                   hidden: Mapping[str, str], redirect_uri: str, cancel_action: str,
+                   page_style: str = "", **values: str) -> Page:
+    """A consent screen: ``content`` (a template file of the package, ending in the opening
+    of its form) inside the frame both screens share, which closes the form with Authorize
+    and Cancel (posting to ``cancel_action``).
+
+    ``hidden`` are the form's hidden fields, ``redirect_uri`` where the account holder is
+    sent back to; ``values`` are HTML, put into ``content`` as they are. ``page_style`` adds
+    CSS rules, one a line.
+    """
+    inputs = "\n".join(f'    <input type="hidden" name="{name}" value="{html.escape(value)}">'
+                       for name, value in hidden.items())
+    filled = Template(_package_text(content)).substitute(
+        hidden=inputs, redirect_host=html.escape(urlsplit(redirect_uri).netloc), **values)
+    return Page(200, Template(_package_text("consent_frame.html")).substitute(
+        app_name=html.escape(config.app_name), site=site, access=access,
+        page_style=page_style, content=filled.removesuffix("\n"),
+        cancel_action=cancel_action,
+    ))
+
+
 def _checked(config: SandboxConfig, form: dict[str, str]) -> Page | None:
     if form.get("app_id") != config.app_id:
         return error_page("Unknown app_id: this app is not registered.")
@@ -86,15 +121,12 @@ def consent_page(config: SandboxConfig, state: SandboxState, query: dict[str, st
         f" · {html.escape(a.role)}</span></li>"
         for a in state.advertisers()
     )
-    template = Template(resources.files(__package__).joinpath("consent.html").read_text("utf-8"))
-    return Page(200, template.substitute(
-        app_name=html.escape(config.app_name),
-        app_id=html.escape(config.app_id),
-        state=html.escape(query.get("state", "")),
-        redirect_uri=html.escape(redirect_uri),
-        redirect_host=html.escape(urlsplit(redirect_uri).netloc),
-        advertisers=advertisers,
-    ))
+    return consent_screen(
+        config, "consent.html", site="TikTok for Business", access="TikTok ad accounts",
+        hidden={"app_id": config.app_id, "state": query.get("state", ""),
+                "redirect_uri": redirect_uri},
+        redirect_uri=redirect_uri, cancel_action="/portal/auth/cancel", advertisers=advertisers,
+    )
 
 
 def authorize(config: SandboxConfig, state: SandboxState, form: dict[str, str]) -> Page:
@@ -102,17 +134,11 @@ def authorize(config: SandboxConfig, state: SandboxState, form: dict[str, str]) 
     if problem:
         return problem
     code = state.issue_code()
-    extra = [("auth_code", code), ("code", code)]
-    if "state" in form:
-        extra.append(("state", form["state"]))
-    return Page(302, location=with_query(form["redirect_uri"], extra))
+    return redirect_back(form, [("auth_code", code), ("code", code)])
 
 
 def cancel(config: SandboxConfig, form: dict[str, str]) -> Page:
     problem = _checked(config, form)
     if problem:
         return problem
-    extra = [("error", "access_denied")]
-    if "state" in form:
-        extra.append(("state", form["state"]))
-    return Page(302, location=with_query(form["redirect_uri"], extra))
+    return redirect_back(form, [("error", "access_denied")])

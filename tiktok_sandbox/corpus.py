@@ -1,12 +1,14 @@
 """Words and sentences the sandbox builds its accounts and comments from.
 
-Everything here is immutable data. ``{product}`` in an English line is replaced by the
-advertiser's product noun.
+Everything here is immutable data; the comment lines themselves are in ``comments.json``.
+``{product}`` in an English line is replaced by the advertiser's product noun.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from importlib import resources
 from types import MappingProxyType
 
 # name, company, timezone, currency, country, product noun
@@ -49,151 +51,18 @@ CALLS_TO_ACTION: tuple[str, ...] = ("SHOP_NOW", "LEARN_MORE", "ORDER_NOW", "SIGN
 
 IDENTITY_SUFFIXES: tuple[str, ...] = (".official", "_shop", ".hq", "_team", ".studio")
 
-# Comment text by language and kind. Kinds: praise, price, shipping, size, complaint,
-# neutral, spam. English lines may contain {product}.
-_COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "praise": (
-            "Love these!", "Obsessed with my new {product}", "Best {product} I have ever bought",
-            "This ad actually made me buy them lol", "Quality is insane for the price",
-            "Got mine yesterday and they're perfect", "Need this in every colour",
-            "Okay this is genius", "10/10 would buy again", "My sister has these, they're great",
-        ),
-        "price": (
-            "How much?", "Price??", "How much are the {product}?",
-            "Is there a discount code?", "Are they cheaper on the website?",
-            "How much in CAD?", "Why so expensive tho", "Any student discount?",
-        ),
-        "shipping": (
-            "Do you ship to Canada?", "How long does shipping take to the UK?",
-            "Do you ship internationally?", "Is shipping free?",
-            "Ordered 2 weeks ago still nothing, where is my order?",
-            "Can I get it before Christmas?", "Ship to Australia pls",
-        ),
-        "size": (
-            "Do they run small?", "What size should I get if I'm usually an 8?",
-            "Is there a size chart?", "Do you have XL?", "Are they true to size?",
-            "Do they come in wide fit?", "What size is she wearing?",
-        ),
-        "complaint": (
-            "Mine broke after a week", "Customer service never answered my email",
-            "Still waiting for my refund", "Colour looks nothing like the video",
-            "Stop showing me this ad", "Worst purchase ever, don't buy",
-            "Package arrived damaged and nobody replies", "Scam?? never received anything",
-        ),
-        "neutral": (
-            "First", "Who else is watching this at 3am", "The song?", "what's the song name",
-            "Link?", "Where can I buy this?", "Is this in stores?", "Following",
-            "Does it come in black?", "Saw this in Target today",
-        ),
-        "spam": (
-            "Free followers 👉 http://followers.example.invalid/free",
-            "DM me for collab 💰 www.cheap-deals.example.invalid",
-            "Earn $500/day from home!!! check my bio http://money.example.invalid",
-            "Giveaway!! click here https://giveaway.example.invalid/win?id=1",
-            "Cheap replicas at replica-shop.example.invalid 🔥🔥",
-        ),
-    },
-    "es": {
-        "praise": ("¡Me encantan!", "Los mejores que he comprado", "Qué bonitos 😍",
-                   "Calidad increíble", "Ya los pedí, ¡gracias!"),
-        "price": ("¿Cuánto cuestan?", "¿Precio?", "¿Hay descuento?", "¿Cuánto en pesos?"),
-        "shipping": ("¿Hacen envíos a México?", "¿Cuánto tarda el envío a España?",
-                     "¿Envío gratis?", "Mi pedido no llega desde hace 3 semanas"),
-        "size": ("¿Tienen talla grande?", "¿Vienen en talla 38?", "¿Son de talla normal?"),
-        "complaint": ("No me llegó nada", "Pésima atención al cliente",
-                      "Se rompió a los dos días", "Nadie responde los mensajes"),
-        "neutral": ("¿Cómo se llama la canción?", "Primero", "¿Dónde los venden?", "Info"),
-        "spam": ("Gana dinero desde casa 👉 http://dinero.example.invalid",),
-    },
-    "de": {
-        "praise": ("Richtig gut!", "Bester Kaffee ever", "Super Qualität, gerne wieder",
-                   "Sieht mega aus 🔥", "Hab sie mir sofort bestellt"),
-        "price": ("Was kostet das?", "Preis?", "Gibt es einen Rabattcode?",
-                  "Warum so teuer?"),
-        "shipping": ("Liefert ihr nach Österreich?", "Wie lange dauert der Versand?",
-                     "Versand kostenlos?", "Meine Bestellung ist seit 10 Tagen unterwegs"),
-        "size": ("Fallen die klein aus?", "Gibt es die auch in Größe 44?",
-                 "Welche Größe trägt sie?"),
-        "complaint": ("Kundenservice antwortet nicht", "Nach einer Woche kaputt",
-                      "Ware beschädigt angekommen", "Ich warte immer noch auf mein Geld"),
-        "neutral": ("Wie heißt das Lied?", "Gibt es das auch im Laden?", "Erste!"),
-        "spam": ("Schnell reich werden: www.reich.example.invalid 💸",),
-    },
-    "fr": {
-        "praise": ("Trop beau !", "J'adore 😍", "Qualité top, je recommande",
-                   "Meilleur achat de l'année", "Commandé direct"),
-        "price": ("C'est combien ?", "Prix svp", "Il y a un code promo ?"),
-        "shipping": ("Vous livrez en Belgique ?", "Livraison en combien de temps ?",
-                     "Toujours pas reçu ma commande"),
-        "size": ("Ça taille petit ?", "Vous avez du 40 ?", "Quelle taille pour 1m70 ?"),
-        "complaint": ("Service client injoignable", "Reçu abîmé",
-                      "Rien à voir avec la vidéo", "Remboursement jamais reçu"),
-        "neutral": ("C'est quoi la musique ?", "On peut l'acheter en magasin ?", "Premier"),
-        "spam": ("Abonnés gratuits ici 👉 http://abonnes.example.invalid",),
-    },
-    "pt": {
-        "praise": ("Amei demais!", "Perfeito 😍😍", "Qualidade excelente", "Já comprei o meu"),
-        "price": ("Quanto custa?", "Qual o preço?", "Tem cupom de desconto?"),
-        "shipping": ("Entrega no Brasil?", "Quanto tempo demora a entrega?",
-                     "Frete grátis?", "Meu pedido não chegou até agora"),
-        "size": ("Tem tamanho G?", "Veste pequeno?", "Qual tamanho ela está usando?"),
-        "complaint": ("Ninguém responde no chat", "Veio com defeito",
-                      "Quero meu dinheiro de volta"),
-        "neutral": ("Qual o nome da música?", "Onde compra?", "Primeiro"),
-        "spam": ("Ganhe seguidores grátis 👉 http://seguidores.example.invalid",),
-    },
-    "ja": {
-        "praise": ("めっちゃ可愛い！", "最高です✨", "買ってよかった", "リピ確定です"),
-        "price": ("いくらですか？", "値段知りたいです", "割引コードありますか？"),
-        "shipping": ("日本に発送できますか？", "届くまで何日かかりますか？", "まだ届きません"),
-        "size": ("サイズ感はどうですか？", "Lサイズありますか？"),
-        "complaint": ("問い合わせに返信がない", "すぐ壊れました", "動画と色が違う"),
-        "neutral": ("この曲なに？", "どこで買えますか？"),
-        "spam": ("フォロワー無料で増える👉 http://follow.example.invalid",),
-    },
-    "ko": {
-        "praise": ("너무 예뻐요!", "완전 최고 👍", "재구매 각", "품질 좋아요"),
-        "price": ("얼마예요?", "가격 알려주세요", "할인 코드 있나요?"),
-        "shipping": ("한국 배송 되나요?", "배송 얼마나 걸려요?", "아직 안 왔어요"),
-        "size": ("사이즈 어때요?", "작게 나오나요?"),
-        "complaint": ("고객센터 답이 없어요", "일주일 만에 고장났어요"),
-        "neutral": ("노래 제목 뭐예요?", "어디서 사요?"),
-        "spam": ("무료 팔로워 👉 http://follow-kr.example.invalid",),
-    },
-    "ar": {
-        "praise": ("رائع جداً!", "أحببته ❤️", "جودة ممتازة", "أفضل منتج جربته"),
-        "price": ("كم السعر؟", "بكم هذا؟", "هل يوجد خصم؟"),
-        "shipping": ("هل يوجد توصيل إلى السعودية؟", "كم يستغرق الشحن؟", "لم يصلني الطلب"),
-        "size": ("هل المقاسات كبيرة؟", "هل يوجد مقاس XL؟"),
-        "complaint": ("خدمة العملاء لا ترد", "وصلني المنتج تالف"),
-        "neutral": ("ما اسم الأغنية؟", "من أين أشتري؟"),
-        "spam": ("متابعين مجاناً 👈 http://followers-ar.example.invalid",),
-    },
-    "it": {
-        "praise": ("Bellissimi!", "Li adoro 😍", "Qualità ottima"),
-        "price": ("Quanto costano?", "Prezzo?"),
-        "shipping": ("Spedite in Italia?", "Quanto ci mette la spedizione?"),
-        "size": ("Vestono piccoli?",),
-        "complaint": ("Ordine mai arrivato", "Nessuno risponde alle email"),
-        "neutral": ("Come si chiama la canzone?",),
-        "spam": ("Follower gratis 👉 http://follower-it.example.invalid",),
-    },
-    "id": {
-        "praise": ("Keren banget!", "Suka bangett 😍", "Kualitasnya bagus"),
-        "price": ("Harganya berapa kak?", "Ada diskon ga?"),
-        "shipping": ("Bisa kirim ke Jakarta?", "Ongkirnya berapa?"),
-        "size": ("Ukurannya pas ga kak?",),
-        "complaint": ("Pesanan belum sampai", "CS ga bales"),
-        "neutral": ("Judul lagunya apa?",),
-        "spam": ("Follower gratis klik 👉 http://follower-id.example.invalid",),
-    },
-}
 
-COMMENTS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {lang: MappingProxyType(kinds) for lang, kinds in _COMMENTS.items()}
-)
-del _COMMENTS
+def _comment_table() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
+    table = json.loads(resources.files(__package__).joinpath("comments.json").read_text("utf-8"))
+    return MappingProxyType({
+        lang: MappingProxyType({kind: tuple(lines) for kind, lines in kinds.items()})
+        for lang, kinds in table.items()
+    })
+
+
+# Comment text by language and kind (from ``comments.json``). Kinds: praise, price, shipping,
+# size, complaint, neutral, spam. English lines may contain {product}.
+COMMENTS: Mapping[str, Mapping[str, tuple[str, ...]]] = _comment_table()
 
 # Share of comments per language (percent).
 LANGUAGE_WEIGHTS: tuple[tuple[str, int], ...] = (

@@ -36,13 +36,14 @@ import itertools
 import math
 import random
 import re
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
 from . import corpus
 
 DAY = 86_400
 T = TypeVar("T")
+C = TypeVar("C", bound="BaseComment")
 
 ADMIN, OPERATOR, ANALYST = "ADMIN", "OPERATOR", "ANALYST"
 CUSTOMIZED_USER, TT_USER = "CUSTOMIZED_USER", "TT_USER"
@@ -126,32 +127,35 @@ class Ad:
     product: str
     popularity: float
 
-    @property
-    def campaign(self) -> Campaign:
-        return self.adgroup.campaign
+
+@dataclasses.dataclass(slots=True, eq=False)
+class BaseComment:
+    """What every comment has, on an ad or on an account's video: its ID, create time and
+    number of replies, and its place in time order (create time, then ID)."""
+
+    comment_id: str
+    create_ts: int
+    replies: int
+    sort_key: tuple[int, str] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sort_key = (self.create_ts, self.comment_id)
 
 
 @dataclasses.dataclass(slots=True, eq=False)
-class Comment:
-    comment_id: str
+class Comment(BaseComment):
     ad: Ad
-    create_ts: int
     content: str
     comment_type: str
     original_comment_id: str
     comment_status: str
     likes: int
-    replies: int
     hit_blockedword: bool
     is_pinned: bool
     can_delete: bool
     user_name: str
     user_id: str
     user_avatar_url: str
-    sort_key: tuple[int, str] = dataclasses.field(init=False)
-
-    def __post_init__(self) -> None:
-        self.sort_key = (self.create_ts, self.comment_id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -175,18 +179,47 @@ class World:
     factory: CommentFactory
 
 
+class Popular(Protocol):
+    """Something comments are drawn to, in proportion to its ``popularity``."""
+
+    popularity: float
+
+
 def _cumulative(weights: list[float] | tuple[float, ...]) -> list[float]:
     return list(itertools.accumulate(weights))
 
 
-def _pick(rng: random.Random, items: Sequence[T]) -> T:
+def pick(rng: random.Random, items: Sequence[T]) -> T:
     """``rng.choice`` for hot loops: one float draw per pick."""
     return items[int(rng.random() * len(items))]
 
 
-def _weighted(rng: random.Random, items: Sequence[T], cum_weights: list[float]) -> T:
+def weighted_pick(rng: random.Random, items: Sequence[T], cum_weights: list[float]) -> T:
     """``rng.choices(..., k=1)[0]`` for hot loops."""
     return items[bisect.bisect(cum_weights, rng.random() * cum_weights[-1])]
+
+
+def zipf_popularity(rng: random.Random, items: Sequence[Popular], exponent: float) -> None:
+    """Zipf-like popularity: a shuffled ranking, weight 1 / rank ** ``exponent``."""
+    ranks = list(range(1, len(items) + 1))
+    rng.shuffle(ranks)
+    for item, rank in zip(items, ranks, strict=True):
+        item.popularity = 1.0 / rank**exponent
+
+
+def cumulative_popularity(items: Sequence[Popular]) -> list[float]:
+    """Cumulative weights for ``weighted_pick`` among ``items``."""
+    return list(itertools.accumulate(item.popularity for item in items))
+
+
+def numbered_preset(index: int) -> tuple[str, str, str, str, str, str]:
+    """Preset ``index`` of ``corpus.ADVERTISER_PRESETS``: name, company, timezone, currency,
+    country, product. Past the last preset they start again, the name numbered (2, 3, ...)."""
+    presets = corpus.ADVERTISER_PRESETS
+    preset = presets[index % len(presets)]
+    if index < len(presets):
+        return preset
+    return (f"{preset[0]} {index // len(presets) + 1}", *preset[1:])
 
 
 class CommentFactory:
@@ -207,21 +240,21 @@ class CommentFactory:
         return str((ts << 32) | (self._sequence & 0xFFFFFFFF))
 
     def viewer(self) -> Viewer:
-        return _pick(self.rng, self._viewers)
+        return pick(self.rng, self._viewers)
 
     def text(self, product: str) -> tuple[str, str]:
         """A comment text and its kind (praise, price, ..., spam, hostile)."""
         rng = self.rng
         if rng.random() < 0.004:
-            return _pick(rng, corpus.HOSTILE_COMMENTS), "hostile"
-        lang = _weighted(rng, self._languages, self._language_cum)
-        kind = _weighted(rng, self._kinds, self._kind_cum)
-        line = _pick(rng, corpus.COMMENTS[lang][kind]).replace("{product}", product)
+            return pick(rng, corpus.HOSTILE_COMMENTS), "hostile"
+        lang = weighted_pick(rng, self._languages, self._language_cum)
+        kind = weighted_pick(rng, self._kinds, self._kind_cum)
+        line = pick(rng, corpus.COMMENTS[lang][kind]).replace("{product}", product)
         roll = rng.random()
         if roll < 0.22:
-            line = f"{line} {_pick(rng, corpus.EMOJI)}"
+            line = f"{line} {pick(rng, corpus.EMOJI)}"
         elif roll < 0.27:
-            line = f"{line} {_pick(rng, corpus.EMOJI) * (2 + int(rng.random() * 3))}"
+            line = f"{line} {pick(rng, corpus.EMOJI) * (2 + int(rng.random() * 3))}"
         elif roll < 0.31:
             line = f"@{self.viewer().user_name} {line}"
         elif roll < 0.33:
@@ -266,7 +299,7 @@ class CommentFactory:
     def viewer_reply(self, parent: Comment, ts: int) -> Comment:
         rng = self.rng
         if rng.random() < 0.5:
-            content = _pick(rng, corpus.USER_REPLIES)
+            content = pick(rng, corpus.USER_REPLIES)
         else:
             content = self.text(parent.ad.product)[0]
         viewer = self.viewer()
@@ -336,7 +369,7 @@ def make_viewers(rng: random.Random, count: int) -> list[Viewer]:
     seen: set[str] = set()
     viewers = []
     while len(viewers) < count:
-        name = _pick(rng, corpus.NAME_PARTS) + _pick(rng, corpus.NAME_SUFFIXES)
+        name = pick(rng, corpus.NAME_PARTS) + pick(rng, corpus.NAME_SUFFIXES)
         if rng.random() < 0.7:
             name += str(1 + int(rng.random() * 9999))
         if name in seen:
@@ -363,10 +396,7 @@ def build_world(
 
 def _build_advertiser(rng: random.Random, ids: _Ids, world: World, index: int, total: int,
                       ad_count: int, start_ts: int, history_days: int) -> None:
-    presets = corpus.ADVERTISER_PRESETS
-    name, company, timezone, currency, country, product = presets[index % len(presets)]
-    if index >= len(presets):
-        name = f"{name} {index // len(presets) + 1}"
+    name, company, timezone, currency, country, product = numbered_preset(index)
     role = ADMIN if index == 0 else ANALYST if index == total - 1 else OPERATOR
     advertiser = Advertiser(
         advertiser_id=ids.new(7_000_000_000_000_000_000, 7_099_999_999_999_999_999),
@@ -448,12 +478,38 @@ def _build_advertiser(rng: random.Random, ids: _Ids, world: World, index: int, t
         ))
 
 
-def popularity_weights(rng: random.Random, ads: list[Ad]) -> None:
-    """Zipf-like popularity: a shuffled ranking, weight 1 / rank ** ZIPF_EXPONENT."""
-    ranks = list(range(1, len(ads) + 1))
-    rng.shuffle(ranks)
-    for ad, rank in zip(ads, ranks, strict=True):
-        ad.popularity = 1.0 / rank**ZIPF_EXPONENT
+def thread_sizes(rng: random.Random, items: Sequence[T], counts: Sequence[int],
+                 reply_share: float) -> Iterator[tuple[T, int, int]]:
+    """Each of ``items`` that has comments, with how many of its ``counts`` rows are
+    top-level comments and how many replies: every row after the first is a reply at odds
+    of ``reply_share``, drawn as the item comes."""
+    for item, count in zip(items, counts, strict=True):
+        if count:
+            replies = sum(1 for _ in range(count - 1) if rng.random() < reply_share)
+            yield item, count - replies, replies
+
+
+def reply_threads(rng: random.Random, tops: Sequence[C], count: int, start_ts: int,
+                  viewer_reply: Callable[[C, int], C], own_reply: Callable[[C, int], C] | None,
+                  own_share: float) -> list[C]:
+    """``count`` replies to comments of ``tops``, each to one at random, half a minute to a
+    few hours after it (but not after ``start_ts``). The first reply to a comment is the
+    owner's own (``own_reply``, when there is one) at odds of ``own_share``; the others are
+    viewers'."""
+    answered: set[str] = set()
+    made = []
+    for _ in range(count):
+        parent = pick(rng, tops)
+        ts = min(start_ts, parent.create_ts + 30 + int(rng.expovariate(1 / 10_800)))
+        if (own_reply is not None and parent.comment_id not in answered
+                and rng.random() < own_share):
+            answered.add(parent.comment_id)
+            reply = own_reply(parent, ts)
+        else:
+            reply = viewer_reply(parent, ts)
+        parent.replies += 1
+        made.append(reply)
+    return made
 
 
 def _evening_time(rng: random.Random, low: int, high: int, hour_cum: list[float]) -> int:
@@ -468,41 +524,27 @@ def _evening_time(rng: random.Random, low: int, high: int, hour_cum: list[float]
 def _build_comments(rng: random.Random, world: World, total: int, start_ts: int,
                     history_days: int) -> None:
     ads = world.ads
-    popularity_weights(rng, ads)
+    zipf_popularity(rng, ads, ZIPF_EXPONENT)
     per_ad = [1] * len(ads) if total >= 2 * len(ads) else [0] * len(ads)
     rest = total - sum(per_ad)
-    picks = rng.choices(range(len(ads)), cum_weights=_cumulative([a.popularity for a in ads]),
-                        k=rest)
+    picks = rng.choices(range(len(ads)), cum_weights=cumulative_popularity(ads), k=rest)
     for index in picks:
         per_ad[index] += 1
     factory = world.factory
     hour_cum = _cumulative(HOUR_WEIGHTS)
     history_start = start_ts - history_days * DAY
     tops_everywhere: list[Comment] = []
-    for ad, count in zip(ads, per_ad, strict=True):
-        if not count:
-            continue
-        replies = sum(1 for _ in range(count - 1) if rng.random() < REPLY_SHARE)
+    for ad, top_count, replies in thread_sizes(rng, ads, per_ad, REPLY_SHARE):
         low = max(ad.create_ts, history_start)
         tops = [factory.top_level(ad, _evening_time(rng, low, start_ts, hour_cum))
-                for _ in range(count - replies)]
+                for _ in range(top_count)]
         if rng.random() < 0.1:
             tops[0].is_pinned = True
         world.comments.extend(tops)
         tops_everywhere.extend(tops)
-        answered: set[str] = set()
-        for _ in range(replies):
-            parent = _pick(rng, tops)
-            ts = min(start_ts, parent.create_ts + 30 + int(rng.expovariate(1 / 10_800)))
-            by_brand = (ad.identity.can_manage_comments and parent.comment_id not in answered
-                        and rng.random() < BRAND_REPLY_SHARE)
-            if by_brand:
-                answered.add(parent.comment_id)
-                reply = factory.brand_reply(parent, ts)
-            else:
-                reply = factory.viewer_reply(parent, ts)
-            parent.replies += 1
-            world.comments.append(reply)
+        brand_reply = factory.brand_reply if ad.identity.can_manage_comments else None
+        world.comments.extend(reply_threads(rng, tops, replies, start_ts, factory.viewer_reply,
+                                            brand_reply, BRAND_REPLY_SHARE))
     hostile = corpus.HOSTILE_COMMENTS
     for position, text in zip(rng.sample(range(len(tops_everywhere)),
                                          min(len(hostile), len(tops_everywhere))),

@@ -32,3 +32,8 @@ class ApiError(Exception):
 def param_error(name: str, reason: str) -> ApiError:
     """40002 with the parameter named first, the way TikTok words it."""
     return ApiError(PARAM_ERROR, f"{name}: {reason}")
+
+
+def token_invalid() -> ApiError:
+    """40105: an access token that is unknown or whose authorization has been revoked."""
+    return ApiError(TOKEN_INVALID, "Access token is incorrect or has been revoked.")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
-import itertools
 import random
 import string
 from collections.abc import Sequence
@@ -42,10 +41,17 @@ from .data import (
     TT_USER,
     Ad,
     Advertiser,
+    BaseComment,
     CommentFactory,
     Identity,
     Viewer,
+    cumulative_popularity,
     make_viewers,
+    numbered_preset,
+    pick,
+    reply_threads,
+    thread_sizes,
+    zipf_popularity,
 )
 
 HIDDEN = "HIDDEN"
@@ -97,15 +103,12 @@ class Video:
 
 
 @dataclasses.dataclass(slots=True, eq=False)
-class OrganicComment:
-    comment_id: str
+class OrganicComment(BaseComment):
     video: Video
-    create_ts: int
     text: str
     parent_comment_id: str  # "" for a top-level comment
     status: str
     likes: int
-    replies: int
     owner: bool
     liked: bool
     pinned: bool
@@ -114,10 +117,6 @@ class OrganicComment:
     username: str
     display_name: str
     profile_image: str
-    sort_key: tuple[int, str] = dataclasses.field(init=False)
-
-    def __post_init__(self) -> None:
-        self.sort_key = (self.create_ts, self.comment_id)
 
     @property
     def is_reply(self) -> bool:
@@ -215,7 +214,7 @@ class OrganicFactory:
     def viewer_reply(self, parent: OrganicComment, ts: int) -> OrganicComment:
         rng = self.rng
         if rng.random() < 0.5:
-            text = corpus.USER_REPLIES[int(rng.random() * len(corpus.USER_REPLIES))]
+            text = pick(rng, corpus.USER_REPLIES)
         else:
             text = self._words.text(parent.video.account.product)[0]
         return self._comment(parent.video, ts, text, parent.comment_id, owner=False,
@@ -271,7 +270,7 @@ def build_organic(*, seed: int, start_ts: int, history_days: int,
                         and ad.identity.identity_id == account.identity_id]
         world.videos.extend(_build_videos(rng, account, identity_ads, videos_per_account,
                                           start_ts, history_days, taken_ids))
-    _popularity(rng, world.videos)
+    zipf_popularity(rng, world.videos, ZIPF_EXPONENT)
     _build_comments(rng, world, comments, start_ts, history_days)
     return world
 
@@ -285,10 +284,7 @@ def _build_account(rng: random.Random, index: int, advertiser: Advertiser | None
         identity_id = identity.identity_id if identity else None
         advertiser_id: str | None = advertiser.advertiser_id
     else:
-        presets = corpus.ADVERTISER_PRESETS
-        name, _, _, _, _, product = presets[index % len(presets)]
-        if index >= len(presets):
-            name = f"{name} {index // len(presets) + 1}"
+        name, *_, product = numbered_preset(index)
         username = _slug(name) + rng.choice(corpus.IDENTITY_SUFFIXES)
         identity_id = advertiser_id = None
     open_id = _open_id(rng)
@@ -343,21 +339,6 @@ def _build_videos(rng: random.Random, account: BusinessAccount, identity_ads: li
     return videos
 
 
-def _popularity(rng: random.Random, videos: list[Video]) -> None:
-    ranks = list(range(1, len(videos) + 1))
-    rng.shuffle(ranks)
-    for video, rank in zip(videos, ranks, strict=True):
-        video.popularity = 1.0 / rank**ZIPF_EXPONENT
-
-
-def cumulative_popularity(videos: Sequence[Video]) -> list[float]:
-    return list(itertools.accumulate(v.popularity for v in videos))
-
-
-def pick_video(rng: random.Random, videos: Sequence[Video], weights: list[float]) -> Video:
-    return videos[bisect.bisect(weights, rng.random() * weights[-1])]
-
-
 def _build_comments(rng: random.Random, world: OrganicWorld, total: int, start_ts: int,
                     history_days: int) -> None:
     videos = world.videos
@@ -370,13 +351,10 @@ def _build_comments(rng: random.Random, world: OrganicWorld, total: int, start_t
     factory = world.factory
     history_start = start_ts - history_days * DAY
     viewer_tops: list[OrganicComment] = []
-    for video, count in zip(videos, per_video, strict=True):
-        if not count:
-            continue
-        replies = sum(1 for _ in range(count - 1) if rng.random() < REPLY_SHARE)
+    for video, top_count, replies in thread_sizes(rng, videos, per_video, REPLY_SHARE):
         low = min(max(video.create_ts + 60, history_start), start_ts - 1)
         tops = []
-        for _ in range(count - replies):
+        for _ in range(top_count):
             ts = low + int(rng.random() * (start_ts - low))
             if rng.random() < ACCOUNT_COMMENT_SHARE:
                 tops.append(factory.account_comment(video, ts))
@@ -387,17 +365,8 @@ def _build_comments(rng: random.Random, world: OrganicWorld, total: int, start_t
         if rng.random() < PINNED_VIDEO_SHARE:
             max(tops, key=lambda c: (c.likes, c.comment_id)).pinned = True
         world.comments.extend(tops)
-        answered: set[str] = set()
-        for _ in range(replies):
-            parent = tops[int(rng.random() * len(tops))]
-            ts = min(start_ts, parent.create_ts + 30 + int(rng.expovariate(1 / 10_800)))
-            if parent.comment_id not in answered and rng.random() < ACCOUNT_REPLY_SHARE:
-                answered.add(parent.comment_id)
-                reply = factory.account_reply(parent, ts)
-            else:
-                reply = factory.viewer_reply(parent, ts)
-            parent.replies += 1
-            world.comments.append(reply)
+        world.comments.extend(reply_threads(rng, tops, replies, start_ts, factory.viewer_reply,
+                                            factory.account_reply, ACCOUNT_REPLY_SHARE))
     for comment in world.comments:
         if not comment.owner and rng.random() < LIKED_SHARE:
             comment.liked = True

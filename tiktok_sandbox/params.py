@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from .errors import ApiError, param_error
@@ -23,7 +23,10 @@ VOLATILE_PARAMS = frozenset({"access_token", "secret", "auth_code", "timestamp",
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_NOT_A_DATE = "Not a valid date, expected format YYYY-MM-DD."
+_NOT_A_TIME = "Not a valid time, expected format YYYY-MM-DD HH:MM:SS."
 MISSING = "Missing data for required field."
+T = TypeVar("T")
 _TRUE_WORDS = frozenset({"true", "1"})
 _FALSE_WORDS = frozenset({"false", "0"})
 
@@ -146,18 +149,14 @@ class Params:
             if isinstance(value, list):
                 items.extend(value)
             elif isinstance(value, str) and value.lstrip().startswith("["):
-                items.extend(_json_list(name, value))
+                items.extend(_decoded(name, value, list, "Not a valid JSON list."))
             elif self._from_query and isinstance(value, str):
                 items.append(value)
             else:
                 raise param_error(name, "Not a valid list.")
-        if any(isinstance(i, bool) or not isinstance(i, str | int) for i in items):
-            raise param_error(name, "Not a valid list of strings.")
         if required and not items:
             raise param_error(name, MISSING)
-        if max_items is not None and len(items) > max_items:
-            raise param_error(name, f"Length must be between 1 and {max_items}.")
-        return [str(i) for i in items]
+        return _strings(name, items, max_items)
 
     def enum_list(self, name: str, allowed: Iterable[str], *, default: list[str]) -> list[str]:
         values = self.string_list(name)
@@ -173,52 +172,56 @@ class Params:
         value = self._scalar(name)
         if value is None:
             return None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                raise param_error(name, "Not a valid JSON object.") from None
-        if not isinstance(value, dict):
-            raise param_error(name, "Not a valid JSON object.")
-        return value
+        return _decoded(name, value, dict, "Not a valid JSON object.")
 
     def date(self, name: str) -> dt.date:
-        value = self.required(name)
-        if not _DATE.fullmatch(value):
-            raise param_error(name, "Not a valid date, expected format YYYY-MM-DD.")
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise param_error(name, "Not a valid date, expected format YYYY-MM-DD.") from None
+        return _parsed(name, self.required(name), _DATE, dt.date.fromisoformat, _NOT_A_DATE)
 
 
-def _json_list(name: str, text: str) -> list[Any]:
+def _parsed(name: str, value: Any, pattern: re.Pattern[str], parse: Callable[[str], T],
+            problem: str) -> T:
+    """``value`` parsed, when it is a string ``pattern`` matches in full and ``parse``
+    accepts; else 40002 with ``problem``."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise param_error(name, problem)
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        raise param_error(name, "Not a valid JSON list.") from None
-    if not isinstance(value, list):
-        raise param_error(name, "Not a valid JSON list.")
+        return parse(value)
+    except ValueError:
+        raise param_error(name, problem) from None
+
+
+def _strings(name: str, items: list[Any], max_items: int | None) -> list[str]:
+    """``items`` as strings, when each is a string or a number and there are at most
+    ``max_items``; else 40002."""
+    if any(isinstance(i, bool) or not isinstance(i, str | int) for i in items):
+        raise param_error(name, "Not a valid list of strings.")
+    if max_items is not None and len(items) > max_items:
+        raise param_error(name, f"Length must be between 1 and {max_items}.")
+    return [str(i) for i in items]
+
+
+def _decoded(name: str, value: Any, kind: type[T], problem: str) -> T:
+    """``value``, decoded first when it is JSON text, when it is a ``kind``; else 40002 with
+    ``problem``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise param_error(name, problem) from None
+    if not isinstance(value, kind):
+        raise param_error(name, problem)
     return value
 
 
 def parse_datetime(name: str, value: Any) -> int:
     """``YYYY-MM-DD HH:MM:SS`` (UTC) to epoch seconds, or 40002."""
-    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
-        raise param_error(name, "Not a valid time, expected format YYYY-MM-DD HH:MM:SS.")
-    try:
-        moment = dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        raise param_error(name, "Not a valid time, expected format YYYY-MM-DD HH:MM:SS.") from None
+    moment = _parsed(name, value, _DATETIME,
+                     lambda text: dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S"), _NOT_A_TIME)
     return int(moment.replace(tzinfo=dt.UTC).timestamp())
 
 
 def id_list(name: str, value: Any, *, max_items: int = 100) -> list[str]:
     """A list of IDs inside a JSON object parameter (``filtering.ad_ids``), or 40002."""
-    if not isinstance(value, list) or any(
-        isinstance(i, bool) or not isinstance(i, str | int) for i in value
-    ):
+    if not isinstance(value, list):
         raise param_error(name, "Not a valid list of strings.")
-    if len(value) > max_items:
-        raise param_error(name, f"Length must be between 1 and {max_items}.")
-    return [str(i) for i in value]
+    return _strings(name, value, max_items)

@@ -1,7 +1,11 @@
-"""The sandbox's objects in the shapes TikTok's API answers with."""
+"""The sandbox's objects in the shapes TikTok's API answers with.
+
+The order of the keys in a row is the order TikTok sends them in.
+"""
 
 from __future__ import annotations
 
+import operator
 import time
 from typing import Any
 
@@ -19,65 +23,64 @@ def comment_time(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(ts))
 
 
+def epoch_text(ts: float) -> str:
+    """Epoch seconds as a string, as the Accounts API sends ``create_time``."""
+    return str(int(ts))
+
+
+def _attributes(obj: object, *names: str) -> dict[str, Any]:
+    """The attributes ``names`` (two or more) of ``obj``, each under its own name."""
+    return dict(zip(names, operator.attrgetter(*names)(obj), strict=True))
+
+
+def _row(obj: object, fields: tuple[str, ...], **computed: Any) -> dict[str, Any]:
+    """The ``fields`` of ``obj``, in order: each the attribute of the same name, unless
+    ``computed`` gives it."""
+    return {field: computed[field] if field in computed else getattr(obj, field)
+            for field in fields}
+
+
+# The Marketing API
+
+def _identity_part(c: Comment) -> dict[str, Any]:
+    """The identity an ad comment is answered as, and what it may do with the comment."""
+    identity = c.ad.identity
+    return {
+        **_attributes(identity, "identity_id", "identity_type"),
+        **_attributes(c, "is_pinned", "can_delete"),
+        "is_auth_ttba": identity.is_auth_ttba,
+        "is_auth_comment_manage_scope": identity.can_manage_comments,
+    }
+
+
 def comment_row(c: Comment) -> dict[str, Any]:
     """A ``data.comments[]`` item of comment/list."""
     ad = c.ad
-    adgroup = ad.adgroup
-    campaign = adgroup.campaign
-    identity = ad.identity
     return {
         "comment_id": c.comment_id,
         "app": "TIKTOK",
-        "content": c.content,
-        "likes": c.likes,
-        "replies": c.replies,
-        "comment_type": c.comment_type,
-        "original_comment_id": c.original_comment_id,
-        "comment_status": c.comment_status,
-        "hit_blockedword": c.hit_blockedword,
+        **_attributes(c, "content", "likes", "replies", "comment_type", "original_comment_id",
+                      "comment_status", "hit_blockedword"),
         "ad_text": ad.ad_text,
         "create_time": comment_time(c.create_ts),
-        "campaign_id": campaign.campaign_id,
-        "campaign_name": campaign.campaign_name,
-        "adgroup_id": adgroup.adgroup_id,
-        "adgroup_name": adgroup.adgroup_name,
-        "ad_id": ad.ad_id,
-        "ad_name": ad.ad_name,
-        "tiktok_item_id": ad.tiktok_item_id,
-        "identity_id": identity.identity_id,
-        "identity_type": identity.identity_type,
-        "is_pinned": c.is_pinned,
-        "can_delete": c.can_delete,
-        "is_auth_ttba": identity.is_auth_ttba,
-        "is_auth_comment_manage_scope": identity.can_manage_comments,
-        "video_play_url": ad.video_play_url,
-        "video_cover_url": ad.video_cover_url,
-        "user_avatar_url": c.user_avatar_url,
-        "user_name": c.user_name,
-        "user_id": c.user_id,
+        **_attributes(ad.adgroup.campaign, "campaign_id", "campaign_name"),
+        **_attributes(ad.adgroup, "adgroup_id", "adgroup_name"),
+        **_attributes(ad, "ad_id", "ad_name", "tiktok_item_id"),
+        **_identity_part(c),
+        **_attributes(ad, "video_play_url", "video_cover_url"),
+        **_attributes(c, "user_avatar_url", "user_name", "user_id"),
     }
 
 
 def reference_row(c: Comment, original: Comment | None) -> dict[str, Any]:
     """A ``data.comments[]`` item of comment/reference."""
-    identity = c.ad.identity
     return {
-        "comment_id": c.comment_id,
-        "content": c.content,
-        "comment_type": c.comment_type,
-        "comment_status": c.comment_status,
-        "hit_blockedword": c.hit_blockedword,
+        **_attributes(c, "comment_id", "content", "comment_type", "comment_status",
+                      "hit_blockedword"),
         "create_time": comment_time(c.create_ts),
-        "user_name": c.user_name,
-        "user_id": c.user_id,
-        "user_avatar_url": c.user_avatar_url,
+        **_attributes(c, "user_name", "user_id", "user_avatar_url"),
         "tiktok_item_id": c.ad.tiktok_item_id,
-        "identity_id": identity.identity_id,
-        "identity_type": identity.identity_type,
-        "is_pinned": c.is_pinned,
-        "can_delete": c.can_delete,
-        "is_auth_ttba": identity.is_auth_ttba,
-        "is_auth_comment_manage_scope": identity.can_manage_comments,
+        **_identity_part(c),
         "reply_user_info": (
             {"user_name": original.user_name, "user_avatar_url": original.user_avatar_url}
             if original is not None else None
@@ -97,32 +100,16 @@ AD_FIELDS = (
 def ad_row(ad: Ad) -> dict[str, Any]:
     """A ``data.list[]`` item of ad/get."""
     adgroup = ad.adgroup
-    campaign = adgroup.campaign
-    return {
-        "advertiser_id": ad.advertiser_id,
-        "campaign_id": campaign.campaign_id,
-        "campaign_name": campaign.campaign_name,
-        "adgroup_id": adgroup.adgroup_id,
-        "adgroup_name": adgroup.adgroup_name,
-        "ad_id": ad.ad_id,
-        "ad_name": ad.ad_name,
-        "create_time": api_time(ad.create_ts),
-        "modify_time": api_time(ad.modify_ts),
-        "identity_id": ad.identity.identity_id,
-        "identity_type": ad.identity.identity_type,
-        "display_name": ad.identity.display_name,
-        "video_id": ad.video_id,
-        "image_ids": [],
-        "tiktok_item_id": ad.tiktok_item_id,
-        "ad_text": ad.ad_text,
-        "call_to_action": ad.call_to_action,
-        "landing_page_url": ad.landing_page_url,
-        "operation_status": ad.operation_status,
-        "secondary_status": ad.secondary_status,
-        "ad_format": "SINGLE_VIDEO",
-        "is_aco": False,
-        "creative_type": None,
-    }
+    identity = ad.identity
+    return _row(
+        ad, AD_FIELDS,
+        campaign_id=adgroup.campaign.campaign_id, campaign_name=adgroup.campaign.campaign_name,
+        adgroup_id=adgroup.adgroup_id, adgroup_name=adgroup.adgroup_name,
+        create_time=api_time(ad.create_ts), modify_time=api_time(ad.modify_ts),
+        identity_id=identity.identity_id, identity_type=identity.identity_type,
+        display_name=identity.display_name, image_ids=[], ad_format="SINGLE_VIDEO",
+        is_aco=False, creative_type=None,
+    )
 
 
 CAMPAIGN_FIELDS = (
@@ -132,15 +119,8 @@ CAMPAIGN_FIELDS = (
 
 
 def campaign_row(campaign: Campaign) -> dict[str, Any]:
-    return {
-        "advertiser_id": campaign.advertiser_id,
-        "campaign_id": campaign.campaign_id,
-        "campaign_name": campaign.campaign_name,
-        "objective_type": campaign.objective_type,
-        "operation_status": campaign.operation_status,
-        "create_time": api_time(campaign.create_ts),
-        "modify_time": api_time(campaign.create_ts),
-    }
+    created = api_time(campaign.create_ts)
+    return _row(campaign, CAMPAIGN_FIELDS, create_time=created, modify_time=created)
 
 
 ADGROUP_FIELDS = (
@@ -150,16 +130,10 @@ ADGROUP_FIELDS = (
 
 
 def adgroup_row(adgroup: AdGroup) -> dict[str, Any]:
-    return {
-        "advertiser_id": adgroup.advertiser_id,
-        "campaign_id": adgroup.campaign.campaign_id,
-        "campaign_name": adgroup.campaign.campaign_name,
-        "adgroup_id": adgroup.adgroup_id,
-        "adgroup_name": adgroup.adgroup_name,
-        "operation_status": adgroup.operation_status,
-        "create_time": api_time(adgroup.create_ts),
-        "modify_time": api_time(adgroup.create_ts),
-    }
+    created = api_time(adgroup.create_ts)
+    return _row(adgroup, ADGROUP_FIELDS, campaign_id=adgroup.campaign.campaign_id,
+                campaign_name=adgroup.campaign.campaign_name, create_time=created,
+                modify_time=created)
 
 
 ADVERTISER_FIELDS = (
@@ -170,29 +144,20 @@ ADVERTISER_FIELDS = (
 
 def advertiser_row(advertiser: Advertiser) -> dict[str, Any]:
     """A ``data.list[]`` item of advertiser/info."""
-    return {
-        "advertiser_id": advertiser.advertiser_id,
-        "name": advertiser.name,
-        "company": advertiser.company,
-        "status": advertiser.status,
-        "currency": advertiser.currency,
-        "timezone": advertiser.timezone,
-        "display_timezone": advertiser.timezone,
-        "country": advertiser.country,
-        "create_time": advertiser.create_ts,
-        "role": advertiser.role,
-    }
+    return _row(advertiser, ADVERTISER_FIELDS, display_timezone=advertiser.timezone,
+                create_time=advertiser.create_ts)
+
+
+IDENTITY_FIELDS = (
+    "identity_id", "identity_type", "display_name", "advertiser_id",
+    "is_auth_comment_manage_scope", "is_auth_ttba",
+)
 
 
 def identity_row(identity: Identity) -> dict[str, Any]:
-    return {
-        "identity_id": identity.identity_id,
-        "identity_type": identity.identity_type,
-        "display_name": identity.display_name,
-        "advertiser_id": identity.advertiser_id,
-        "is_auth_comment_manage_scope": identity.can_manage_comments,
-        "is_auth_ttba": identity.is_auth_ttba,
-    }
+    """An identity as the ground truth lists it."""
+    return _row(identity, IDENTITY_FIELDS,
+                is_auth_comment_manage_scope=identity.can_manage_comments)
 
 
 def truth_comment(c: Comment) -> dict[str, Any]:
@@ -204,19 +169,10 @@ def truth_comment(c: Comment) -> dict[str, Any]:
         "campaign_id": ad.adgroup.campaign.campaign_id,
         "adgroup_id": ad.adgroup.adgroup_id,
         "ad_id": ad.ad_id,
-        "comment_type": c.comment_type,
-        "original_comment_id": c.original_comment_id,
-        "comment_status": c.comment_status,
-        "content": c.content,
+        **_attributes(c, "comment_type", "original_comment_id", "comment_status", "content"),
         "create_time": comment_time(c.create_ts),
-        "create_ts": c.create_ts,
-        "likes": c.likes,
-        "replies": c.replies,
-        "user_name": c.user_name,
-        "user_id": c.user_id,
-        "can_delete": c.can_delete,
-        "hit_blockedword": c.hit_blockedword,
-        "is_pinned": c.is_pinned,
+        **_attributes(c, "create_ts", "likes", "replies", "user_name", "user_id", "can_delete",
+                      "hit_blockedword", "is_pinned"),
     }
 
 
@@ -239,54 +195,30 @@ VIDEO_FIELDS = (
     "shares", "favorites", "total_time_watched", "average_time_watched",
     "full_video_watched_rate",
 )
-
-
-def epoch_text(ts: float) -> str:
-    """Epoch seconds as a string, as the Accounts API sends ``create_time``."""
-    return str(int(ts))
+# Who wrote an organic comment, as TikTok shows them.
+_ORGANIC_AUTHOR = ("username", "display_name", "profile_image")
 
 
 def profile_row(account: BusinessAccount, total_likes: int, videos_count: int
                 ) -> dict[str, Any]:
     """Every profile field of business/get (``fields`` picks from them)."""
-    return {
-        "is_business_account": True,
-        "username": account.username,
-        "display_name": account.display_name,
-        "profile_image": account.profile_image,
-        "profile_deep_link": account.profile_deep_link,
-        "bio_description": account.bio_description,
-        "is_verified": account.is_verified,
-        "followers_count": account.followers_count,
-        "following_count": account.following_count,
-        "total_likes": total_likes,
-        "videos_count": videos_count,
-    }
+    return _row(account, PROFILE_FIELDS, is_business_account=True, total_likes=total_likes,
+                videos_count=videos_count)
 
 
 def video_row(video: Video, comment_count: int) -> dict[str, Any]:
     """Every field of a business/video/list video (``fields`` picks from them)."""
-    watched = round(video.video_views * video.duration * 0.41, 1)
-    return {
-        "item_id": video.video_id,
-        "create_time": epoch_text(video.create_ts),
-        "caption": video.caption,
-        "share_url": f"https://www.tiktok.com/@{video.account.username}/video/{video.video_id}",
-        "embed_url": f"https://www.tiktok.com/embed/v2/{video.video_id}",
-        "thumbnail_url": f"https://p16-sign.sandbox.invalid/thumb/{video.video_id}.jpeg",
-        "media_type": "VIDEO",
-        "is_ad": video.is_ad,
-        "video_duration": video.duration,
-        "video_views": video.video_views,
-        "reach": video.reach,
-        "likes": video.likes,
-        "comments": comment_count,
-        "shares": video.shares,
-        "favorites": video.favorites,
-        "total_time_watched": watched,
-        "average_time_watched": round(video.duration * 0.41, 2),
-        "full_video_watched_rate": 0.23,
-    }
+    video_id = video.video_id
+    return _row(
+        video, VIDEO_FIELDS,
+        item_id=video_id, create_time=epoch_text(video.create_ts),
+        share_url=f"https://www.tiktok.com/@{video.account.username}/video/{video_id}",
+        embed_url=f"https://www.tiktok.com/embed/v2/{video_id}",
+        thumbnail_url=f"https://p16-sign.sandbox.invalid/thumb/{video_id}.jpeg",
+        media_type="VIDEO", video_duration=video.duration, comments=comment_count,
+        total_time_watched=round(video.video_views * video.duration * 0.41, 1),
+        average_time_watched=round(video.duration * 0.41, 2), full_video_watched_rate=0.23,
+    )
 
 
 def organic_comment_row(c: OrganicComment) -> dict[str, Any]:
@@ -297,19 +229,10 @@ def organic_comment_row(c: OrganicComment) -> dict[str, Any]:
     row: dict[str, Any] = {
         "comment_id": c.comment_id,
         "video_id": c.video.video_id,
-        "user_id": c.user_id,
-        "unique_identifier": c.unique_identifier,
+        **_attributes(c, "user_id", "unique_identifier"),
         "create_time": epoch_text(c.create_ts),
-        "text": c.text,
-        "likes": c.likes,
-        "replies": c.replies,
-        "owner": c.owner,
-        "liked": c.liked,
-        "pinned": c.pinned,
-        "status": c.status,
-        "username": c.username,
-        "display_name": c.display_name,
-        "profile_image": c.profile_image,
+        **_attributes(c, "text", "likes", "replies", "owner", "liked", "pinned", "status",
+                      *_ORGANIC_AUTHOR),
     }
     if c.parent_comment_id:
         row["parent_comment_id"] = c.parent_comment_id
@@ -340,16 +263,6 @@ def truth_organic_comment(c: OrganicComment) -> dict[str, Any]:
         "comment_type": "REPLY" if c.parent_comment_id else "COMMENT",
         "text": c.text,
         "create_time": epoch_text(c.create_ts),
-        "create_ts": c.create_ts,
-        "likes": c.likes,
-        "replies": c.replies,
-        "status": c.status,
-        "owner": c.owner,
-        "liked": c.liked,
-        "pinned": c.pinned,
-        "user_id": c.user_id,
-        "unique_identifier": c.unique_identifier,
-        "username": c.username,
-        "display_name": c.display_name,
-        "profile_image": c.profile_image,
+        **_attributes(c, "create_ts", "likes", "replies", "status", "owner", "liked", "pinned",
+                      "user_id", "unique_identifier", *_ORGANIC_AUTHOR),
     }

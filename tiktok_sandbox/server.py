@@ -43,8 +43,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import account_consent, accounts_api, api, consent, faults
 from .accounts import ACCOUNT_SCOPES
-from .api import ApiRequest, Endpoint
 from .config import SandboxConfig
+from .endpoint import ApiRequest, Endpoint
 from .errors import INTERNAL_TIMEOUT, NO_SCHEMA, OK, RATE_LIMITED, ApiError
 from .limits import RateLimiter, RequestStats
 from .params import Params
@@ -158,8 +158,8 @@ class Sandbox:
             self.stats.throttled()
             return self.envelope(RATE_LIMITED, refusal, delay=delay)
         self.state.catch_up()
-        api_request = ApiRequest(request.method, name, params,
-                                 request.headers.get("Access-Token"), self.state, self.config)
+        api_request = ApiRequest(params, request.headers.get("Access-Token"), self.state,
+                                 self.config)
         try:
             reply = self.envelope(OK, "OK", endpoint.handler(api_request), delay=delay)
         except ApiError as error:

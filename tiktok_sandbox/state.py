@@ -17,13 +17,11 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
-import math
-import operator
 import random
 import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from . import render
 from .accounts import AccountsState
@@ -36,21 +34,20 @@ from .data import (
     PUBLIC,
     REPLY,
     Ad,
-    AdGroup,
     Advertiser,
-    Campaign,
     Comment,
     build_world,
+    cumulative_popularity,
+    weighted_pick,
 )
 from .errors import INVALID_AUTH_CODE, NO_PERMISSION, ApiError, param_error
+from .live import Arrivals, AuthCodes, Replies, by_time
 
-CODE_LIFETIME_SECONDS = 3600
 # Permission scopes granted with every token: advertiser info, ads, ad comments (read, write).
 GRANTED_SCOPES = (4, 100, 220, 15000000, 15010100, 15010200)
 SORT_FIELDS = ("CREATE_TIME", "LIKES", "REPLIES", "SMART")
-USER_REPLY_SHARE = 0.15
 
-_sort_key = operator.attrgetter("sort_key")
+ObjectKind = Literal["ads", "campaigns", "adgroups"]
 
 
 @dataclasses.dataclass
@@ -62,14 +59,6 @@ class Grant:
     scope: tuple[int, ...]
     issued_ts: float
     revoked: bool = False
-
-
-@dataclasses.dataclass
-class AuthCode:
-    code: str
-    advertiser_ids: tuple[str, ...]
-    issued_ts: float
-    used: bool = False
 
 
 class SandboxState:
@@ -92,22 +81,28 @@ class SandboxState:
         self._adgroups = {g.adgroup_id: g for g in world.adgroups}
         self._ads = {ad.ad_id: ad for ad in world.ads}
         self._ad_order = sorted(world.ads, key=lambda ad: (ad.create_ts, ad.ad_id), reverse=True)
+        # What ad/get, campaign/get and adgroup/get list (ads newest first), and as which rows.
+        self._listings: dict[ObjectKind, tuple[Iterable[Any], Callable[[Any], dict[str, Any]]]] = {
+            "ads": (self._ad_order, render.ad_row),
+            "campaigns": (self._campaigns.values(), render.campaign_row),
+            "adgroups": (self._adgroups.values(), render.adgroup_row),
+        }
         self._comments: dict[str, Comment] = {}
         self._by_adgroup: dict[str, list[Comment]] = {g: [] for g in self._adgroups}
-        self._replies: dict[str, list[Comment]] = {}
         for comment in world.comments:
             self._comments[comment.comment_id] = comment
             self._by_adgroup[comment.ad.adgroup.adgroup_id].append(comment)
-            if comment.comment_type == REPLY:
-                self._replies.setdefault(comment.original_comment_id, []).append(comment)
-        for listing in itertools.chain(self._by_adgroup.values(), self._replies.values()):
-            listing.sort(key=_sort_key)
-        self._live_ads = [ad for ad in self._ad_order if ad.operation_status == ENABLE]
-        self._live_ads = self._live_ads or self._ad_order
-        self._live_weights = _cumulative_popularity(self._live_ads)
-        self._arrived = 0
+        for listing in self._by_adgroup.values():
+            listing.sort(key=by_time)
+        self._replies: Replies[Comment] = Replies(
+            (c.original_comment_id, c) for c in world.comments if c.comment_type == REPLY)
+        live_ads = [ad for ad in self._ad_order if ad.operation_status == ENABLE]
+        self._arrivals = Arrivals(self.start_ts, config.new_comments_per_minute,
+                                  config.max_live_comments, live_ads or self._ad_order,
+                                  self._factory.rng)
         self._grants: dict[str, Grant] = {}
-        self._codes: dict[str, AuthCode] = {}
+        self._codes: AuthCodes[tuple[str, ...]] = AuthCodes(
+            expired=(INVALID_AUTH_CODE, "Invalid auth_code: it has expired."))
         self.accounts = AccountsState(config, world)
         """The TikTok business accounts (Accounts API), with their own lock."""
 
@@ -120,32 +115,15 @@ class SandboxState:
         """Create the comments due to have arrived by now, organic ones included; returns how
         many ad comments were added."""
         self.accounts.catch_up()
-        rate = self._config.new_comments_per_minute
-        if rate <= 0:
-            return 0
         with self._lock:
-            elapsed = self.now() - self.start_ts
-            due = min(self._config.max_live_comments, max(0, math.floor(elapsed * rate / 60)))
-            added = 0
-            while self._arrived < due:
-                self._arrived += 1
-                ts = self.start_ts + int(self._arrived * 60 / rate)
-                self._arrive(ts)
-                added += 1
-            return added
+            return self._arrivals.catch_up(self.now(), self._arrive)
 
-    def _arrive(self, ts: int) -> None:
-        ad = self._pick_ad(self._live_ads, self._live_weights)
-        rng = self._factory.rng
-        if rng.random() < USER_REPLY_SHARE:
-            parent = self._recent_top_level(ad)
-            if parent is not None:
-                self._insert(self._factory.viewer_reply(parent, max(ts, parent.create_ts)))
-                return
-        self._insert(self._factory.top_level(ad, ts))
-
-    def _pick_ad(self, ads: list[Ad], weights: list[float]) -> Ad:
-        return ads[bisect.bisect(weights, self._factory.rng.random() * weights[-1])]
+    def _arrive(self, ts: int, ad: Ad, as_reply: bool) -> None:
+        parent = self._recent_top_level(ad) if as_reply else None
+        if parent is not None:
+            self._insert(self._factory.viewer_reply(parent, max(ts, parent.create_ts)))
+        else:
+            self._insert(self._factory.top_level(ad, ts))
 
     def _recent_top_level(self, ad: Ad) -> Comment | None:
         listing = self._by_adgroup[ad.adgroup.adgroup_id]
@@ -163,35 +141,29 @@ class SandboxState:
             if not ads:
                 raise ValueError(f"unknown advertiser_id {advertiser_id!r}")
             ads = [ad for ad in ads if ad.operation_status == ENABLE] or ads
-            weights = _cumulative_popularity(ads)
+            weights = cumulative_popularity(ads)
             ts = int(self.now())
             created = []
             for _ in range(count):
-                comment = self._factory.top_level(self._pick_ad(ads, weights), ts)
+                comment = self._factory.top_level(weighted_pick(self._factory.rng, ads, weights),
+                                                  ts)
                 self._insert(comment)
                 created.append(comment.comment_id)
             return created
 
     def _insert(self, comment: Comment) -> None:
         self._comments[comment.comment_id] = comment
-        bisect.insort(self._by_adgroup[comment.ad.adgroup.adgroup_id], comment, key=_sort_key)
+        bisect.insort(self._by_adgroup[comment.ad.adgroup.adgroup_id], comment, key=by_time)
         if comment.comment_type == REPLY:
-            parent = self._comments[comment.original_comment_id]
-            parent.replies += 1
-            bisect.insort(self._replies.setdefault(parent.comment_id, []), comment,
-                          key=_sort_key)
+            self._replies.add(self._comments[comment.original_comment_id], comment)
 
     def _remove(self, comment: Comment) -> None:
         del self._comments[comment.comment_id]
         listing = self._by_adgroup[comment.ad.adgroup.adgroup_id]
-        del listing[bisect.bisect_left(listing, comment.sort_key, key=_sort_key)]
+        del listing[bisect.bisect_left(listing, comment.sort_key, key=by_time)]
         if comment.comment_type == REPLY:
-            parent = self._comments.get(comment.original_comment_id)
-            siblings = self._replies.get(comment.original_comment_id, [])
-            if comment in siblings:
-                siblings.remove(comment)
-            if parent is not None:
-                parent.replies = max(0, parent.replies - 1)
+            parent_id = comment.original_comment_id
+            self._replies.remove(parent_id, comment, self._comments.get(parent_id))
 
     # Accounts
 
@@ -203,27 +175,14 @@ class SandboxState:
             return list(self._advertiser_list)
         return [self._advertisers[a] for a in advertiser_ids if a in self._advertisers]
 
-    def select_ads(self, advertiser_id: str, keep: Callable[[Ad], bool], page: int,
-                   page_size: int) -> tuple[list[dict[str, Any]], int]:
-        """ad/get rows of one advertiser, newest first."""
+    def select(self, kind: ObjectKind, advertiser_id: str, keep: Callable[[Any], bool],
+               page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+        """ad/get, campaign/get, adgroup/get: a page of one advertiser's ads (newest first),
+        campaigns or ad groups that ``keep`` keeps, and how many it keeps in all."""
+        pool, row = self._listings[kind]
         with self._lock:
-            chosen = [ad for ad in self._ad_order
-                      if ad.advertiser_id == advertiser_id and keep(ad)]
-            return [render.ad_row(ad) for ad in _page(chosen, page, page_size)], len(chosen)
-
-    def select_campaigns(self, advertiser_id: str, keep: Callable[[Campaign], bool], page: int,
-                         page_size: int) -> tuple[list[dict[str, Any]], int]:
-        with self._lock:
-            chosen = [c for c in self._campaigns.values()
-                      if c.advertiser_id == advertiser_id and keep(c)]
-            return [render.campaign_row(c) for c in _page(chosen, page, page_size)], len(chosen)
-
-    def select_adgroups(self, advertiser_id: str, keep: Callable[[AdGroup], bool], page: int,
-                        page_size: int) -> tuple[list[dict[str, Any]], int]:
-        with self._lock:
-            chosen = [g for g in self._adgroups.values()
-                      if g.advertiser_id == advertiser_id and keep(g)]
-            return [render.adgroup_row(g) for g in _page(chosen, page, page_size)], len(chosen)
+            chosen = [item for item in pool if item.advertiser_id == advertiser_id and keep(item)]
+            return [row(item) for item in _page(chosen, page, page_size)], len(chosen)
 
     # Comment reads
 
@@ -237,8 +196,8 @@ class SandboxState:
             if adgroup is None or adgroup.advertiser_id != advertiser_id:
                 return [], 0
             listing = self._by_adgroup[adgroup_id]
-            low = bisect.bisect_left(listing, (start_ts, ""), key=_sort_key)
-            high = bisect.bisect_left(listing, (end_ts, ""), key=_sort_key)
+            low = bisect.bisect_left(listing, (start_ts, ""), key=by_time)
+            high = bisect.bisect_left(listing, (end_ts, ""), key=by_time)
             window = listing[low:high]
             if set(comment_types) != {COMMENT, REPLY} or set(statuses) != {PUBLIC, HIDDEN}:
                 window = [c for c in window
@@ -272,7 +231,7 @@ class SandboxState:
                 rows = [(comment, parent)] + ([(parent, None)] if parent else [])
             else:
                 rows = [(comment, None)]
-                rows += [(r, comment) for r in self._replies.get(comment_id, [])]
+                rows += [(r, comment) for r in self._replies.of(comment_id)]
             chosen = _page(rows, page, page_size)
             return [render.reference_row(c, original) for c, original in chosen], len(rows)
 
@@ -291,8 +250,11 @@ class SandboxState:
                            f"No permission to operate: your role on advertiser {advertiser_id} "
                            "is ANALYST, which cannot manage comments.")
 
-    def _ad_for_write(self, advertiser_id: str, ad_id: str, tiktok_item_id: str,
-                      identity_type: str, identity_id: str) -> Ad:
+    def _write_target(self, advertiser_id: str, *, ad_id: str, tiktok_item_id: str,
+                      comment_id: str, identity_type: str, identity_id: str) -> Comment:
+        """The comment on ``ad_id`` that comment/post or comment/delete names, once the
+        advertiser may write (40001) and the ad's video and identity are the ones named."""
+        self._require_writer(advertiser_id)
         ad = self._ads.get(ad_id)
         if ad is None or ad.advertiser_id != advertiser_id:
             raise param_error("ad_id", f"Ad {ad_id} does not exist.")
@@ -302,32 +264,31 @@ class SandboxState:
         if identity_type != ad.identity.identity_type or identity_id != ad.identity.identity_id:
             raise param_error("identity_id", f"Identity {identity_type} {identity_id} is not the "
                                              f"identity of ad {ad_id}.")
-        return ad
+        comment = self._comments.get(comment_id)
+        if comment is None or comment.ad is not ad:
+            raise param_error("comment_id", f"Comment {comment_id} does not exist on ad "
+                                            f"{ad_id}.")
+        return comment
 
-    def post_reply(self, advertiser_id: str, *, ad_id: str, tiktok_item_id: str, comment_id: str,
-                   text: str, identity_type: str, identity_id: str) -> dict[str, Any]:
-        """comment/post: reply to a first-level comment as the ad's identity."""
+    def post_reply(self, advertiser_id: str, *, text: str, **target: str) -> dict[str, Any]:
+        """comment/post: reply to a first-level comment as the ad's identity; ``target`` as
+        for ``_write_target``."""
         with self._lock:
-            self._require_writer(advertiser_id)
-            ad = self._ad_for_write(advertiser_id, ad_id, tiktok_item_id, identity_type,
-                                    identity_id)
-            parent = self._comments.get(comment_id)
-            if parent is None or parent.ad is not ad:
-                raise param_error("comment_id", f"Comment {comment_id} does not exist on ad "
-                                                f"{ad_id}.")
+            parent = self._write_target(advertiser_id, **target)
+            identity = parent.ad.identity
             if parent.comment_type != COMMENT:
                 raise param_error("comment_id", "only first-level comments can be replied to.")
-            if not ad.identity.can_manage_comments:
+            if not identity.can_manage_comments:
                 raise ApiError(NO_PERMISSION,
-                               f"No permission to operate: identity {identity_id} has not "
-                               "authorized comment management "
+                               f"No permission to operate: identity {identity.identity_id} has "
+                               "not authorized comment management "
                                "(is_auth_comment_manage_scope is false).")
             ts = max(int(self.now()), parent.create_ts)
             reply = self._factory.brand_reply(parent, ts, text)
             self._insert(reply)
             return {
                 "comment_id": reply.comment_id,
-                "tiktok_item_id": ad.tiktok_item_id,
+                "tiktok_item_id": parent.ad.tiktok_item_id,
                 "text": reply.content,
                 "create_time": render.api_time(reply.create_ts),
                 "reply_to_comment_id": parent.comment_id,
@@ -341,17 +302,11 @@ class SandboxState:
             for comment in chosen:
                 comment.comment_status = status
 
-    def delete_comment(self, advertiser_id: str, *, ad_id: str, tiktok_item_id: str,
-                       comment_id: str, identity_type: str, identity_id: str) -> None:
-        """comment/delete: only comments the advertiser's own identity wrote."""
+    def delete_comment(self, advertiser_id: str, **target: str) -> None:
+        """comment/delete: only comments the advertiser's own identity wrote; ``target`` as
+        for ``_write_target``."""
         with self._lock:
-            self._require_writer(advertiser_id)
-            ad = self._ad_for_write(advertiser_id, ad_id, tiktok_item_id, identity_type,
-                                    identity_id)
-            comment = self._comments.get(comment_id)
-            if comment is None or comment.ad is not ad:
-                raise param_error("comment_id", f"Comment {comment_id} does not exist on ad "
-                                                f"{ad_id}.")
+            comment = self._write_target(advertiser_id, **target)
             if not comment.can_delete:
                 raise ApiError(NO_PERMISSION,
                                "No permission to operate: only comments posted by your own "
@@ -363,20 +318,11 @@ class SandboxState:
     def issue_code(self) -> str:
         """A single-use authorization code granting every advertiser."""
         with self._lock:
-            code = secrets.token_hex(20)
-            self._codes[code] = AuthCode(code, tuple(self._advertisers), self.now())
-            return code
+            return self._codes.issue(secrets.token_hex(20), tuple(self._advertisers), self.now())
 
     def exchange_code(self, code: str) -> Grant:
         with self._lock:
-            entry = self._codes.get(code)
-            if entry is None or entry.used:
-                raise ApiError(INVALID_AUTH_CODE, "Invalid auth_code: it does not exist or "
-                                                  "has already been used.")
-            if self.now() - entry.issued_ts >= CODE_LIFETIME_SECONDS:
-                raise ApiError(INVALID_AUTH_CODE, "Invalid auth_code: it has expired.")
-            entry.used = True
-            return self._new_grant(entry.advertiser_ids)
+            return self._new_grant(self._codes.redeem(code, self.now()))
 
     def issue_token(self, advertiser_ids: Iterable[str] | None = None) -> str:
         with self._lock:
@@ -465,10 +411,6 @@ class SandboxState:
     def comment_count(self) -> int:
         with self._lock:
             return len(self._comments)
-
-
-def _cumulative_popularity(ads: list[Ad]) -> list[float]:
-    return list(itertools.accumulate(ad.popularity for ad in ads))
 
 
 def _page(items: list[Any], page: int, page_size: int) -> list[Any]:

@@ -5,6 +5,7 @@ Standard library only, like the rest of the sandbox.
 
 from __future__ import annotations
 
+import html
 import re
 import urllib.error
 import urllib.parse
@@ -25,29 +26,39 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def walk_consent(base_url: str, *, app_id: str, redirect_uri: str, state: str = "",
-                 approve: bool = True, timeout: float = 10.0) -> str:
-    """Open the consent page, press Authorize (or Cancel) and return the redirect's Location."""
-    import html
-
-    query = urllib.parse.urlencode({"app_id": app_id, "state": state,
-                                    "redirect_uri": redirect_uri})
-    with urllib.request.urlopen(f"{base_url}/portal/auth?{query}", timeout=timeout) as page:  # noqa: S310
+def _open_form(url: str, timeout: float, problem: str) -> tuple[str, str, dict[str, str]]:
+    """The consent page at ``url``, its form's action and its hidden fields; ``problem`` is
+    the likely cause when the page has no form."""
+    with urllib.request.urlopen(url, timeout=timeout) as page:  # noqa: S310
         text = page.read().decode()
     form = _FORM.search(text)
     if form is None:
-        raise ValueError("the consent page has no form (unknown app_id or redirect_uri?)")
-    action = form.group(1) if approve else "/portal/auth/cancel"
+        raise ValueError(f"the consent page has no form ({problem})")
     fields = {name: html.unescape(value) for name, value in _FIELD.findall(text)}
+    return text, form.group(1), fields
+
+
+def _submit(url: str, fields: dict[str, str], timeout: float) -> str:
+    """Post the form to ``url`` and return the Location it redirects to."""
     opener = urllib.request.build_opener(_NoRedirect)
     data = urllib.parse.urlencode(fields).encode()
     try:
-        opener.open(base_url + action, data=data, timeout=timeout)
+        opener.open(url, data=data, timeout=timeout)
     except urllib.error.HTTPError as answer:
         if answer.code == 302:
             return answer.headers["Location"]
         raise
     raise ValueError("the consent form did not redirect")
+
+
+def walk_consent(base_url: str, *, app_id: str, redirect_uri: str, state: str = "",
+                 approve: bool = True, timeout: float = 10.0) -> str:
+    """Open the consent page, press Authorize (or Cancel) and return the redirect's Location."""
+    query = urllib.parse.urlencode({"app_id": app_id, "state": state,
+                                    "redirect_uri": redirect_uri})
+    _, action, fields = _open_form(f"{base_url}/portal/auth?{query}", timeout,
+                                   "unknown app_id or redirect_uri?")
+    return _submit(base_url + (action if approve else "/portal/auth/cancel"), fields, timeout)
 
 
 def authorization_code(base_url: str, *, app_id: str, redirect_uri: str) -> str:
@@ -61,17 +72,10 @@ def walk_account_consent(consent_url: str, *, open_id: str | None = None, approv
     """Open a TikTok account holder's consent page (the full URL an app sends the account
     holder to), log in as ``open_id`` (default: the account the page preselects), press
     Authorize (or Cancel) and return the redirect's Location."""
-    import html
-
     parts = urllib.parse.urlsplit(consent_url)
     base_url = f"{parts.scheme}://{parts.netloc}"
-    with urllib.request.urlopen(consent_url, timeout=timeout) as page:  # noqa: S310
-        text = page.read().decode()
-    form = _FORM.search(text)
-    if form is None:
-        raise ValueError("the consent page has no form (unknown client_key, scope or "
-                         "redirect_uri?)")
-    fields = {name: html.unescape(value) for name, value in _FIELD.findall(text)}
+    text, action, fields = _open_form(consent_url, timeout,
+                                      "unknown client_key, scope or redirect_uri?")
     choices = [(html.unescape(value), bool(checked)) for value, checked in _ACCOUNT.findall(text)]
     if open_id is None:
         open_id = next((value for value, checked in choices if checked), None)
@@ -79,16 +83,8 @@ def walk_account_consent(consent_url: str, *, open_id: str | None = None, approv
         raise ValueError(f"the consent page offers no account {open_id!r}")
     if open_id is not None:
         fields["open_id"] = open_id
-    action = form.group(1) if approve else ACCOUNT_AUTH_PATH + "cancel"
-    opener = urllib.request.build_opener(_NoRedirect)
-    data = urllib.parse.urlencode(fields).encode()
-    try:
-        opener.open(base_url + action, data=data, timeout=timeout)
-    except urllib.error.HTTPError as answer:
-        if answer.code == 302:
-            return answer.headers["Location"]
-        raise
-    raise ValueError("the consent form did not redirect")
+    return _submit(base_url + (action if approve else ACCOUNT_AUTH_PATH + "cancel"), fields,
+                   timeout)
 
 
 def account_authorization_code(base_url: str, *, client_key: str, redirect_uri: str,

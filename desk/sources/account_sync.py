@@ -1,4 +1,4 @@
-"""TikTok -> store for a business account: profile, videos, and every organic comment.
+"""A TikTok business account's sync: profile, videos, and every organic comment.
 
 How a sync walks an account (the Accounts API, cursor-paged):
 
@@ -38,12 +38,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import pandas as pd
 
-from desk import store as st
+from desk import store as db
 from desk.connect.tokens import TokenKeeper
+from desk.errors import TIKTOK_ACCOUNT, DeskError, SyncAborted
+from desk.sources.base import SyncResult, outcome, recorded_run
 from tiktok_client.accounts import (
     MAX_ORGANIC_COMMENT_PAGE_SIZE,
     MAX_VIDEO_PAGE_SIZE,
@@ -95,24 +97,16 @@ class OrganicSyncProgress:
 
 
 @dataclass(frozen=True)
-class OrganicSyncResult:
-    business_id: str
-    status: str  # "ok", "partial" or "interrupted"
-    message: str
-    videos: int
-    videos_skipped: int
-    rows: int
-    requests: int
-    seconds: float
-    failures: tuple[tuple[str, str], ...] = ()  # (video_id, error)
+class OrganicSyncResult(SyncResult):
+    """How a business account's sync ended: the common counts, plus its videos."""
 
+    part: ClassVar[str] = "video"
+    videos: int = 0
+    videos_skipped: int = 0  # known unchanged: not a single request
 
-class OrganicSyncAborted(Exception):
-    """The whole run stopped: the token or the permission is gone."""
-
-    def __init__(self, error: TikTokError):
-        super().__init__(str(error))
-        self.error = error
+    def _extra(self) -> str:
+        return (f"; {self.videos_skipped} unchanged videos skipped" if self.videos_skipped
+                else "")
 
 
 def _comment_frame(comments: list[OrganicComment]) -> pd.DataFrame:
@@ -126,15 +120,15 @@ def _comment_frame(comments: list[OrganicComment]) -> pd.DataFrame:
             if record[name] is not None and record[name] not in _INTEGER:
                 record[name] = None
         records.append(record)
-    return st.organic_comment_frame(records)
+    return db.organic_comment_frame(records)
 
 
 class _Run:
-    def __init__(self, store: st.Store, client: TikTokClient, business_id: str,
+    def __init__(self, cur: db.Cursor, client: TikTokClient, business_id: str,
                  token: Callable[[], str], options: OrganicSyncOptions,
                  progress: Callable[[OrganicSyncProgress], None] | None,
                  stop: threading.Event | None):
-        self.cur = store.cursor()
+        self.cur = cur
         self.client, self.business_id, self.token = client, business_id, token
         self.options, self.report, self.stop = options, progress, stop or threading.Event()
         self.account: BusinessAccountClient | None = None
@@ -196,7 +190,7 @@ class _Run:
         if self.buffer:
             batch = pd.concat(self.buffer, ignore_index=True)
             self.buffer, self.buffered = [], 0
-            self.rows += st.upsert_organic_comments(self.cur, batch, seen_at)
+            self.rows += db.upsert_organic_comments(self.cur, batch, seen_at)
 
     # the phases
 
@@ -204,7 +198,7 @@ class _Run:
         self._report("profile")
         profile = self._call(lambda api: api.get_profile()).to_record()
         row = {k: v for k, v in profile.items() if not isinstance(v, list)}
-        st.upsert_business_accounts(self.cur, pd.DataFrame.from_records([row]))
+        db.upsert_business_accounts(self.cur, pd.DataFrame.from_records([row]))
         self._report("videos")
         videos: list[Video] = []
         for page in self._pages(
@@ -217,15 +211,15 @@ class _Run:
         if videos:
             frame = pd.DataFrame.from_records([v.to_record() for v in videos])
             frame["business_id"] = self.business_id
-            st.upsert_videos(self.cur, frame, seen_at)
+            db.upsert_videos(self.cur, frame, seen_at)
         self.videos_total = len(videos)
         return videos
 
     def sync_video(self, video: Video, seen_at: datetime) -> None:
         video_id = str(video.video_id)
         self.current = video_id
-        cursors = st.organic_cursors(self.cur, self.business_id)
-        stored = st.organic_counts(self.cur, self.business_id).get(video_id, 0)
+        cursors = db.organic_cursors(self.cur, self.business_id)
+        stored = db.organic_counts(self.cur, self.business_id).get(video_id, 0)
         synced = video_id in cursors and not self.options.full
         if synced and video.comments is not None and video.comments == stored:
             self.skipped += 1
@@ -236,7 +230,7 @@ class _Run:
         if mode == HEAD:
             newest = self._walk(video_id, "desc", high_water, seen_at)
             self.flush(seen_at)
-            stored = st.organic_counts(self.cur, self.business_id).get(video_id, 0)
+            stored = db.organic_counts(self.cur, self.business_id).get(video_id, 0)
             if video.comments is None or video.comments != stored:
                 mode = FULL
         if mode == FULL:
@@ -244,13 +238,13 @@ class _Run:
             self.flush(seen_at)
         if high_water is not None:
             newest = high_water if newest is None else max(newest, high_water)
-        st.set_organic_cursor(self.cur, self.business_id, video_id, newest)
+        db.set_organic_cursor(self.cur, self.business_id, video_id, newest)
 
     def _walk(self, video_id: str, order: str, stop_at: datetime | None, seen_at: datetime
               ) -> datetime | None:
         """Store the video's top-level comments (and changed replies) in `order`; in head
         mode stop at `stop_at` less the margin. Returns the newest top-level create_time."""
-        replies_stored = st.organic_reply_counts(self.cur, video_id)
+        replies_stored = db.organic_reply_counts(self.cur, video_id)
         newest: datetime | None = None
         size = self.options.comment_page_size
         for page in self._pages(
@@ -282,7 +276,7 @@ class _Run:
 
 
 def sync_business_account(
-    store: st.Store,
+    store: db.Store,
     client: TikTokClient,
     business_id: str,
     token: Callable[[], str],
@@ -295,52 +289,55 @@ def sync_business_account(
     comments. `client` carries the app's settings and rate limiter; `token()` gives the
     account's current access token.
 
-    Raises OrganicSyncAborted when the token or the permission is refused; any other API
-    error is recorded against its video and the other videos still sync.
+    Raises SyncAborted when the token or the permission is refused; any other API error is
+    recorded against its video and the other videos still sync.
     """
     options = options or OrganicSyncOptions()
     started = time.monotonic()
     seen_at = datetime.now(UTC)
-    run = _Run(store, client, str(business_id), token, options, progress, stop)
-    status = "interrupted"
-    try:
-        videos = run.sync_profile_and_videos(seen_at)
-        # Least recently synced work first does not matter here: oldest videos first keeps
-        # the order stable from run to run.
-        for video in reversed(videos):
-            if run.stop.is_set():
-                break
-            try:
-                run.sync_video(video, seen_at)
-            except (TokenError, PermissionDenied) as exc:
-                raise OrganicSyncAborted(exc) from exc
-            except TikTokError as exc:
-                run.buffer, run.buffered = [], 0  # its high-water mark stays where it was
-                run.failures[str(video.video_id)] = str(exc)
-            run.videos_done += 1
-            run._report("comments")
-        if run.stop.is_set():
-            message = "Sync stopped before it finished; run it again to resume."
-        elif run.failures:
-            status = "partial"
-            message = (f"{len(run.failures)} video(s) could not be synced; the rest is up to "
-                       "date. Sync again to retry them.")
-        else:
-            status = "ok"
-            message = f"{run.rows:,} organic comments from {len(videos)} videos."
-    except (TokenError, PermissionDenied) as exc:
-        raise OrganicSyncAborted(exc) from exc
-    finally:
-        run._report("done")
+    business_id = str(business_id)
+    with recorded_run(store, "organic", business_id) as record, store.cursor() as cur:
+        run = _Run(cur, client, business_id, token, options, progress, stop)
+        try:
+            videos = run.sync_profile_and_videos(seen_at)
+            # Oldest videos first keeps the order stable from run to run.
+            for video in reversed(videos):
+                if run.stop.is_set():
+                    break
+                try:
+                    run.sync_video(video, seen_at)
+                except TikTokError as exc:
+                    if isinstance(exc, TokenError | PermissionDenied):
+                        raise
+                    run.buffer, run.buffered = [], 0  # its high-water mark stays where it was
+                    run.failures[str(video.video_id)] = str(exc)
+                    db.record_sync_failure(cur, record.run_id, business_id, str(video.video_id),
+                                           str(exc), "organic")
+                run.videos_done += 1
+                run._report("comments")
+            record.status, record.message = outcome(
+                run.stop.is_set(), len(run.failures), OrganicSyncResult.part,
+                f"{run.rows:,} organic comments from {len(videos)} videos.")
+        except (TokenError, PermissionDenied) as exc:
+            record.status, record.message = "failed", str(exc)
+            raise SyncAborted(exc, TIKTOK_ACCOUNT) from exc
+        except DeskError as exc:  # the account's tokens: not connected, or to reconnect
+            record.status, record.message = "failed", str(exc)
+            raise
+        finally:
+            record.requests, record.rows = run.progress("done").requests, run.rows
+            record.errors = len(run.failures)
+            run._report("done")
     return OrganicSyncResult(
-        business_id=run.business_id, status=status, message=message, videos=run.videos_total,
-        videos_skipped=run.skipped, rows=run.rows, requests=run.progress("done").requests,
+        run_id=record.run_id, account_id=business_id, status=record.status,
+        message=record.message, rows=run.rows, requests=record.requests,
         seconds=time.monotonic() - started, failures=tuple(run.failures.items()),
+        videos=run.videos_total, videos_skipped=run.skipped,
     )
 
 
 def run_organic_sync(
-    store: st.Store,
+    store: db.Store,
     keeper: TokenKeeper,
     client: TikTokClient,
     business_id: str,
@@ -353,7 +350,7 @@ def run_organic_sync(
     """Sync a business account with the token the keeper holds for it (refreshed on use).
 
     Raises AccountNotConnected / AccountNeedsReconnect / TokenUnavailable from the keeper,
-    and OrganicSyncAborted when TikTok refuses the token or the permission.
+    and SyncAborted when TikTok refuses the token or the permission.
     """
     def token() -> str:
         return keeper.access_token(business_id, now=clock() if clock else None)

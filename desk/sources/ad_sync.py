@@ -1,4 +1,4 @@
-"""TikTok -> store: ads, then every comment of every ad group, concurrently and resumably.
+"""An ad account's sync: ads, then every comment of every ad group, concurrently, resumably.
 
 How a sync walks an advertiser:
 
@@ -25,16 +25,16 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import ClassVar
 
 import pandas as pd
 
-from desk import store as st
-from desk.config import Settings
-from desk.connect.credentials import CredentialStore
+from desk import store as db
+from desk.errors import DeskError, SyncAborted
+from desk.sources.base import SyncResult, outcome, recorded_run
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import MalformedResponse, PermissionDenied, TikTokError, TokenError
 from tiktok_client.models import Page
-from tiktok_client.ratelimit import RateLimiter
 
 FULL, HEAD = "full", "head"
 ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
@@ -56,7 +56,7 @@ class SyncOptions:
 
 
 @dataclass(frozen=True)
-class SyncProgress:
+class AdSyncProgress:
     phase: str  # "ads", "comments" or "done"
     pages_done: int
     pages_expected: int
@@ -86,27 +86,17 @@ class SyncProgress:
 
 
 @dataclass(frozen=True)
-class SyncResult:
-    run_id: int
-    advertiser_id: str
-    status: str  # "ok", "partial", "failed" or "interrupted"
-    message: str
-    ads: int
-    rows: int
-    pages: int
-    requests: int
-    throttled: int
-    retried: int
-    seconds: float
-    failures: tuple[tuple[str, str], ...] = ()
+class AdSyncResult(SyncResult):
+    """How an ad account's sync ended: the common counts, plus ads, pages and throttling."""
 
+    part: ClassVar[str] = "ad group"
+    ads: int = 0
+    pages: int = 0
+    throttled: int = 0
+    retried: int = 0
 
-class SyncAborted(Exception):
-    """The whole run stopped: the token or the permissions are gone."""
-
-    def __init__(self, error: TikTokError):
-        super().__init__(str(error))
-        self.error = error
+    def _extra(self) -> str:
+        return f", {self.throttled} throttled" if self.throttled else ""
 
 
 @dataclass
@@ -141,7 +131,7 @@ def date_windows(start: date, end: date, days: int) -> list[tuple[date, date]]:
 
 def plan_windows(
     adgroup_id: str,
-    cursor: st.SyncCursor | None,
+    cursor: db.SyncCursor | None,
     oldest_ad: datetime | None,
     today: date,
     options: SyncOptions,
@@ -192,16 +182,15 @@ def _page_frame(page: Page) -> pd.DataFrame:
 class _Run:
     """One sync of one advertiser: the scheduler state, driven from the calling thread."""
 
-    def __init__(self, store: st.Store, client: TikTokClient, advertiser_id: str,
-                 options: SyncOptions, progress: Callable[[SyncProgress], None] | None,
+    def __init__(self, cur: db.Cursor, client: TikTokClient, advertiser_id: str,
+                 options: SyncOptions, progress: Callable[[AdSyncProgress], None] | None,
                  stop: threading.Event | None):
-        self.store, self.client, self.advertiser_id = store, client, advertiser_id
+        self.cur, self.client, self.advertiser_id = cur, client, advertiser_id
         self.options, self.report, self.stop = options, progress, stop or threading.Event()
-        self.cur = store.cursor()
         self.plans: dict[str, deque[_Window]] = {}
         self.ready: deque[tuple[_Window, int]] = deque()
         self.failures: dict[str, str] = {}
-        self.cursors: dict[str, st.SyncCursor] = {}
+        self.cursors: dict[str, db.SyncCursor] = {}
         self.buffer: list[pd.DataFrame] = []
         self.buffered_rows = 0
         self.unflushed: list[_Window] = []  # fetched whole; their cursors move on the next flush
@@ -226,8 +215,8 @@ class _Run:
                     expected += 1
         return expected
 
-    def progress(self, phase: str) -> SyncProgress:
-        return SyncProgress(
+    def progress(self, phase: str) -> AdSyncProgress:
+        return AdSyncProgress(
             phase=phase, pages_done=self.pages_done, pages_expected=self._pages_expected(),
             rows=self.rows, requests=self._stat("requests"), throttled=self._stat("throttled"),
             retried=self._stat("retries"), adgroups_done=self.adgroups_done,
@@ -244,13 +233,13 @@ class _Run:
     def sync_ads(self, seen_at: datetime) -> dict[str, datetime | None]:
         """Store every ad; return each ad group with its oldest ad's creation time."""
         self._report("ads")
-        known = st.advertiser_updated_at(self.cur, self.advertiser_id)
+        known = db.advertiser_updated_at(self.cur, self.advertiser_id)
         if known is None or seen_at - known > ADVERTISER_REFRESH:
             # Details without an ID cannot be stored; they only refresh names, so skip them.
             infos = [a for a in self.client.get_advertiser_info([self.advertiser_id])
                      if a.advertiser_id is not None]
             if infos:
-                st.upsert_advertisers(
+                db.upsert_advertisers(
                     self.cur, pd.DataFrame.from_records([a.to_record() for a in infos])
                 )
         ads = list(self.client.iter_ads(self.advertiser_id))
@@ -261,7 +250,7 @@ class _Run:
         if ads:
             frame = pd.DataFrame.from_records([ad.to_record() for ad in ads])
             frame["advertiser_id"] = self.advertiser_id
-            st.upsert_ads(self.cur, frame, seen_at)
+            db.upsert_ads(self.cur, frame, seen_at)
             # From the ads themselves, not the frame: pandas turns a missing ID into NaN.
             for ad in ads:
                 if ad.adgroup_id is None:
@@ -272,7 +261,7 @@ class _Run:
         return oldest
 
     def plan(self, oldest: dict[str, datetime | None], today: date) -> None:
-        self.cursors = st.get_cursors(self.cur, self.advertiser_id)
+        self.cursors = db.get_cursors(self.cur, self.advertiser_id)
         for adgroup_id in sorted(oldest):
             windows = plan_windows(
                 adgroup_id, self.cursors.get(adgroup_id), oldest[adgroup_id], today, self.options
@@ -340,16 +329,16 @@ class _Run:
         if self.buffer:
             batch = pd.concat(self.buffer, ignore_index=True)
             self.buffer, self.buffered_rows = [], 0
-            self.rows += st.upsert_comments(self.cur, batch, seen_at)
+            self.rows += db.upsert_comments(self.cur, batch, seen_at)
         for window in self.unflushed:
             previous = self.cursors.get(window.adgroup_id)
             high_water = window.newest
             if previous is not None and previous.high_water is not None:
                 high_water = previous.high_water if high_water is None else max(
                     high_water, previous.high_water)
-            st.set_cursor(self.cur, self.advertiser_id, window.adgroup_id, window.end,
+            db.set_cursor(self.cur, self.advertiser_id, window.adgroup_id, window.end,
                           high_water)
-            self.cursors[window.adgroup_id] = st.SyncCursor(window.end, high_water)
+            self.cursors[window.adgroup_id] = db.SyncCursor(window.end, high_water)
         self.unflushed = []
         self.flushed_at = time.monotonic()
 
@@ -361,7 +350,7 @@ class _Run:
 
     def _fail(self, adgroup_id: str, error: TikTokError, run_id: int) -> None:
         self.failures[adgroup_id] = str(error)
-        st.record_sync_failure(self.cur, run_id, self.advertiser_id, adgroup_id, str(error))
+        db.record_sync_failure(self.cur, run_id, self.advertiser_id, adgroup_id, str(error))
         if self.plans.pop(adgroup_id, None) is not None:
             self.adgroups_done += 1
         self.ready = deque((w, p) for w, p in self.ready if w.adgroup_id != adgroup_id)
@@ -407,15 +396,15 @@ class _Run:
 
 
 def sync_advertiser(
-    store: st.Store,
+    store: db.Store,
     client: TikTokClient,
     advertiser_id: str,
     *,
     options: SyncOptions | None = None,
-    progress: Callable[[SyncProgress], None] | None = None,
+    progress: Callable[[AdSyncProgress], None] | None = None,
     stop: threading.Event | None = None,
     today: date | None = None,
-) -> SyncResult:
+) -> AdSyncResult:
     """Bring the store up to date with one advertiser's ads and comments.
 
     Raises SyncAborted when the token or the permission is refused; every other API error
@@ -425,98 +414,33 @@ def sync_advertiser(
     started = time.monotonic()
     seen_at = datetime.now(UTC)
     today = today or seen_at.date()
-    run = _Run(store, client, str(advertiser_id), options, progress, stop)
-    run_id = st.start_sync_run(run.cur, run.advertiser_id)
-    status, message = "failed", ""
-    try:
-        run.plan(run.sync_ads(seen_at), today)
-        run.sync_comments(run_id, seen_at)
-        if run.stop.is_set():
-            status = "interrupted"
-            message = "Sync stopped before it finished; run it again to resume."
-        elif run.failures:
-            status = "partial"
-            message = (f"{len(run.failures)} ad group(s) could not be synced; "
-                       "the rest is up to date. Sync again to retry them.")
-        else:
-            status, message = "ok", f"{run.rows:,} comments from {run.ads} ads."
-    except SyncAborted as exc:
-        message = str(exc)
-        raise
-    except TikTokError as exc:
-        message = str(exc)
-        raise SyncAborted(exc) from exc
-    except BaseException as exc:
-        status, message = "interrupted", f"Sync stopped: {type(exc).__name__}"
-        raise
-    finally:
-        prog = run.progress("done")
-        st.finish_sync_run(
-            run.cur, run_id, status=status, message=message, requests=prog.requests,
-            pages=run.pages_done, rows=run.rows, throttled=prog.throttled,
-            retried=prog.retried, errors=len(run.failures),
-        )
-        run._report("done")
-    return SyncResult(
-        run_id=run_id, advertiser_id=run.advertiser_id, status=status, message=message,
-        ads=run.ads, rows=run.rows, pages=run.pages_done, requests=prog.requests,
-        throttled=prog.throttled, retried=prog.retried,
+    advertiser_id = str(advertiser_id)
+    with recorded_run(store, "ad", advertiser_id) as record, store.cursor() as cur:
+        run = _Run(cur, client, advertiser_id, options, progress, stop)
+        try:
+            run.plan(run.sync_ads(seen_at), today)
+            run.sync_comments(record.run_id, seen_at)
+            record.status, record.message = outcome(
+                run.stop.is_set(), len(run.failures), AdSyncResult.part,
+                f"{run.rows:,} comments from {run.ads} ads.")
+        except SyncAborted as exc:
+            record.status, record.message = "failed", str(exc)
+            raise
+        except TikTokError as exc:
+            record.status, record.message = "failed", str(exc)
+            raise SyncAborted(exc) from exc
+        except DeskError as exc:
+            record.status, record.message = "failed", str(exc)
+            raise
+        finally:
+            prog = run.progress("done")
+            record.requests, record.pages, record.rows = prog.requests, run.pages_done, run.rows
+            record.throttled, record.retried = prog.throttled, prog.retried
+            record.errors = len(run.failures)
+            run._report("done")
+    return AdSyncResult(
+        run_id=record.run_id, account_id=advertiser_id, status=record.status,
+        message=record.message, rows=run.rows, requests=prog.requests,
         seconds=time.monotonic() - started, failures=tuple(run.failures.items()),
+        ads=run.ads, pages=run.pages_done, throttled=prog.throttled, retried=prog.retried,
     )
-
-
-
-class NotConnected(Exception):
-    """No usable connection grants the advertiser."""
-
-
-RATE_LIMIT_MARGIN = 0.05  # seconds; measured: removes nearly every 40100 at full speed
-
-
-def app_rate_limiter(settings: Settings) -> RateLimiter:
-    """The one limiter every request of this app should share (per the app's tier)."""
-    return RateLimiter(settings.rate_limit_qps, settings.rate_limit_qpm, margin=RATE_LIMIT_MARGIN)
-
-
-def make_client(settings: Settings, access_token: str, rate_limiter: RateLimiter | None = None,
-                base_url: str | None = None) -> TikTokClient:
-    """An API client for syncing: a long deadline, so throttling slows a sync but never fails it."""
-    limiter = rate_limiter or app_rate_limiter(settings)
-    return TikTokClient(access_token, base_url=base_url or settings.api_base_url,
-                        rate_limiter=limiter, deadline=600.0, max_attempts=12)
-
-
-def run_sync(
-    settings: Settings,
-    store: st.Store,
-    credentials: CredentialStore,
-    advertiser_id: str,
-    *,
-    rate_limiter: RateLimiter | None = None,
-    base_url: str | None = None,
-    options: SyncOptions | None = None,
-    progress: Callable[[SyncProgress], None] | None = None,
-    stop: threading.Event | None = None,
-) -> SyncResult:
-    """Sync one advertiser with the token of the connection that grants it.
-
-    A token TikTok refuses marks its connection as needing re-authorisation, and the
-    SyncAborted raised says so.
-    """
-    conn = credentials.connection_for(advertiser_id)
-    if conn is None:
-        raise NotConnected(
-            f"No connected account grants advertiser {advertiser_id}. "
-            "Connect it on the Home page first."
-        )
-    client = make_client(settings, conn.access_token, rate_limiter, base_url)
-    options = options or SyncOptions(lookback_days=settings.lookback_days)
-    try:
-        return sync_advertiser(store, client, advertiser_id, options=options,
-                               progress=progress, stop=stop)
-    except SyncAborted as exc:
-        if isinstance(exc.error, TokenError):
-            credentials.mark_needs_reauth(conn.connection_id, str(exc.error))
-        raise
-    finally:
-        client.close()

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from desk.connect.tokens import AccountNeedsReconnect, TokenKeeper
 from desk.connect.credentials import CredentialStore
-from desk.organic_sync import run_organic_sync
+from desk.connect.tokens import AccountNeedsReconnect, TokenKeeper
+from desk.sources.account_sync import run_organic_sync
 from desk.store import Store
 from tiktok_client.accounts import BusinessAccountClient, refresh_account_token
 from tiktok_client.accounts_models import AccountToken

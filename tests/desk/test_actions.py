@@ -1,4 +1,4 @@
-"""desk.actions: replies, hides and unhides go through the outbox, exactly once, audited.
+"""desk.outbox: replies, hides and unhides go through the outbox, exactly once, audited.
 
 Every test runs against a real sandbox over loopback HTTP and a DuckDB file filled from it.
 Lost answers are made by `Unreliable`, which stands in for the client and loses answers the
@@ -14,9 +14,10 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from desk import actions
+from desk import outbox
 from desk import store as st
-from desk.actions import ActionRefused
+from desk.errors import ActionRefused, message_for
+from desk.sources import AdAccountWriter
 from desk.store import Store
 from tiktok_client.errors import (
     AuthCodeError,
@@ -131,10 +132,7 @@ def parent(cur, admin) -> dict:
 def send_reply(
     cur, client, advertiser_id, parent, text="Thanks! DM us for your size 🙌", key="k1", actor=ACTOR
 ):
-    return actions.reply(
-        cur,
-        client,
-        advertiser_id=advertiser_id,
+    return outbox.reply(cur, AdAccountWriter(client, advertiser_id),
         comment_id=parent["comment_id"],
         text=text,
         actor=actor,
@@ -153,7 +151,7 @@ def stored(cur, comment_id) -> dict | None:
 
 
 def events(cur, advertiser_id) -> list[tuple]:
-    log = actions.audit_log(cur, advertiser_id)
+    log = outbox.audit_log(cur, advertiser_id)
     return list(zip(log["action_id"], log["event"], log["actor"], strict=True))[::-1]
 
 
@@ -210,7 +208,7 @@ def test_a_double_click_sends_once(sandbox, cur, client, admin, parent):
         first.result_comment_id,
     )
     assert "nothing was sent again" in second.message
-    assert len(actions.recent_actions(cur, admin)) == 1
+    assert len(outbox.recent_actions(cur, admin)) == 1
 
 
 def test_the_same_text_under_new_keys_is_a_new_reply(sandbox, cur, client, admin, parent):
@@ -228,7 +226,7 @@ def test_a_reply_over_150_characters_is_refused_before_sending(sandbox, cur, cli
 
     assert "shorten" in str(refused.value)
     assert sends(sandbox) == 0
-    assert actions.recent_actions(cur, admin).empty
+    assert outbox.recent_actions(cur, admin).empty
     [(action_id, event, actor)] = events(cur, admin)
     assert (pd.isna(action_id), event, actor) == (True, "refused", ACTOR)
 
@@ -271,7 +269,7 @@ def test_an_identity_without_comment_permission_is_refused_with_the_reason(
     with pytest.raises(ActionRefused, match="comment-management permission"):
         send_reply(cur, client, admin, locked)
     assert sends(sandbox) == 0
-    assert actions.can_reply(locked) is not None
+    assert outbox.can_reply(locked) is not None
 
 
 def test_an_unknown_comment_is_refused(sandbox, cur, client, admin, parent):
@@ -293,7 +291,7 @@ def test_an_analyst_role_reply_fails_with_the_role_message(sandbox, cur, client)
     assert result.status == "failed" and result.result_comment_id is None
     assert "Analyst" in result.message and "Admin or Operator" in result.message
     assert sends(sandbox) == 1
-    [row] = actions.recent_actions(cur, analyst).to_dict("records")
+    [row] = outbox.recent_actions(cur, analyst).to_dict("records")
     assert row["error"] == result.message
     assert [e[1] for e in events(cur, analyst)] == ["requested", "failed"]
     assert stored(cur, parent["comment_id"])["replies"] == parent["replies"]
@@ -305,7 +303,7 @@ def test_retrying_a_refused_write_sends_it_again_only_once_per_retry(sandbox, cu
     parent = first_level_comments(cur, analyst)[0]
     failed = send_reply(cur, client, analyst, parent)
 
-    again = actions.retry(cur, client, failed.action_id, actor=OTHER)
+    again = outbox.retry(cur, AdAccountWriter(client, analyst), failed.action_id, actor=OTHER)
 
     assert again.status == "failed" and "Analyst" in again.message
     assert sends(sandbox) == 2
@@ -331,12 +329,12 @@ def test_a_write_whose_answer_was_lost_ends_unknown_then_reconciles_to_sent_exac
     assert sends(sandbox) == 1
     assert len(sandbox_replies(sandbox, admin, parent["comment_id"], "We ship worldwide!")) == 1
 
-    settled = actions.reconcile(cur, client, result.action_id)
+    settled = outbox.reconcile(cur, AdAccountWriter(client, admin), result.action_id)
 
     [on_tiktok] = sandbox_replies(sandbox, admin, parent["comment_id"], "We ship worldwide!")
     assert settled.status == "sent" and settled.result_comment_id == on_tiktok["comment_id"]
     assert stored(cur, on_tiktok["comment_id"])["content"] == "We ship worldwide!"
-    again = actions.retry(cur, client, result.action_id, actor=ACTOR)
+    again = outbox.retry(cur, AdAccountWriter(client, admin), result.action_id, actor=ACTOR)
     assert again.status == "sent" and "Nothing was sent again" in again.message
     assert sends(sandbox) == 1
     assert [e[1] for e in events(cur, admin)] == [
@@ -369,15 +367,15 @@ def test_a_reply_that_never_reached_tiktok_reconciles_to_failed_and_retry_sends_
     )
     assert sends(sandbox) == 0
 
-    retried = actions.retry(cur, client, result.action_id, actor=OTHER)
+    retried = outbox.retry(cur, AdAccountWriter(client, admin), result.action_id, actor=OTHER)
 
     [on_tiktok] = sandbox_replies(sandbox, admin, parent["comment_id"], "Hello there")
     assert retried.status == "sent" and retried.result_comment_id == on_tiktok["comment_id"]
     assert retried.action_id == result.action_id
     assert sends(sandbox) == 1
-    assert actions.retry(cur, client, result.action_id, actor=OTHER).status == "sent"
+    assert outbox.retry(cur, AdAccountWriter(client, admin), result.action_id, actor=OTHER).status == "sent"
     assert sends(sandbox) == 1
-    [row] = actions.recent_actions(cur, admin).to_dict("records")
+    [row] = outbox.recent_actions(cur, admin).to_dict("records")
     assert row["attempts"] == 2 and pd.isna(row["error"])
 
 
@@ -389,7 +387,7 @@ def test_reconciling_never_claims_another_actions_reply_with_the_same_text(
 
     assert first.status == "sent"
     assert second.status == "failed"  # the one "Thank you!" on TikTok is the first action's
-    assert actions.retry(cur, client, second.action_id, actor=ACTOR).status == "sent"
+    assert outbox.retry(cur, AdAccountWriter(client, admin), second.action_id, actor=ACTOR).status == "sent"
     assert len(sandbox_replies(sandbox, admin, parent["comment_id"], "Thank you!")) == 2
 
 
@@ -399,13 +397,13 @@ def test_a_crash_mid_send_leaves_a_pending_row_that_is_settled_later(
     with pytest.raises(Crash):
         send_reply(cur, Unreliable(client, "crash"), admin, parent, "Restocked today")
 
-    [row] = actions.recent_actions(cur, admin).to_dict("records")
+    [row] = outbox.recent_actions(cur, admin).to_dict("records")
     assert row["status"] == "pending"
-    fresh = actions.retry(cur, client, row["action_id"], actor=ACTOR)
+    fresh = outbox.retry(cur, AdAccountWriter(client, admin), row["action_id"], actor=ACTOR)
     assert fresh.status == "pending" and sends(sandbox) == 1  # maybe still sending: left alone
-    assert actions.reconcile_open(cur, client, admin) == []  # not stale yet
+    assert outbox.reconcile_open(cur, AdAccountWriter(client, admin)) == []  # not stale yet
 
-    [settled] = actions.reconcile_open(cur, client, admin, stale_after=timedelta(0))
+    [settled] = outbox.reconcile_open(cur, AdAccountWriter(client, admin), stale_after=timedelta(0))
 
     assert settled.status == "sent" and settled.result_comment_id
     assert sends(sandbox) == 1
@@ -416,10 +414,10 @@ def test_retry_waits_while_tiktok_cannot_be_asked(sandbox, cur, client, admin, p
     result = send_reply(cur, Unreliable(client, "not_sent", reads_down=True), admin, parent)
     assert result.status == "unknown"
 
-    still = actions.retry(cur, Unreliable(client, reads_down=True), result.action_id, actor=ACTOR)
+    still = outbox.retry(cur, AdAccountWriter(Unreliable(client, reads_down=True), admin), result.action_id, actor=ACTOR)
 
     assert still.status == "unknown" and sends(sandbox) == 0
-    assert actions.retry(cur, client, result.action_id, actor=ACTOR).status == "sent"
+    assert outbox.retry(cur, AdAccountWriter(client, admin), result.action_id, actor=ACTOR).status == "sent"
     assert sends(sandbox) == 1
 
 
@@ -432,7 +430,7 @@ def test_concurrent_retries_of_one_action_send_it_once(sandbox, store, cur, clie
     def retry_it():
         own = store.cursor()
         start.wait()
-        outcomes.append(actions.retry(own, client, failed.action_id, actor=OTHER).status)
+        outcomes.append(outbox.retry(own, AdAccountWriter(client, admin), failed.action_id, actor=OTHER).status)
 
     threads = [threading.Thread(target=retry_it) for _ in range(4)]
     for thread in threads:
@@ -443,13 +441,13 @@ def test_concurrent_retries_of_one_action_send_it_once(sandbox, store, cur, clie
     assert len(outcomes) == 4
     assert len(sandbox_replies(sandbox, admin, parent["comment_id"], "One and only")) == 1
     assert sends(sandbox) == 1
-    assert actions.get_action(cur, failed.action_id).status == "sent"
+    assert outbox.get_action(cur, failed.action_id).status == "sent"
 
 
 def test_reconcile_and_retry_of_an_unknown_action_are_refused(cur, client):
     with pytest.raises(ActionRefused, match="no action 999"):
-        actions.retry(cur, client, 999, actor=ACTOR)
-    assert actions.get_action(cur, 999) is None
+        outbox.retry(cur, AdAccountWriter(client, admin), 999, actor=ACTOR)
+    assert outbox.get_action(cur, 999) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,10 +468,7 @@ def test_hide_then_unhide_changes_the_store_and_tiktok(sandbox, cur, client, adm
         c["comment_id"] for c in first_level_comments(cur, admin) if c["comment_status"] == "PUBLIC"
     ][:3]
 
-    hidden = actions.set_hidden(
-        cur,
-        client,
-        advertiser_id=admin,
+    hidden = outbox.set_hidden(cur, AdAccountWriter(client, admin),
         comment_ids=ids,
         hidden=True,
         actor=ACTOR,
@@ -487,10 +482,7 @@ def test_hide_then_unhide_changes_the_store_and_tiktok(sandbox, cur, client, adm
     assert {store_status(cur, c) for c in ids} == {"HIDDEN"}
     assert hidden[0].message == "The comment is hidden on TikTok."
 
-    shown = actions.set_hidden(
-        cur,
-        client,
-        advertiser_id=admin,
+    shown = outbox.set_hidden(cur, AdAccountWriter(client, admin),
         comment_ids=ids,
         hidden=False,
         actor=ACTOR,
@@ -501,16 +493,13 @@ def test_hide_then_unhide_changes_the_store_and_tiktok(sandbox, cur, client, adm
     assert sends(sandbox, STATUS_PATH) == 2
     assert {truth_status(sandbox, admin, c) for c in ids} == {"PUBLIC"}
     assert {store_status(cur, c) for c in ids} == {"PUBLIC"}
-    keys = actions.recent_actions(cur, admin)["request_key"]
+    keys = outbox.recent_actions(cur, admin)["request_key"]
     assert set(keys) == {f"hide-1:{c}" for c in ids} | {f"unhide-1:{c}" for c in ids}
 
 
 def test_hiding_an_already_hidden_comment_is_fine(sandbox, cur, client, admin, parent):
     for key in ("first", "second"):
-        [result] = actions.set_hidden(
-            cur,
-            client,
-            advertiser_id=admin,
+        [result] = outbox.set_hidden(cur, AdAccountWriter(client, admin),
             comment_ids=[parent["comment_id"]],
             hidden=True,
             actor=ACTOR,
@@ -522,13 +511,9 @@ def test_hiding_an_already_hidden_comment_is_fine(sandbox, cur, client, admin, p
 
 def test_a_double_click_on_hide_sends_once_and_adds_only_new_comments(sandbox, cur, client, admin):
     a, b = (c["comment_id"] for c in first_level_comments(cur, admin)[:2])
-    actions.set_hidden(
-        cur, client, advertiser_id=admin, comment_ids=[a], hidden=True, actor=ACTOR, request_key="k"
+    outbox.set_hidden(cur, AdAccountWriter(client, admin), comment_ids=[a], hidden=True, actor=ACTOR, request_key="k"
     )
-    again = actions.set_hidden(
-        cur,
-        client,
-        advertiser_id=admin,
+    again = outbox.set_hidden(cur, AdAccountWriter(client, admin),
         comment_ids=[a, b, a],
         hidden=True,
         actor=ACTOR,
@@ -546,23 +531,17 @@ def test_hiding_an_unknown_comment_is_refused_and_nothing_is_sent(
     sandbox, cur, client, admin, parent
 ):
     with pytest.raises(ActionRefused, match="1 of the chosen comments"):
-        actions.set_hidden(
-            cur,
-            client,
-            advertiser_id=admin,
+        outbox.set_hidden(cur, AdAccountWriter(client, admin),
             comment_ids=[parent["comment_id"], "404"],
             hidden=True,
             actor=ACTOR,
             request_key="k",
         )
     assert sends(sandbox, STATUS_PATH) == 0
-    assert actions.recent_actions(cur, admin).empty
+    assert outbox.recent_actions(cur, admin).empty
     assert events(cur, admin)[-1][1:] == ("refused", ACTOR)
     assert (
-        actions.set_hidden(
-            cur,
-            client,
-            advertiser_id=admin,
+        outbox.set_hidden(cur, AdAccountWriter(client, admin),
             comment_ids=[],
             hidden=True,
             actor=ACTOR,
@@ -576,10 +555,7 @@ def test_the_analyst_role_cannot_hide(sandbox, cur, client):
     analyst = advertiser_with_role(sandbox, "ANALYST")
     fill_store(cur, client, analyst, sandbox_today(sandbox))
     comment = first_level_comments(cur, analyst)[0]
-    [result] = actions.set_hidden(
-        cur,
-        client,
-        advertiser_id=analyst,
+    [result] = outbox.set_hidden(cur, AdAccountWriter(client, analyst),
         comment_ids=[comment["comment_id"]],
         hidden=True,
         actor=ACTOR,
@@ -597,19 +573,17 @@ def test_a_hide_whose_answer_was_lost_is_settled_from_the_comments_status(
         c["comment_id"] for c in first_level_comments(cur, admin) if c["comment_status"] == "PUBLIC"
     ][:2]
 
-    [applied] = actions.set_hidden(
+    [applied] = outbox.set_hidden(
         cur,
-        Unreliable(client, "lost"),
-        advertiser_id=admin,
+        AdAccountWriter(Unreliable(client, "lost"), admin),
         comment_ids=[a],
         hidden=True,
         actor=ACTOR,
         request_key="x",
     )
-    [lost] = actions.set_hidden(
+    [lost] = outbox.set_hidden(
         cur,
-        Unreliable(client, "not_sent"),
-        advertiser_id=admin,
+        AdAccountWriter(Unreliable(client, "not_sent"), admin),
         comment_ids=[b],
         hidden=True,
         actor=ACTOR,
@@ -619,7 +593,7 @@ def test_a_hide_whose_answer_was_lost_is_settled_from_the_comments_status(
     assert applied.status == "sent" and store_status(cur, a) == "HIDDEN"
     assert lost.status == "failed" and "still shows this comment as public" in lost.message
     assert store_status(cur, b) == "PUBLIC"
-    assert actions.retry(cur, client, lost.action_id, actor=ACTOR).status == "sent"
+    assert outbox.retry(cur, AdAccountWriter(client, admin), lost.action_id, actor=ACTOR).status == "sent"
     assert truth_status(sandbox, admin, b) == "HIDDEN" and store_status(cur, b) == "HIDDEN"
 
 
@@ -633,10 +607,9 @@ def test_hiding_a_reply_is_reconciled_through_its_original(sandbox, cur, client,
         .to_arrow_table()
         .to_pylist()
     )
-    [result] = actions.set_hidden(
+    [result] = outbox.set_hidden(
         cur,
-        Unreliable(client, "lost"),
-        advertiser_id=admin,
+        AdAccountWriter(Unreliable(client, "lost"), admin),
         comment_ids=[reply_row["comment_id"]],
         hidden=True,
         actor=ACTOR,
@@ -655,11 +628,11 @@ def test_the_audit_log_records_who_did_what_and_when(sandbox, cur, client, admin
     send_reply(cur, client, admin, parents[0], key="ok")
     send_reply(cur, Unreliable(client, "lost"), admin, parents[1], key="lost", actor=OTHER)
     failed = send_reply(cur, Unreliable(client, "not_sent"), admin, parents[2], key="gone")
-    actions.retry(cur, client, failed.action_id, actor=OTHER)
+    outbox.retry(cur, AdAccountWriter(client, admin), failed.action_id, actor=OTHER)
     with pytest.raises(ActionRefused):
         send_reply(cur, client, admin, parents[3], "z" * 200, key="long")
 
-    log = actions.audit_log(cur, admin)
+    log = outbox.audit_log(cur, admin)
 
     assert {"requested", "sent", "unknown", "reconciled", "retried", "refused"} <= set(log["event"])
     assert set(log["actor"]) == {ACTOR, OTHER}
@@ -668,8 +641,8 @@ def test_the_audit_log_records_who_did_what_and_when(sandbox, cur, client, admin
     by_action = log.dropna(subset=["action_id"]).groupby("action_id")["event"].apply(list)
     assert by_action.map(lambda e: e[-1] == "requested").all()  # newest first: requested last
     assert (log["advertiser_id"] == admin).all()
-    assert len(actions.audit_log(cur, limit=2)) == 2
-    assert actions.audit_log(cur, "someone-else").empty
+    assert len(outbox.audit_log(cur, limit=2)) == 2
+    assert outbox.audit_log(cur, "someone-else").empty
     for detail in log["detail"].dropna():
         assert client._access_token not in detail
 
@@ -678,7 +651,7 @@ def test_failed_sends_are_audited_as_failed(sandbox, cur, client):
     analyst = advertiser_with_role(sandbox, "ANALYST")
     fill_store(cur, client, analyst, sandbox_today(sandbox))
     send_reply(cur, client, analyst, first_level_comments(cur, analyst)[0])
-    log = actions.audit_log(cur, analyst)
+    log = outbox.audit_log(cur, analyst)
     [detail] = log.loc[log["event"] == "failed", "detail"]
     assert "PermissionDenied" in detail and "40001" in detail
 
@@ -689,27 +662,24 @@ def test_recent_actions_and_actions_for_comments_list_newest_first_with_messages
     parents = first_level_comments(cur, admin)
     one = send_reply(cur, client, admin, parents[0], key="1")
     two = send_reply(cur, Unreliable(client, "not_sent"), admin, parents[1], key="2")
-    [three] = actions.set_hidden(
-        cur,
-        client,
-        advertiser_id=admin,
+    [three] = outbox.set_hidden(cur, AdAccountWriter(client, admin),
         comment_ids=[parents[0]["comment_id"]],
         hidden=True,
         actor=ACTOR,
         request_key="3",
     )
 
-    recent = actions.recent_actions(cur, admin)
+    recent = outbox.recent_actions(cur, admin)
     assert list(recent["action_id"]) == [three.action_id, two.action_id, one.action_id]
     assert list(recent["status"]) == ["sent", "failed", "sent"]
     assert list(recent["message"]) == [three.message, two.message, one.message]
     assert str(recent["attempts"].dtype) == "Int32"
-    assert len(actions.recent_actions(cur, admin, limit=1)) == 1
+    assert len(outbox.recent_actions(cur, admin, limit=1)) == 1
 
-    mine = actions.actions_for_comments(cur, [parents[0]["comment_id"]])
+    mine = outbox.actions_for_comments(cur, [parents[0]["comment_id"]])
     assert list(mine["kind"]) == ["hide", "reply"]
-    assert actions.actions_for_comments(cur, []).empty
-    assert "message" in actions.actions_for_comments(cur, []).columns
+    assert outbox.actions_for_comments(cur, []).empty
+    assert "message" in outbox.actions_for_comments(cur, []).columns
 
 
 @pytest.mark.parametrize(
@@ -772,7 +742,7 @@ def test_recent_actions_and_actions_for_comments_list_newest_first_with_messages
     ],
 )
 def test_can_reply_reasons(row, reason):
-    answer = actions.can_reply(row)
+    answer = outbox.can_reply(row)
     assert answer is None if reason is None else reason in answer
 
 
@@ -788,10 +758,10 @@ def test_can_reply_reads_dataframe_rows_with_missing_values():
             "is_auth_comment_manage_scope": pd.array([False, pd.NA, True], dtype="boolean"),
         }
     )
-    reasons = [actions.can_reply(row) for _, row in frame.iterrows()]
+    reasons = [outbox.can_reply(row) for _, row in frame.iterrows()]
     assert "comment-management" in reasons[0]
     assert "missing" in reasons[1]
-    assert reasons[2] == actions.FIRST_LEVEL_ONLY
+    assert reasons[2] == outbox.FIRST_LEVEL_ONLY
 
 
 @pytest.mark.parametrize(
@@ -856,7 +826,7 @@ def test_can_reply_reads_dataframe_rows_with_missing_values():
     ],
 )
 def test_human_message_says_what_happened_and_what_to_do(error, says):
-    message = actions.human_message(error)
+    message = message_for(error)
     for phrase in says:
         assert phrase in message
     assert "internal detail" not in message

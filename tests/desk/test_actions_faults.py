@@ -1,4 +1,4 @@
-"""desk.actions under the sandbox's own injected faults: lost answers, stalls, 5xx, throttling.
+"""desk.outbox under the sandbox's own injected faults: lost answers, stalls, 5xx, throttling.
 
 The sandbox runs on a ManualClock with a fixed start so that its IDs, and so the faults it
 injects (decided from a hash of each request), are the same on every run.
@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from desk import actions
+from desk import outbox
+from desk.sources import AdAccountWriter
 from desk.store import Store
 from tiktok_sandbox import ManualClock, start_sandbox
 
@@ -61,7 +62,7 @@ def test_every_reply_whose_answer_the_sandbox_lost_is_settled_exactly_once(store
         report = reply_until_settled(cur, client, admin, parents, 12, key_prefix="lost")
 
         assert_exactly_once(cur, sandbox, admin, report)
-        log = actions.audit_log(cur, admin, limit=10_000)
+        log = outbox.audit_log(cur, admin, limit=10_000)
         reconciled = log[(log["event"] == "reconciled") & log["detail"].str.endswith("marked sent")]
         # Some answers were lost after TikTok applied the reply: settled without resending.
         assert report.statuses_after_send["sent"] >= 1 and len(reconciled) >= 1
@@ -84,7 +85,7 @@ def test_fifty_replies_with_a_fifth_of_requests_failing_all_land_exactly_once(st
         assert_exactly_once(cur, sandbox, admin, report)
         assert sends(sandbox) >= 50
         assert report.rounds <= 5
-        events = Counter(actions.audit_log(cur, admin, limit=10_000)["event"])
+        events = Counter(outbox.audit_log(cur, admin, limit=10_000)["event"])
         assert events["requested"] == 50
         assert events["sent"] + events["reconciled"] >= 50
 
@@ -103,10 +104,7 @@ def test_hides_under_faults_end_with_every_comment_hidden(store):
 
         results = []
         for i in range(0, len(ids), 3):
-            results += actions.set_hidden(
-                cur,
-                client,
-                advertiser_id=admin,
+            results += outbox.set_hidden(cur, AdAccountWriter(client, admin),
                 comment_ids=ids[i : i + 3],
                 hidden=True,
                 actor=ACTOR,
@@ -116,18 +114,18 @@ def test_hides_under_faults_end_with_every_comment_hidden(store):
             open_ids = [
                 r.action_id
                 for r in results
-                if actions.get_action(cur, r.action_id).status != "sent"
+                if outbox.get_action(cur, r.action_id).status != "sent"
             ]
             if not open_ids:
                 break
             for action_id in open_ids:
-                actions.retry(cur, client, action_id, actor=ACTOR)
+                outbox.retry(cur, AdAccountWriter(client, admin), action_id, actor=ACTOR)
 
         truth = {
             c["comment_id"]: c["comment_status"] for c in sandbox.ground_truth(admin)["comments"]
         }
         assert {truth[c] for c in ids} == {"HIDDEN"}
-        assert {actions.get_action(cur, r.action_id).status for r in results} == {"sent"}
+        assert {outbox.get_action(cur, r.action_id).status for r in results} == {"sent"}
         stored = cur.sql(
             "SELECT DISTINCT comment_status FROM comments WHERE comment_id IN "
             f"({', '.join('?' for _ in ids)})",

@@ -1,4 +1,4 @@
-"""desk.actions for organic comments (a business account's own videos) against the sandbox over
+"""desk.outbox for organic comments (a business account's own videos) against the sandbox over
 real HTTP: reply, hide and unhide through the same outbox and audit log as ad comments."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from desk import actions
+from desk import outbox
 from desk import store as st
 from desk.connect.tokens import AccountNeedsReconnect
-from desk.organic_sync import sync_business_account
+from desk.errors import TIKTOK_ACCOUNT, message_for
+from desk.sources import AdAccountWriter, TikTokAccountWriter
+from desk.sources.account_sync import sync_business_account
 from desk.store import Store
 from tiktok_client.accounts import BusinessAccountClient
 from tiktok_client.errors import AccessTokenExpired, RefreshTokenError
@@ -97,15 +99,15 @@ def test_a_reply_to_an_organic_comment_is_posted_once_and_stored(sandbox, store)
     parent = organic_rows(cur, account.business_id, "COMMENT")[0]
     text = "Thanks for watching! (organic)"
 
-    result = actions.reply_to_comment(
-        cur, account, parent, text=text, actor=ACTOR, request_key="organic-reply-1"
+    result = outbox.reply(
+        cur, TikTokAccountWriter(account), comment_id=parent["comment_id"], text=text, actor=ACTOR, request_key="organic-reply-1"
     )
 
     [posted] = truth_replies(sandbox, account.business_id, parent["comment_id"], text)
     assert result.status == "sent" and result.kind == "reply"
     assert result.result_comment_id == posted["comment_id"]
     assert posted["owner"] is True
-    [row] = actions.recent_actions(cur, None, business_id=account.business_id).to_dict("records")
+    [row] = outbox.recent_actions(cur, None, business_id=account.business_id).to_dict("records")
     assert (row["source"], row["business_id"], row["video_id"]) == (
         "organic",
         account.business_id,
@@ -122,7 +124,7 @@ def test_a_reply_to_an_organic_comment_is_posted_once_and_stored(sandbox, store)
         cur, "SELECT replies FROM comments WHERE comment_id = ?", [parent["comment_id"]]
     )
     assert after[0]["replies"] == (parent["replies"] or 0) + 1
-    events = set(actions.audit_log(cur, limit=1000)["event"])
+    events = set(outbox.audit_log(cur, limit=1000)["event"])
     assert {"requested", "sent"} <= events
 
 
@@ -132,17 +134,13 @@ def test_a_double_click_with_the_same_request_key_sends_the_organic_reply_once(s
     text = "Double click, one reply."
     before = sends(sandbox)
 
-    first = actions.reply_organic(
-        cur,
-        account,
+    first = outbox.reply(cur, TikTokAccountWriter(account),
         comment_id=parent["comment_id"],
         text=text,
         actor=ACTOR,
         request_key="organic-double",
     )
-    second = actions.reply_organic(
-        cur,
-        account,
+    second = outbox.reply(cur, TikTokAccountWriter(account),
         comment_id=parent["comment_id"],
         text=text,
         actor=ACTOR,
@@ -161,15 +159,15 @@ def test_a_reply_to_an_organic_reply_is_refused_without_any_request(sandbox, sto
     a_reply = organic_rows(cur, account.business_id, "REPLY")[0]
     before = requests_made(sandbox)
 
-    with pytest.raises(actions.ActionRefused) as refused:
-        actions.reply_to_comment(
-            cur, account, a_reply, text="Hello", actor=ACTOR, request_key="organic-to-reply"
+    with pytest.raises(outbox.ActionRefused) as refused:
+        outbox.reply(
+            cur, TikTokAccountWriter(account), comment_id=a_reply["comment_id"], text="Hello", actor=ACTOR, request_key="organic-to-reply"
         )
 
-    assert str(refused.value) == actions.FIRST_LEVEL_ONLY
+    assert str(refused.value) == outbox.FIRST_LEVEL_ONLY
     assert requests_made(sandbox) == before
-    assert actions.recent_actions(cur, None, business_id=account.business_id).empty
-    log = actions.audit_log(cur, limit=100)
+    assert outbox.recent_actions(cur, None, business_id=account.business_id).empty
+    log = outbox.audit_log(cur, limit=100)
     assert list(log["event"]) == ["refused"]
 
 
@@ -178,10 +176,8 @@ def test_an_organic_reply_over_150_characters_is_refused_without_any_request(san
     parent = organic_rows(cur, account.business_id, "COMMENT")[0]
     before = requests_made(sandbox)
 
-    with pytest.raises(actions.ActionRefused, match="151 characters long"):
-        actions.reply_organic(
-            cur,
-            account,
+    with pytest.raises(outbox.ActionRefused, match="151 characters long"):
+        outbox.reply(cur, TikTokAccountWriter(account),
             comment_id=parent["comment_id"],
             text="x" * 151,
             actor=ACTOR,
@@ -189,7 +185,7 @@ def test_an_organic_reply_over_150_characters_is_refused_without_any_request(san
         )
 
     assert requests_made(sandbox) == before
-    assert actions.recent_actions(cur, None, business_id=account.business_id).empty
+    assert outbox.recent_actions(cur, None, business_id=account.business_id).empty
 
 
 def test_hiding_then_unhiding_an_organic_comment_shows_on_tiktok_and_in_the_store(sandbox, store):
@@ -206,8 +202,8 @@ def test_hiding_then_unhiding_an_organic_comment_shows_on_tiktok_and_in_the_stor
             cur, "SELECT comment_status FROM comments WHERE comment_id = ?", [comment_id]
         )[0]["comment_status"]
 
-    [hidden] = actions.set_hidden_rows(
-        cur, account, [comment], hidden=True, actor=ACTOR, request_key="organic-hide"
+    [hidden] = outbox.set_hidden(
+        cur, TikTokAccountWriter(account), comment_ids=[comment["comment_id"]], hidden=True, actor=ACTOR, request_key="organic-hide"
     )
     assert (hidden.status, hidden.kind, on_tiktok(), in_store()) == (
         "sent",
@@ -216,9 +212,7 @@ def test_hiding_then_unhiding_an_organic_comment_shows_on_tiktok_and_in_the_stor
         "HIDDEN",
     )
     sent_hides = sends(sandbox, HIDE_PATH)
-    [again] = actions.set_hidden_organic(
-        cur,
-        account,
+    [again] = outbox.set_hidden(cur, TikTokAccountWriter(account),
         comment_ids=[comment_id],
         hidden=True,
         actor=ACTOR,
@@ -226,9 +220,7 @@ def test_hiding_then_unhiding_an_organic_comment_shows_on_tiktok_and_in_the_stor
     )
     assert again.duplicate and sends(sandbox, HIDE_PATH) == sent_hides
 
-    [shown] = actions.set_hidden_organic(
-        cur,
-        account,
+    [shown] = outbox.set_hidden(cur, TikTokAccountWriter(account),
         comment_ids=[comment_id],
         hidden=False,
         actor=ACTOR,
@@ -247,9 +239,7 @@ def test_a_revoked_account_token_fails_the_write_with_the_reconnect_message(sand
     parent = organic_rows(cur, account.business_id, "COMMENT")[3]
     sandbox.revoke_account_token(token)
 
-    result = actions.reply_organic(
-        cur,
-        account,
+    result = outbox.reply(cur, TikTokAccountWriter(account),
         comment_id=parent["comment_id"],
         text="Anyone there?",
         actor=ACTOR,
@@ -270,16 +260,14 @@ def test_a_revoked_account_token_fails_the_write_with_the_reconnect_message(sand
     ],
 )
 def test_account_token_trouble_says_to_reconnect_the_tiktok_account(error):
-    message = actions.human_message(error, source="organic")
+    message = message_for(error, TIKTOK_ACCOUNT)
     assert "reconnect the TikTok account on the Home page" in message
 
 
 def test_an_organic_action_is_not_retried_with_another_accounts_client(sandbox, store):
     cur, account, _ = synced(sandbox, store)
     parent = organic_rows(cur, account.business_id, "COMMENT")[4]
-    result = actions.reply_organic(
-        cur,
-        account,
+    result = outbox.reply(cur, TikTokAccountWriter(account),
         comment_id=parent["comment_id"],
         text="Mine",
         actor=ACTOR,
@@ -287,8 +275,8 @@ def test_an_organic_action_is_not_retried_with_another_accounts_client(sandbox, 
     )
     ads_client = make_client(sandbox)
 
-    with pytest.raises(actions.ActionRefused, match=account.business_id):
-        actions.retry(cur, ads_client, result.action_id, actor=ACTOR)
+    with pytest.raises(outbox.ActionRefused, match=account.business_id):
+        outbox.retry(cur, AdAccountWriter(ads_client, "7000000000000000001"), result.action_id, actor=ACTOR)
 
 
 def test_thirty_organic_replies_with_a_fifth_of_requests_failing_each_land_exactly_once(store):
@@ -301,9 +289,7 @@ def test_thirty_organic_replies_with_a_fifth_of_requests_failing_each_land_exact
         for i in range(30):
             parent = parents[i % len(parents)]
             text = f"organic reply #{i}: thank you!"
-            result = actions.reply_organic(
-                cur,
-                account,
+            result = outbox.reply(cur, TikTokAccountWriter(account),
                 comment_id=parent["comment_id"],
                 text=text,
                 actor=ACTOR,
@@ -312,12 +298,12 @@ def test_thirty_organic_replies_with_a_fifth_of_requests_failing_each_land_exact
             texts[result.action_id] = (parent["comment_id"], text)
             after_send[result.status] += 1
         rounds = 0
-        open_ids = [i for i in texts if actions.get_action(cur, i).status != "sent"]
+        open_ids = [i for i in texts if outbox.get_action(cur, i).status != "sent"]
         while open_ids and rounds < 20:
             rounds += 1
             for action_id in open_ids:
-                actions.retry(cur, account, action_id, actor=ACTOR)
-            open_ids = [i for i in texts if actions.get_action(cur, i).status != "sent"]
+                outbox.retry(cur, TikTokAccountWriter(account), action_id, actor=ACTOR)
+            open_ids = [i for i in texts if outbox.get_action(cur, i).status != "sent"]
 
         assert not open_ids, f"{len(open_ids)} replies still not sent after {rounds} rounds"
         truth = sandbox.ground_truth_accounts(account.business_id)["comments"]
@@ -325,10 +311,10 @@ def test_thirty_organic_replies_with_a_fifth_of_requests_failing_each_land_exact
         ids = {(c["parent_comment_id"], c["text"]): c["comment_id"] for c in truth}
         for action_id, key in texts.items():
             assert on_tiktok[key] == 1, f"{key[1]!r} is on TikTok {on_tiktok[key]}x"
-            assert actions.get_action(cur, action_id).result_comment_id == ids[key]
-        outbox = actions.recent_actions(cur, None, 1000, business_id=account.business_id)
-        assert len(outbox) == 30 and set(outbox["status"]) == {"sent"}
-        assert outbox["result_comment_id"].is_unique
+            assert outbox.get_action(cur, action_id).result_comment_id == ids[key]
+        rows = outbox.recent_actions(cur, None, 1000, business_id=account.business_id)
+        assert len(rows) == 30 and set(rows["status"]) == {"sent"}
+        assert rows["result_comment_id"].is_unique
         faults = sandbox.stats()["faults"]
         assert faults.get("applied_dropped", 0) >= 1
-        assert "unknown" in set(actions.audit_log(cur, limit=10_000)["event"])
+        assert "unknown" in set(outbox.audit_log(cur, limit=10_000)["event"])

@@ -1,4 +1,4 @@
-"""Helpers for the desk.actions tests (no tests here): a sandbox, a filled store, checks.
+"""Helpers for the desk.outbox tests (no tests here): a sandbox, a filled store, checks.
 
 Reusable by larger runs (e.g. the planned 200-reply test): `sandbox_config`, `make_client`,
 `fill_store`, `first_level_comments`, `reply_until_settled` and `assert_exactly_once`.
@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from desk import actions
+from desk import outbox
 from desk import store as st
+from desk.sources import AdAccountWriter
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox import SandboxConfig
@@ -146,10 +147,7 @@ def reply_until_settled(
     for i in range(count):
         parent = parents[i % len(parents)]
         text = f"{key_prefix} reply #{i}: thanks for your comment!"
-        result = actions.reply(
-            cur,
-            client,
-            advertiser_id=advertiser_id,
+        result = outbox.reply(cur, AdAccountWriter(client, advertiser_id),
             comment_id=parent["comment_id"],
             text=text,
             actor=actor,
@@ -162,14 +160,14 @@ def reply_until_settled(
     while open_ids and report.rounds < max_rounds:
         report.rounds += 1
         for action_id in open_ids:
-            actions.retry(cur, client, action_id, actor=actor)
+            outbox.retry(cur, AdAccountWriter(client, advertiser_id), action_id, actor=actor)
         open_ids = _not_sent(cur, report.action_ids)
     assert not open_ids, f"{len(open_ids)} replies still not sent after {max_rounds} rounds"
     return report
 
 
 def _not_sent(cur, action_ids: Iterable[int]) -> list[int]:
-    return [i for i in action_ids if actions.get_action(cur, i).status != "sent"]
+    return [i for i in action_ids if outbox.get_action(cur, i).status != "sent"]
 
 
 def assert_exactly_once(cur, sandbox, advertiser_id: str, report: SettleReport) -> None:
@@ -190,10 +188,10 @@ def assert_exactly_once(cur, sandbox, advertiser_id: str, report: SettleReport) 
         assert by_text[(parent_id, text)] == 1, (
             f"{text!r} is on TikTok {by_text[(parent_id, text)]}x"
         )
-        action = actions.get_action(cur, action_id)
+        action = outbox.get_action(cur, action_id)
         assert action.status == "sent"
         assert action.result_comment_id == ids[(parent_id, text)]
-    frame = actions.recent_actions(cur, advertiser_id, limit=len(report.action_ids) + 100)
+    frame = outbox.recent_actions(cur, advertiser_id, limit=len(report.action_ids) + 100)
     mine = frame[frame["action_id"].isin(report.action_ids)]
     assert len(mine) == len(report.action_ids)
     assert set(mine["status"]) == {"sent"}

@@ -12,11 +12,11 @@ import pytest
 
 from desk import export
 from desk import store as st
-from desk.connect.tokens import TokenKeeper
 from desk.connect.credentials import CredentialStore
-from desk.organic_sync import OrganicSyncOptions, run_organic_sync
+from desk.connect.tokens import TokenKeeper
+from desk.sources.account_sync import OrganicSyncOptions, run_organic_sync
+from desk.sources.ad_sync import SyncOptions, sync_advertiser
 from desk.store import CommentFilters, Store
-from desk.sync import SyncOptions, sync_advertiser
 from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter

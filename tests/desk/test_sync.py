@@ -14,17 +14,18 @@ import pytest
 
 from desk import store as st
 from desk.connect.credentials import CredentialStore
-from desk.store import Store
-from desk.sync import (
+from desk.sources import AdAccount
+from desk.sources.ad_sync import (
     FULL,
     HEAD,
     SyncAborted,
     SyncOptions,
     date_windows,
     plan_windows,
-    run_sync,
     sync_advertiser,
 )
+from desk.store import Store
+from desk.workspace import TikTokApp, Workspace
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import ServerError
 from tiktok_client.ratelimit import RateLimiter
@@ -233,8 +234,8 @@ def test_a_revoked_token_stops_the_sync_and_asks_to_reconnect(sandbox, store, tm
     settings = load_settings(environ={}, secrets={}, secrets_path=None)
 
     with pytest.raises(SyncAborted, match="[Rr]econnect"):
-        run_sync(settings, store, credentials, advertiser_id, base_url=sandbox.base_url,
-                 rate_limiter=RateLimiter(1000, 100_000))
+        app = TikTokApp.from_settings(settings, RateLimiter(1000, 100_000), sandbox.base_url)
+        AdAccount(Workspace(settings, store, credentials, app), advertiser_id).sync()
     [flagged] = credentials.connections()
     assert flagged.connection_id == conn.connection_id and flagged.needs_reauth
     assert st.last_sync_run(store.cursor(), advertiser_id).status == "failed"

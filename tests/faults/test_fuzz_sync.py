@@ -1,4 +1,4 @@
-"""Malformed answers fed through desk.sync.sync_advertiser into a Store.
+"""Malformed answers fed through desk.sources.ad_sync.sync_advertiser into a Store.
 
 Each run either ends (ok, or partial with the broken ad group recorded) or stops with
 SyncAborted carrying a typed client error; nothing else escapes. The store then holds exactly
@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desk import store as st_
+from desk.sources.ad_sync import SyncAborted, SyncOptions, sync_advertiser
 from desk.store import Store
-from desk.sync import SyncAborted, SyncOptions, sync_advertiser
 from tests.desk.test_actions_support import FakeClock
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import TikTokError

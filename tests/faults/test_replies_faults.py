@@ -10,7 +10,6 @@ from collections import Counter
 
 import pytest
 
-from desk import actions
 from desk import store as st
 from desk.store import Store
 from tests.desk.test_actions_support import (
@@ -78,7 +77,7 @@ def test_two_hundred_replies_under_faults_each_exist_once_and_the_outbox_agrees(
         faults = sandbox.stats()["faults"]
         assert faults.get("applied_dropped", 0) >= 1, faults
         assert {"http_5xx", "throttled", "internal_timeout", "stall", "truncated"} <= set(faults)
-        log = actions.audit_log(cur, admin, limit=100_000)
+        log = ledger.audit_log(cur, admin, limit=100_000)
         found = log[(log["event"] == "reconciled") & log["detail"].str.endswith("marked sent")]
         assert len(found) >= faults["applied_dropped"]
         assert sends(sandbox, POST_PATH) > REPLIES  # some were sent again, none landed twice

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from desk import store as st
+from desk.sources.ad_sync import SyncOptions, sync_advertiser
 from desk.store import Store
-from desk.sync import SyncOptions, sync_advertiser
 from tests.desk.test_actions_support import make_client, sandbox_today
 from tiktok_sandbox import ManualClock, SandboxConfig, start_sandbox
 

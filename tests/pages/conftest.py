@@ -20,10 +20,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from desk import store as db
-from desk import ui
 from desk.config import load_settings
 from desk.connect.credentials import CredentialStore
-from desk.sync import run_sync
+from desk.demo import DEMO_BANNER
+from desk.sources import AdAccount
+from desk.ui import handles
+from desk.ui.context import PageContext
+from desk.workspace import TikTokApp, Workspace
 from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox.walk import walk_consent
 
@@ -78,7 +81,7 @@ def settings(demo_env: Path):
 @pytest.fixture
 def sandbox(demo_env: Path):
     """The sandbox the app runs in demo mode (the same cached handle)."""
-    return ui.demo_sandbox()
+    return handles.demo_sandbox()
 
 
 @pytest.fixture
@@ -89,7 +92,7 @@ def credentials(settings) -> CredentialStore:
 @pytest.fixture
 def store(settings) -> db.Store:
     """The app's own database handle (one per process; closed when the caches are cleared)."""
-    return ui.store_for(settings)
+    return handles.store_for(settings)
 
 
 @pytest.fixture
@@ -112,8 +115,7 @@ def sync(settings, sandbox, token, store, credentials, advertisers):
     """sync(role): sync that sandbox ad account into the store; returns its advertiser_id."""
     def run(role: str) -> str:
         advertiser_id = advertisers[role]
-        run_sync(settings, store, credentials, advertiser_id,
-                 rate_limiter=RateLimiter(1000, 100000), base_url=sandbox.base_url)
+        AdAccount(page_context(settings, advertiser_id).workspace, advertiser_id).sync()
         return advertiser_id
 
     return run
@@ -179,7 +181,7 @@ def post_count(sandbox) -> int:
 
 def infos(at: AppTest) -> list[str]:
     """The page's st.info messages, without the demo-mode banner."""
-    return [i.value for i in at.info if i.value != ui.DEMO_BANNER]
+    return [i.value for i in at.info if i.value != DEMO_BANNER]
 
 
 def plain(markdown: str) -> str:
@@ -232,15 +234,17 @@ def seed_hostile(store: db.Store) -> pd.DataFrame:
 
 
 def page_context(settings, advertiser_id: str | None,
-                 business_id: str | None = None) -> ui.PageContext:
+                 business_id: str | None = None) -> PageContext:
     """What bootstrap() builds, for calling the glue directly (outside a page run)."""
-    sandbox = ui.demo_sandbox()
-    return ui.PageContext(
-        settings=settings, store=ui.store_for(settings),
-        credentials=CredentialStore(settings.credentials_path, settings.secret_key),
-        advertiser_id=advertiser_id, business_id=business_id, demo=True,
+    sandbox = handles.demo_sandbox()
+    app = TikTokApp(
         api_base_url=sandbox.base_url, auth_url=f"{sandbox.base_url}/portal/auth",
         app_id=sandbox.config.app_id, app_secret=sandbox.config.secret,
         redirect_uri="http://localhost:8501/", rate_limiter=RateLimiter(1000, 100000),
         account_auth_url=sandbox.account_auth_url, account_redirect_uri="http://localhost:8501/",
     )
+    workspace = Workspace(
+        settings=settings, store=handles.store_for(settings),
+        credentials=CredentialStore(settings.credentials_path, settings.secret_key), app=app,
+    )
+    return PageContext(workspace, advertiser_id=advertiser_id, business_id=business_id)

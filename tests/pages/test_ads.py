@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desk import store as db
-from desk import ui
+from desk import text
 from tests.pages.conftest import infos, no_errors, open_page, sandbox_comments
 
 PAGE = "pages/2_Ads.py"
@@ -52,4 +52,4 @@ def test_choosing_an_ad_opens_its_comments(synced, store):
     assert at.multiselect(key="comments_ads").value == [ad_id]
     assert at.query_params["ad"] == ad_id
     expected = db.comments_count(store.cursor(), db.CommentFilters(advertiser_id, ad_ids=[ad_id]))
-    assert f"**{ui.plural(expected, 'comment')}**" in at.main.markdown[0].value
+    assert f"**{text.plural(expected, 'comment')}**" in at.main.markdown[0].value

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desk import store as db
-from desk import ui
-from desk.sync import SyncResult
+from desk.scheduler import AutoSync, SyncBusy
+from desk.sources.ad_sync import SyncResult
+from desk.ui import handles
 from tests.pages.conftest import infos, no_errors, open_page, plain, sandbox_comments
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import RateLimited, ServerError
@@ -101,7 +102,7 @@ def test_auto_sync_toggle_enables_the_schedule(token, advertisers, settings):
     at.number_input(key="advertisers_autosync_minutes").set_value(30)
     at.toggle(key="advertisers_autosync").set_value(True).run()
     no_errors(at)
-    scheduler = ui._auto_sync(settings, ui.demo_sandbox().base_url)
+    scheduler = handles.auto_sync_scheduler(settings, handles.demo_sandbox().base_url)
     plan = scheduler.status(advertiser_id)
     assert plan is not None and plan.minutes == 30
     assert "every 30 min" in at.main.caption[-1].value
@@ -110,7 +111,8 @@ def test_auto_sync_toggle_enables_the_schedule(token, advertisers, settings):
 
 
 def fake_result(advertiser_id: str) -> SyncResult:
-    return SyncResult(1, advertiser_id, "ok", "5 comments from 1 ads.", 1, 5, 1, 2, 0, 0, 0.1)
+    return SyncResult(run_id=1, account_id=advertiser_id, status="ok",
+                      message="5 comments from 1 ads.", rows=5, requests=2, seconds=0.1)
 
 
 def test_auto_sync_runs_due_accounts_and_never_two_syncs_at_once():
@@ -121,14 +123,14 @@ def test_auto_sync_runs_due_accounts_and_never_two_syncs_at_once():
         calls.append(advertiser_id)
         return fake_result(advertiser_id)
 
-    scheduler = ui.AutoSync(job, clock=lambda: now[0], tick=3600)
+    scheduler = AutoSync(job, clock=lambda: now[0], tick=3600)
     try:
         scheduler.enable("a", 10)
         assert scheduler.run_due() == []
         now[0] += timedelta(minutes=11)
         with scheduler.syncing("a"):  # "Sync now" holds it: the schedule waits
             assert scheduler.run_due() == []
-            with pytest.raises(ui.SyncBusy), scheduler.syncing("a"):
+            with pytest.raises(SyncBusy), scheduler.syncing("a"):
                 pass
         assert scheduler.run_due() == ["a"]
         plan = scheduler.status("a")
@@ -144,7 +146,7 @@ def test_auto_sync_reports_a_failed_sync_and_carries_on():
     def job(advertiser_id: str, stop: threading.Event) -> SyncResult:
         raise RateLimited("slow down", 40100)
 
-    scheduler = ui.AutoSync(job, clock=lambda: now[0], tick=3600)
+    scheduler = AutoSync(job, clock=lambda: now[0], tick=3600)
     try:
         scheduler.enable("a", 5)
         now[0] += timedelta(minutes=6)

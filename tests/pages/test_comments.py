@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from desk import actions, ui
+from desk import actions, text
 from desk import store as db
 from desk.actions import ActionRefused
+from desk.ui import writes
 from tests.pages.conftest import (
     HOSTILE_ADVERTISER,
     HOSTILE_TEXTS,
@@ -60,7 +61,7 @@ def test_filters_and_paging_match_the_store(synced, store):
     everything = db.CommentFilters(advertiser_id)
     at = open_comments(advertiser_id)
     total = db.comments_count(store.cursor(), everything)
-    assert f"**{ui.plural(total, 'comment')}**" in header(at)
+    assert f"**{text.plural(total, 'comment')}**" in header(at)
     assert shown_ids(at) == store_ids(store, everything)
 
     [pager] = at.get("pagination")
@@ -70,14 +71,14 @@ def test_filters_and_paging_match_the_store(synced, store):
 
     at.selectbox(key="comments_status").select("Hidden").run()
     hidden = db.CommentFilters(advertiser_id, status="HIDDEN")
-    assert f"**{ui.plural(db.comments_count(store.cursor(), hidden), 'comment')}**" in header(at)
+    assert f"**{text.plural(db.comments_count(store.cursor(), hidden), 'comment')}**" in header(at)
     assert shown_ids(at) == store_ids(store, hidden)  # back on page 1
 
     at.selectbox(key="comments_status").select("All").run()
     at.text_input(key="comments_search").input("ship").run()
     at.toggle(key="comments_unanswered").set_value(True).run()
     narrow = db.CommentFilters(advertiser_id, search="ship", unanswered_only=True)
-    assert f"**{ui.plural(db.comments_count(store.cursor(), narrow), 'comment')}**" in header(at)
+    assert f"**{text.plural(db.comments_count(store.cursor(), narrow), 'comment')}**" in header(at)
     assert shown_ids(at) == store_ids(store, narrow)
 
     at.button(key="comments_reset").click().run()
@@ -94,7 +95,7 @@ def test_filters_follow_to_the_other_pages(synced, store):
     assert at.selectbox(key="export_type").value == "Replies"
     expected = db.comments_count(store.cursor(),
                                  db.CommentFilters(advertiser_id, comment_type="REPLY"))
-    assert f"**{ui.plural(expected, 'comment')}**" in at.main.markdown[0].value
+    assert f"**{text.plural(expected, 'comment')}**" in at.main.markdown[0].value
 
 
 def test_no_matching_comments_says_so(synced):
@@ -168,7 +169,7 @@ def test_a_reply_over_150_characters_is_refused_before_sending(synced, store, sa
     with pytest.raises(ActionRefused, match="151 characters"):
         row = db.comments_page(store.cursor(), db.CommentFilters(advertiser_id), 100_000
                                ).set_index("comment_id").loc[comment_id]
-        ui.send_reply(page_context(settings, advertiser_id), {**row, "comment_id": comment_id},
+        writes.send_reply(page_context(settings, advertiser_id), {**row, "comment_id": comment_id},
                       "x" * 151, "k151")
     assert post_count(sandbox) == 0
     assert actions.recent_actions(store.cursor(), advertiser_id).empty

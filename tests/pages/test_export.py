@@ -12,7 +12,7 @@ import pytest
 import streamlit.testing.v1.app_test as app_test
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from desk import export, ui
+from desk import export
 from desk import store as db
 from tests.pages.conftest import (
     HOSTILE_ADVERTISER,
@@ -64,12 +64,12 @@ def test_csv_download_is_exactly_the_filtered_comments_made_safe(sandbox, store,
     assert name.startswith(f"comments-{HOSTILE_ADVERTISER}-") and name.endswith(".csv")
     filters = db.CommentFilters(HOSTILE_ADVERTISER)
     frame = db.comments_page(store.cursor(), filters, limit=1000)
-    expected = export.to_csv_bytes(frame[list(ui.CSV_COLUMNS)])
+    expected = export.to_csv_bytes(frame[list(export.CSV_COLUMNS)])
     assert data == expected
     assert data.startswith("\ufeff".encode())
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str,
                         keep_default_na=False)
-    assert list(frame.columns) == list(ui.CSV_COLUMNS)
+    assert list(frame.columns) == list(export.CSV_COLUMNS)
     contents = set(frame["content"])
     for hostile in ('=HYPERLINK("http://evil.example/steal","click me")', "+1", "-2+3",
                     "@cmd", "\t=1+1 starts with a tab"):
@@ -109,9 +109,10 @@ def test_files_are_built_in_chunks_identical_to_one_piece(sandbox, store, settin
     filters = db.CommentFilters(HOSTILE_ADVERTISER)
     whole = db.comments_page(store.cursor(), filters, limit=1000)
     seen = []
-    csv = ui.build_export(ctx, filters, "csv", lambda done, wanted: seen.append(done), chunk=3)
-    assert csv.data == export.to_csv_bytes(whole[list(ui.CSV_COLUMNS)]) and seen == [3, 6, 8]
-    parquet = ui.build_export(ctx, filters, "parquet", chunk=3)
+    csv = export.build_export(ctx.store, filters, "csv", lambda done, wanted: seen.append(done),
+                              chunk=3)
+    assert csv.data == export.to_csv_bytes(whole[list(export.CSV_COLUMNS)]) and seen == [3, 6, 8]
+    parquet = export.build_export(ctx.store, filters, "parquet", chunk=3)
     back = pq.read_table(io.BytesIO(parquet.data)).to_pandas()
     assert back["comment_id"].tolist() == whole["comment_id"].tolist()
     assert back["content"].tolist() == whole["content"].tolist()
@@ -119,7 +120,7 @@ def test_files_are_built_in_chunks_identical_to_one_piece(sandbox, store, settin
 
 def test_a_huge_export_is_capped_with_a_note(sandbox, store, media, monkeypatch):
     seed_hostile(store)
-    monkeypatch.setattr(ui, "EXPORT_CAP", 3)
+    monkeypatch.setattr(export, "EXPORT_CAP", 3)
     at = prepare("csv")
     assert "Only the newest 3 are exported" in at.warning[0].value
     _, data = downloaded(at, media)
@@ -143,12 +144,12 @@ def test_chunks_over_many_days_keep_the_newest_first_order(synced, store, settin
     filters = db.CommentFilters(advertiser_id)
     whole = db.comments_page(store.cursor(), filters, limit=100_000)
     seen = []
-    file = ui.build_export(ctx, filters, "parquet", lambda done, wanted: seen.append(done),
-                           chunk=20)
+    file = export.build_export(ctx.store, filters, "parquet",
+                               lambda done, wanted: seen.append(done), chunk=20)
     back = pq.read_table(io.BytesIO(file.data)).to_pandas()
     assert back["comment_id"].tolist() == whole["comment_id"].tolist()
     assert len(seen) > 5 and seen[-1] == len(whole)
-    capped = ui.build_export(ctx, filters, "parquet", chunk=20, cap=50)
+    capped = export.build_export(ctx.store, filters, "parquet", chunk=20, cap=50)
     back = pq.read_table(io.BytesIO(capped.data)).to_pandas()
     assert back["comment_id"].tolist() == whole["comment_id"].tolist()[:50]
     assert capped.truncated and capped.total == len(whole)

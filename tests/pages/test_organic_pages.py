@@ -13,11 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 
-from desk import ui
+from desk import scheduler
 from desk.connect import state as oauth_state
 from desk import store as db
 from desk.connect.tokens import TokenKeeper
-from desk.organic_sync import run_organic_sync
+from desk.sources.account_sync import run_organic_sync
+from desk.ui import queries
 from tests.pages.conftest import no_errors, open_page, plain, texts
 from tests.pages.test_export import downloaded
 from tests.pages.test_export import media as media  # noqa: F401 (the fixture)
@@ -201,14 +202,14 @@ def test_the_schedule_renews_a_token_about_to_expire(account, credentials, setti
         old = ledger.get(account)
         soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(timespec="seconds")
         ledger.put(replace(old, access_expires_at=soon))
-    outcome = ui.refresh_due_tokens(settings, sandbox.base_url, sandbox.config.app_id,
+    outcome = scheduler.refresh_due_tokens(settings, sandbox.base_url, sandbox.config.app_id,
                                     sandbox.config.secret, RateLimiter(1000, 100000))
     assert outcome == {account: "refreshed"}
     new = credentials.account_connection(account)
     assert new.access_token != old.access_token
     assert datetime.fromisoformat(new.access_expires_at) > datetime.now(UTC) + timedelta(hours=23)
     # Nothing is due now: the next round leaves the tokens alone.
-    assert ui.refresh_due_tokens(settings, sandbox.base_url, sandbox.config.app_id,
+    assert scheduler.refresh_due_tokens(settings, sandbox.base_url, sandbox.config.app_id,
                                  sandbox.config.secret, RateLimiter(1000, 100000)) == {}
 
 
@@ -222,7 +223,7 @@ def test_the_periodic_job_runs_until_stopped_and_survives_a_failing_round():
             ran_twice.set()
         raise RuntimeError("TikTok is down")
 
-    periodic = ui.PeriodicJob(job, 0.01, "test-periodic")
+    periodic = scheduler.PeriodicJob(job, 0.01, "test-periodic")
     assert ran_twice.wait(5)
     periodic.stop()
     count = len(calls)
@@ -267,7 +268,7 @@ def test_a_videos_conversation_holds_its_organic_and_spark_ads_comments(organic,
     assert [s.value for s in at.subheader][-1].startswith("Conversation")
     table = at.dataframe[1].value
     expected = int(videos.loc[index, "organic_comments"] + videos.loc[index, "ad_comments"])
-    assert len(table) == min(expected, ui.CONVERSATION_ROWS)
+    assert len(table) == min(expected, queries.CONVERSATION_ROWS)
     assert set(table["where"].str.split(":").str[0]) == {"Organic", "Spark Ad"}
     assert table["create_time"].is_monotonic_increasing
     at.button(key="videos_open_comments").click().run()
@@ -330,13 +331,14 @@ def test_reply_and_hide_an_organic_comment_from_the_comments_page(organic, store
 
 def test_retry_of_a_failed_organic_reply_sends_it_once_with_a_renewed_token(organic, store,
                                                                              sandbox):
-    from desk import actions
+    from desk import outbox
+    from desk.sources import TikTokAccountWriter
     from tiktok_client.accounts import BusinessAccountClient
 
     comment_id = first_organic(store, organic)
     with TikTokClient("revoked-token", base_url=sandbox.base_url) as revoked:
-        failed = actions.reply_organic(store.cursor(), BusinessAccountClient(revoked, organic),
-                                       comment_id=comment_id, text="Sorry for the wait!",
+        writer = TikTokAccountWriter(BusinessAccountClient(revoked, organic))
+        failed = outbox.reply(store.cursor(), writer, comment_id=comment_id, text="Sorry for the wait!",
                                        actor="test", request_key="retry-organic")
     assert failed.status == "failed"
     at = open_page(COMMENTS)

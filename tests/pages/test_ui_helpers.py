@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from desk import ui
+from desk import demo, scheduler, text
 from desk.connect.state import StateExpired
-from desk.sync import NotConnected, SyncAborted
+from desk.errors import NotConnected, SyncAborted
+from desk.ui import context, filters
 from tiktok_client.errors import AuthCodeError, PermissionDenied, RateLimited, TokenError
 
 
@@ -22,11 +23,12 @@ from tiktok_client.errors import AuthCodeError, PermissionDenied, RateLimited, T
     (None, ""),
 ])
 def test_md_escape_makes_text_inert(raw, escaped):
-    assert ui.md_escape(raw) == escaped
+    assert text.md_escape(raw) == escaped
 
 
 def test_chart_labels_are_html_escaped():
-    assert ui.chart_label('<b onclick="x">Ad</b>') == "&lt;b onclick=&quot;x&quot;&gt;Ad&lt;/b&gt;"
+    assert text.chart_label('<b onclick="x">Ad</b>') == (
+        "&lt;b onclick=&quot;x&quot;&gt;Ad&lt;/b&gt;")
 
 
 @pytest.mark.parametrize("period, dates, expected", [
@@ -37,15 +39,15 @@ def test_chart_labels_are_html_escaped():
     ("Custom range", (date(2025, 1, 5),), (date(2025, 1, 5), date(2025, 1, 5))),
 ])
 def test_period_ranges(period, dates, expected):
-    assert ui.period_range(period, dates, date(2025, 3, 10)) == expected
+    assert filters.period_range(period, dates, date(2025, 3, 10)) == expected
 
 
 def test_sandbox_options_come_from_the_environment():
-    assert ui.sandbox_options({}) == ()
-    assert ui.sandbox_options({"DESK_SANDBOX_COMMENTS": "500", "DESK_SANDBOX_QPS": "50"}) == (
+    assert demo.sandbox_options({}) == ()
+    assert demo.sandbox_options({"DESK_SANDBOX_COMMENTS": "500", "DESK_SANDBOX_QPS": "50"}) == (
         ("comments", 500), ("qps", 50))
     with pytest.raises(ValueError, match="DESK_SANDBOX_ADS must be a number"):
-        ui.sandbox_options({"DESK_SANDBOX_ADS": "lots"})
+        demo.sandbox_options({"DESK_SANDBOX_ADS": "lots"})
 
 
 @pytest.mark.parametrize("error, words", [
@@ -56,7 +58,7 @@ def test_sandbox_options_come_from_the_environment():
     (NotConnected("No connected account grants it. Connect it on the Home page first."),
      "Home page"),
     (StateExpired(), "10 minutes"),
-    (ui.SyncBusy(), "already running"),
+    (scheduler.SyncBusy(), "already running"),
 ])
 def test_every_error_has_a_next_step(error, words):
-    assert words in ui.error_message(error)
+    assert words in context.error_message(error)

@@ -1,0 +1,52 @@
+"""Demo mode: the built-in sandbox's settings and the banner that says the data is made up.
+
+Without TikTok app credentials Comment Desk runs against the sandbox (tiktok_sandbox), started
+once per process on loopback. Its size can be set with DESK_SANDBOX_SEED,
+DESK_SANDBOX_ADVERTISERS, DESK_SANDBOX_ADS, DESK_SANDBOX_COMMENTS,
+DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE, DESK_SANDBOX_QPS, DESK_SANDBOX_QPM,
+DESK_SANDBOX_LATENCY_MS and, for its TikTok business accounts, DESK_SANDBOX_BUSINESS_ACCOUNTS,
+DESK_SANDBOX_VIDEOS_PER_ACCOUNT, DESK_SANDBOX_ORGANIC_COMMENTS and
+DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE (defaults: the sandbox's own).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
+
+DEMO_BANNER = (
+    "Demo mode: a built-in sandbox stands in for TikTok, and its data starts afresh each "
+    "time the app starts. Set TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET and "
+    "TIKTOK_REDIRECT_URI to connect real accounts."
+)
+SANDBOX_SETTINGS = MappingProxyType({
+    "DESK_SANDBOX_SEED": ("seed", int),
+    "DESK_SANDBOX_ADVERTISERS": ("advertisers", int),
+    "DESK_SANDBOX_ADS": ("ads", int),
+    "DESK_SANDBOX_COMMENTS": ("comments", int),
+    "DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE": ("new_comments_per_minute", float),
+    "DESK_SANDBOX_QPS": ("qps", int),
+    "DESK_SANDBOX_QPM": ("qpm", int),
+    "DESK_SANDBOX_LATENCY_MS": ("latency_ms", float),
+    "DESK_SANDBOX_BUSINESS_ACCOUNTS": ("business_accounts", int),
+    "DESK_SANDBOX_VIDEOS_PER_ACCOUNT": ("videos_per_account", int),
+    "DESK_SANDBOX_ORGANIC_COMMENTS": ("organic_comments", int),
+    "DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE": ("new_organic_comments_per_minute", float),
+})
+"""Environment variable -> (the sandbox's option, its type)."""
+
+
+def sandbox_options(environ: Mapping[str, str] | None = None) -> tuple[tuple[str, float], ...]:
+    """The demo sandbox's settings from DESK_SANDBOX_* variables (only those that are set)."""
+    env = os.environ if environ is None else environ
+    chosen = []
+    for name, (option, kind) in SANDBOX_SETTINGS.items():
+        raw = (env.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            chosen.append((option, kind(raw)))
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    return tuple(sorted(chosen))

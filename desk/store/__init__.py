@@ -1,0 +1,144 @@
+"""The analytics database: schema and migrations, bulk upserts, sync bookkeeping, and the
+queries pages need.
+
+One `Store` (one DuckDB handle) per process. Each thread or script run takes its own
+`store.cursor()` and passes it to the functions here; a cursor is never shared between threads.
+Columns carry TikTok's field names. Timestamps are stored as TIMESTAMPTZ and come back in UTC;
+`*_local` columns are wall-clock times in the advertiser's timezone (UTC when unknown).
+
+Callers import this package (`from desk import store as db`); where each concern lives:
+
+    sql.py              Cursor, query_frame / query_records and the UTC helpers
+    (desk.errors)       StoreError and StoreLocked, re-exported here
+    schema.py           MIGRATIONS, migrate, schema_version; the sync statuses and sources
+    handle.py           Store: opening, locking down, cursors
+    upserts.py          bulk upserts: advertisers, ads, comments; business accounts, videos
+                        and organic comments
+    runs.py             sync runs of either source, their failures, ad group and video cursors
+    filters.py          CommentFilters and the WHERE clause every comments query shares
+    queries.py          the ad pages' reads: comments, replies, ads with counts, insights
+    organic_queries.py  the business-account reads: videos, organic counts, conversations
+"""
+
+from desk.errors import StoreError, StoreLocked
+from desk.store.filters import CommentFilters
+from desk.store.handle import Store
+from desk.store.organic_queries import (
+    comment_volume_by_video,
+    conversation_for_video,
+    list_business_accounts,
+    organic_counts,
+    organic_reply_counts,
+    videos_with_counts,
+)
+from desk.store.queries import (
+    ORGANIC_POSTS,
+    ad_engagement,
+    ads_with_counts,
+    advertiser_timezone,
+    advertiser_updated_at,
+    comment_volume_by_ad,
+    comment_volume_over_time,
+    comments_count,
+    comments_page,
+    list_advertisers,
+    replies_for,
+    unanswered_comments,
+)
+from desk.store.runs import (
+    SyncCursor,
+    SyncRun,
+    finish_sync_run,
+    get_cursors,
+    last_sync_run,
+    mark_interrupted_runs,
+    organic_cursors,
+    record_sync_failure,
+    set_cursor,
+    set_organic_cursor,
+    start_sync_run,
+    sync_failures,
+)
+from desk.store.schema import (
+    COMMENT_SOURCES,
+    MIGRATIONS,
+    SYNC_STATUSES,
+    CommentSource,
+    SyncStatus,
+    migrate,
+    schema_version,
+)
+from desk.store.sql import (
+    PANDAS_TYPES,
+    Cursor,
+    TableData,
+    query_frame,
+    query_records,
+)
+from desk.store.upserts import (
+    ORGANIC_COMMENT_COLUMNS,
+    organic_comment_frame,
+    upsert_ads,
+    upsert_advertisers,
+    upsert_business_accounts,
+    upsert_comments,
+    upsert_organic_comments,
+    upsert_videos,
+)
+
+__all__ = (
+    "COMMENT_SOURCES",
+    "MIGRATIONS",
+    "ORGANIC_COMMENT_COLUMNS",
+    "ORGANIC_POSTS",
+    "PANDAS_TYPES",
+    "SYNC_STATUSES",
+    "CommentFilters",
+    "CommentSource",
+    "Cursor",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "SyncCursor",
+    "SyncRun",
+    "SyncStatus",
+    "TableData",
+    "ad_engagement",
+    "ads_with_counts",
+    "advertiser_timezone",
+    "advertiser_updated_at",
+    "comment_volume_by_ad",
+    "comment_volume_by_video",
+    "comment_volume_over_time",
+    "comments_count",
+    "comments_page",
+    "conversation_for_video",
+    "finish_sync_run",
+    "get_cursors",
+    "last_sync_run",
+    "list_advertisers",
+    "list_business_accounts",
+    "mark_interrupted_runs",
+    "migrate",
+    "organic_comment_frame",
+    "organic_counts",
+    "organic_cursors",
+    "organic_reply_counts",
+    "query_frame",
+    "query_records",
+    "record_sync_failure",
+    "replies_for",
+    "schema_version",
+    "set_cursor",
+    "set_organic_cursor",
+    "start_sync_run",
+    "sync_failures",
+    "unanswered_comments",
+    "upsert_ads",
+    "upsert_advertisers",
+    "upsert_business_accounts",
+    "upsert_comments",
+    "upsert_organic_comments",
+    "upsert_videos",
+    "videos_with_counts",
+)

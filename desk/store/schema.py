@@ -1,0 +1,385 @@
+"""The database schema: the migrations that build it, and applying them.
+
+Each migration moves the schema one version up, in one transaction with the others pending.
+A released migration is never edited, so a table's story is read across entries: the
+comments, outbox and sync tables gained their organic (business account) columns later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from desk.errors import StoreError
+from desk.store.sql import Cursor, fetch_first, fetch_rows, utc_now
+
+SyncStatus = Literal["running", "ok", "partial", "failed", "interrupted"]
+SYNC_STATUSES: tuple[SyncStatus, ...] = ("running", "ok", "partial", "failed", "interrupted")
+
+CommentSource = Literal["ad", "organic"]
+"""Where a comment, a write or a sync run belongs: an ad account ("ad", the Marketing API)
+or a TikTok business account ("organic", the Accounts API)."""
+COMMENT_SOURCES: tuple[CommentSource, ...] = ("ad", "organic")
+
+# Each entry moves the schema one version up. Never edit a released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema.
+    """
+    CREATE TABLE advertisers (
+        advertiser_id VARCHAR PRIMARY KEY,
+        name          VARCHAR,
+        timezone      VARCHAR,
+        currency      VARCHAR,
+        company       VARCHAR,
+        status        VARCHAR,
+        country       VARCHAR,
+        role          VARCHAR,
+        updated_at    TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE TABLE ads (
+        ad_id            VARCHAR PRIMARY KEY,
+        advertiser_id    VARCHAR NOT NULL,
+        campaign_id      VARCHAR,
+        campaign_name    VARCHAR,
+        adgroup_id       VARCHAR,
+        adgroup_name     VARCHAR,
+        ad_name          VARCHAR,
+        tiktok_item_id   VARCHAR,
+        video_id         VARCHAR,
+        identity_type    VARCHAR,
+        identity_id      VARCHAR,
+        ad_text          VARCHAR,
+        operation_status VARCHAR,
+        secondary_status VARCHAR,
+        create_time      TIMESTAMPTZ,
+        modify_time      TIMESTAMPTZ,
+        first_seen_at    TIMESTAMPTZ NOT NULL,
+        last_seen_at     TIMESTAMPTZ NOT NULL
+    );
+
+    -- No indexes at all: DuckDB filters advertiser_id, ad_id and create_time with zonemaps
+    -- and vectorised scans. comment_id is kept unique by the upserts (one MERGE per batch,
+    -- one writer), because maintaining an ART key costs more than the whole bulk load.
+    CREATE TABLE comments (
+        comment_id                   VARCHAR NOT NULL,
+        advertiser_id                VARCHAR NOT NULL,
+        app                          VARCHAR,
+        content                      VARCHAR,
+        likes                        INTEGER,
+        replies                      INTEGER,
+        comment_type                 VARCHAR,
+        original_comment_id          VARCHAR,
+        comment_status               VARCHAR,
+        hit_blockedword              BOOLEAN,
+        ad_text                      VARCHAR,
+        create_time                  TIMESTAMPTZ,
+        campaign_id                  VARCHAR,
+        campaign_name                VARCHAR,
+        adgroup_id                   VARCHAR,
+        adgroup_name                 VARCHAR,
+        ad_id                        VARCHAR,
+        ad_name                      VARCHAR,
+        tiktok_item_id               VARCHAR,
+        identity_id                  VARCHAR,
+        identity_type                VARCHAR,
+        is_pinned                    BOOLEAN,
+        can_delete                   BOOLEAN,
+        is_auth_ttba                 BOOLEAN,
+        is_auth_comment_manage_scope BOOLEAN,
+        video_play_url               VARCHAR,
+        video_cover_url              VARCHAR,
+        user_avatar_url              VARCHAR,
+        user_name                    VARCHAR,
+        user_id                      VARCHAR,
+        first_seen_at                TIMESTAMPTZ NOT NULL,
+        last_seen_at                 TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE SEQUENCE sync_run_ids START 1;
+
+    CREATE TABLE sync_runs (
+        run_id        BIGINT PRIMARY KEY DEFAULT nextval('sync_run_ids'),
+        advertiser_id VARCHAR NOT NULL,
+        started_at    TIMESTAMPTZ NOT NULL,
+        finished_at   TIMESTAMPTZ,
+        status        VARCHAR NOT NULL
+            CHECK (status IN ('running', 'ok', 'partial', 'failed', 'interrupted')),
+        requests      INTEGER NOT NULL DEFAULT 0,
+        pages         INTEGER NOT NULL DEFAULT 0,
+        rows          INTEGER NOT NULL DEFAULT 0,
+        throttled     INTEGER NOT NULL DEFAULT 0,
+        retried       INTEGER NOT NULL DEFAULT 0,
+        errors        INTEGER NOT NULL DEFAULT 0,
+        message       VARCHAR
+    );
+
+    -- synced_through: the last day whose comments are fully stored for that ad group;
+    -- high_water: the newest create_time among them.
+    CREATE TABLE sync_cursors (
+        advertiser_id  VARCHAR NOT NULL,
+        adgroup_id     VARCHAR NOT NULL,
+        synced_through DATE NOT NULL,
+        high_water     TIMESTAMPTZ,
+        updated_at     TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (advertiser_id, adgroup_id)
+    );
+
+    CREATE TABLE sync_failures (
+        run_id        BIGINT NOT NULL,
+        advertiser_id VARCHAR NOT NULL,
+        adgroup_id    VARCHAR,
+        error         VARCHAR NOT NULL,
+        failed_at     TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 2: writes to TikTok go through an outbox with an audit log; saved notebooks.
+    """
+    CREATE SEQUENCE action_ids START 1;
+    -- One row per write a person asked for. request_key makes a double click or a rerun
+    -- find the row it already made instead of sending again.
+    CREATE TABLE outbox (
+        action_id         BIGINT PRIMARY KEY DEFAULT nextval('action_ids'),
+        request_key       VARCHAR NOT NULL UNIQUE,
+        kind              VARCHAR NOT NULL CHECK (kind IN ('reply', 'hide', 'unhide', 'delete')),
+        advertiser_id     VARCHAR NOT NULL,
+        comment_id        VARCHAR NOT NULL,
+        ad_id             VARCHAR,
+        tiktok_item_id    VARCHAR,
+        identity_type     VARCHAR,
+        identity_id       VARCHAR,
+        text              VARCHAR,
+        status            VARCHAR NOT NULL
+            CHECK (status IN ('pending', 'sent', 'failed', 'unknown')),
+        result_comment_id VARCHAR,
+        error             VARCHAR,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        actor             VARCHAR NOT NULL,
+        created_at        TIMESTAMPTZ NOT NULL,
+        updated_at        TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE audit_log (
+        logged_at     TIMESTAMPTZ NOT NULL,
+        action_id     BIGINT,
+        actor         VARCHAR NOT NULL,
+        advertiser_id VARCHAR,
+        event         VARCHAR NOT NULL,
+        detail        VARCHAR
+    );
+    CREATE TABLE notebooks (
+        name       VARCHAR PRIMARY KEY,
+        cells      VARCHAR NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 3: what the SQL notebook sees (desk/notebook.py): views in their own schema, so that
+    # unqualified names there mean these. Columns are listed, so a column added to a table
+    # later is not shown to analysts until a migration adds it here.
+    """
+    CREATE SCHEMA analyst;
+    CREATE VIEW analyst.advertisers AS
+        SELECT advertiser_id, name, timezone, currency, company, status, country, role,
+               updated_at
+        FROM main.advertisers;
+    CREATE VIEW analyst.ads AS
+        SELECT ad_id, advertiser_id, campaign_id, campaign_name, adgroup_id, adgroup_name,
+               ad_name, tiktok_item_id, video_id, identity_type, identity_id, ad_text,
+               operation_status, secondary_status, create_time, modify_time, first_seen_at,
+               last_seen_at
+        FROM main.ads;
+    -- is_brand_reply: a reply the advertiser's identity posted (it can delete it).
+    CREATE VIEW analyst.comments AS
+        SELECT comment_id, advertiser_id, app, content, likes, replies, comment_type,
+               original_comment_id, comment_status, hit_blockedword, ad_text, create_time,
+               campaign_id, campaign_name, adgroup_id, adgroup_name, ad_id, ad_name,
+               tiktok_item_id, identity_id, identity_type, is_pinned, can_delete, is_auth_ttba,
+               is_auth_comment_manage_scope, video_play_url, video_cover_url, user_avatar_url,
+               user_name, user_id, first_seen_at, last_seen_at,
+               comment_type = 'REPLY' AND coalesce(can_delete, false) AS is_brand_reply
+        FROM main.comments;
+    -- One row per reply, with the comment it answers; the ad and advertiser are the
+    -- parent's when the parent is stored.
+    CREATE VIEW analyst.replies AS
+        SELECT r.comment_id, r.original_comment_id,
+               coalesce(p.advertiser_id, r.advertiser_id) AS advertiser_id,
+               coalesce(p.campaign_id, r.campaign_id) AS campaign_id,
+               coalesce(p.campaign_name, r.campaign_name) AS campaign_name,
+               coalesce(p.adgroup_id, r.adgroup_id) AS adgroup_id,
+               coalesce(p.adgroup_name, r.adgroup_name) AS adgroup_name,
+               coalesce(p.ad_id, r.ad_id) AS ad_id,
+               coalesce(p.ad_name, r.ad_name) AS ad_name,
+               r.content, r.user_name, r.user_id, r.likes, r.comment_status, r.create_time,
+               r.can_delete, coalesce(r.can_delete, false) AS is_brand_reply,
+               p.content AS parent_content, p.user_name AS parent_user_name,
+               p.create_time AS parent_create_time, p.comment_status AS parent_comment_status,
+               date_diff('second', p.create_time, r.create_time) / 60.0
+                   AS minutes_after_parent,
+               r.first_seen_at, r.last_seen_at
+        FROM main.comments r LEFT JOIN main.comments p ON p.comment_id = r.original_comment_id
+        WHERE r.comment_type = 'REPLY';
+    CREATE VIEW analyst.sync_runs AS
+        SELECT run_id, advertiser_id, started_at, finished_at, status, requests, pages, rows,
+               throttled, retried, errors, message
+        FROM main.sync_runs;
+    """,
+    # 4: TikTok business accounts (the Accounts API): their profiles, videos and organic
+    # comments. Organic comments share the comments table, told apart by `source`; they
+    # belong to a business account, not to an ad account, so their advertiser_id is NULL
+    # (every ad-comment query filters on advertiser_id and so never sees them) and
+    # business_id and video_id say where they are. tiktok_item_id is the video_id too, as on
+    # the ad comments of the Spark Ads that promote the video.
+    """
+    CREATE TABLE business_accounts (
+        business_id       VARCHAR PRIMARY KEY,
+        username          VARCHAR,
+        display_name      VARCHAR,
+        profile_image     VARCHAR,
+        profile_deep_link VARCHAR,
+        bio_description   VARCHAR,
+        is_verified       BOOLEAN,
+        followers_count   BIGINT,
+        following_count   BIGINT,
+        total_likes       BIGINT,
+        videos_count      BIGINT,
+        updated_at        TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE videos (
+        video_id       VARCHAR PRIMARY KEY,
+        business_id    VARCHAR NOT NULL,
+        caption        VARCHAR,
+        create_time    TIMESTAMPTZ,
+        share_url      VARCHAR,
+        embed_url      VARCHAR,
+        thumbnail_url  VARCHAR,
+        media_type     VARCHAR,
+        is_ad          BOOLEAN,
+        video_duration DOUBLE,
+        video_views    BIGINT,
+        reach          BIGINT,
+        likes          BIGINT,
+        comments       BIGINT,
+        shares         BIGINT,
+        favorites      BIGINT,
+        first_seen_at  TIMESTAMPTZ NOT NULL,
+        last_seen_at   TIMESTAMPTZ NOT NULL
+    );
+    -- high_water: the newest create_time among the video's stored top-level comments.
+    CREATE TABLE organic_cursors (
+        business_id VARCHAR NOT NULL,
+        video_id    VARCHAR PRIMARY KEY,
+        high_water  TIMESTAMPTZ,
+        updated_at  TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE comments ALTER COLUMN advertiser_id DROP NOT NULL;
+    ALTER TABLE comments ADD COLUMN source VARCHAR DEFAULT 'ad';
+    ALTER TABLE comments ADD COLUMN video_id VARCHAR;
+    ALTER TABLE comments ADD COLUMN business_id VARCHAR;
+    UPDATE comments SET source = 'ad' WHERE source IS NULL;
+    -- Organic writes: the business account and video they act on instead of an ad account.
+    ALTER TABLE outbox ALTER COLUMN advertiser_id DROP NOT NULL;
+    ALTER TABLE outbox ADD COLUMN source VARCHAR DEFAULT 'ad';
+    ALTER TABLE outbox ADD COLUMN business_id VARCHAR;
+    ALTER TABLE outbox ADD COLUMN video_id VARCHAR;
+
+    CREATE OR REPLACE VIEW analyst.comments AS
+        SELECT comment_id, advertiser_id, app, content, likes, replies, comment_type,
+               original_comment_id, comment_status, hit_blockedword, ad_text, create_time,
+               campaign_id, campaign_name, adgroup_id, adgroup_name, ad_id, ad_name,
+               tiktok_item_id, identity_id, identity_type, is_pinned, can_delete, is_auth_ttba,
+               is_auth_comment_manage_scope, video_play_url, video_cover_url, user_avatar_url,
+               user_name, user_id, first_seen_at, last_seen_at, source, video_id, business_id,
+               comment_type = 'REPLY' AND coalesce(can_delete, false) AS is_brand_reply
+        FROM main.comments;
+    CREATE OR REPLACE VIEW analyst.replies AS
+        SELECT r.comment_id, r.original_comment_id,
+               coalesce(p.advertiser_id, r.advertiser_id) AS advertiser_id,
+               coalesce(p.campaign_id, r.campaign_id) AS campaign_id,
+               coalesce(p.campaign_name, r.campaign_name) AS campaign_name,
+               coalesce(p.adgroup_id, r.adgroup_id) AS adgroup_id,
+               coalesce(p.adgroup_name, r.adgroup_name) AS adgroup_name,
+               coalesce(p.ad_id, r.ad_id) AS ad_id,
+               coalesce(p.ad_name, r.ad_name) AS ad_name,
+               r.content, r.user_name, r.user_id, r.likes, r.comment_status, r.create_time,
+               r.can_delete, coalesce(r.can_delete, false) AS is_brand_reply,
+               p.content AS parent_content, p.user_name AS parent_user_name,
+               p.create_time AS parent_create_time, p.comment_status AS parent_comment_status,
+               date_diff('second', p.create_time, r.create_time) / 60.0
+                   AS minutes_after_parent,
+               r.first_seen_at, r.last_seen_at,
+               r.source, coalesce(p.video_id, r.video_id) AS video_id,
+               coalesce(p.business_id, r.business_id) AS business_id
+        FROM main.comments r LEFT JOIN main.comments p ON p.comment_id = r.original_comment_id
+        WHERE r.comment_type = 'REPLY';
+    CREATE VIEW analyst.business_accounts AS
+        SELECT business_id, username, display_name, profile_image, profile_deep_link,
+               bio_description, is_verified, followers_count, following_count, total_likes,
+               videos_count, updated_at
+        FROM main.business_accounts;
+    -- ad_ids: the Spark Ads promoting the video (ads.tiktok_item_id = videos.video_id).
+    CREATE VIEW analyst.videos AS
+        SELECT v.video_id, v.business_id, v.caption, v.create_time, v.share_url, v.embed_url,
+               v.thumbnail_url, v.media_type, v.is_ad, v.video_duration, v.video_views,
+               v.reach, v.likes, v.comments, v.shares, v.favorites, v.first_seen_at,
+               v.last_seen_at,
+               (SELECT list(a.ad_id ORDER BY a.ad_id) FROM main.ads a
+                WHERE a.tiktok_item_id = v.video_id) AS ad_ids
+        FROM main.videos v;
+    """,
+    # 5: a sync run belongs to either kind of account: an ad account's run has source 'ad'
+    # and its advertiser_id, a business account's has source 'organic' and its business_id
+    # (advertiser_id NULL). An organic run's failures name the video instead of an ad group.
+    """
+    ALTER TABLE sync_runs ALTER COLUMN advertiser_id DROP NOT NULL;
+    ALTER TABLE sync_runs ADD COLUMN source VARCHAR NOT NULL DEFAULT 'ad';
+    ALTER TABLE sync_runs ADD COLUMN business_id VARCHAR;
+    ALTER TABLE sync_failures ALTER COLUMN advertiser_id DROP NOT NULL;
+    ALTER TABLE sync_failures ADD COLUMN source VARCHAR NOT NULL DEFAULT 'ad';
+    ALTER TABLE sync_failures ADD COLUMN business_id VARCHAR;
+    ALTER TABLE sync_failures ADD COLUMN video_id VARCHAR;
+
+    CREATE OR REPLACE VIEW analyst.sync_runs AS
+        SELECT run_id, advertiser_id, started_at, finished_at, status, requests, pages, rows,
+               throttled, retried, errors, message, source, business_id
+        FROM main.sync_runs;
+    """,
+)
+
+
+def schema_version(cur: Cursor) -> int:
+    """The highest migration applied to the database (0 for a new file)."""
+    exists = fetch_first(
+        cur,
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = 'schema_version'",
+    )
+    if not exists or not exists[0]:
+        return 0
+    row = fetch_first(cur, "SELECT coalesce(max(version), 0) FROM schema_version")
+    return int(row[0]) if row else 0
+
+
+def migrate(cur: Cursor, migrations: Sequence[str] = MIGRATIONS) -> list[int]:
+    """Apply the pending migrations in one transaction; return the versions applied."""
+    cur.begin()
+    try:
+        fetch_rows(
+            cur,
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )
+        current = schema_version(cur)
+        if current > len(migrations):
+            raise StoreError(
+                f"the database has schema version {current}, newer than this Comment Desk "
+                f"({len(migrations)}): upgrade Comment Desk."
+            )
+        applied = []
+        for version in range(current + 1, len(migrations) + 1):
+            fetch_rows(cur, migrations[version - 1])
+            fetch_rows(cur, "INSERT INTO schema_version VALUES (?, ?)", [version, utc_now()])
+            applied.append(version)
+        cur.commit()
+    except BaseException:
+        cur.rollback()
+        raise
+    return applied

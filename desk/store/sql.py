@@ -1,0 +1,86 @@
+"""What every store module runs SQL with: the cursor type, reading results through Arrow,
+and UTC timestamps.
+
+Reads go through Arrow (`query_frame`, `query_records`) because DuckDB's own fetchall() needs
+pytz for TIMESTAMPTZ values; `fetch_rows` and `fetch_first` are for statements and results
+without timestamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+Cursor = duckdb.DuckDBPyConnection
+"""A DuckDB cursor: one per thread, from `Store.cursor()`."""
+
+TableData = pd.DataFrame | pa.Table
+
+
+PANDAS_TYPES = MappingProxyType(
+    {
+        pa.int8(): pd.Int8Dtype(),
+        pa.int16(): pd.Int16Dtype(),
+        pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+    }
+)
+
+
+def query_frame(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """Run a read query, through Arrow; integers and booleans as nullable pandas types.
+
+    (DuckDB's own fetchall() needs pytz for TIMESTAMPTZ columns; Arrow does not.)
+    """
+    table = cur.sql(sql, params=list(params)).to_arrow_table()
+    return table.to_pandas(types_mapper=PANDAS_TYPES.get)
+
+
+def query_records(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Run a query; rows as dicts, via Arrow (TIMESTAMPTZ becomes an aware datetime)."""
+    return cur.sql(sql, params=list(params)).to_arrow_table().to_pylist()
+
+
+def fetch_rows(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run a statement and drain its result (an open result would block the cursor).
+
+    Not for TIMESTAMPTZ values: DuckDB builds those Python objects with pytz. Use
+    query_records.
+    """
+    return cur.execute(sql, list(params)).fetchall()
+
+
+def fetch_first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    """The first row of a statement's result, or None when there is none."""
+    rows = fetch_rows(cur, sql, params)
+    return rows[0] if rows else None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored timestamp (or None) in UTC."""
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """An aware datetime in UTC; naive ones are taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def whole_number(value: int, name: str) -> int:
+    """`value` when it is an int of at least 0 (a limit, an offset, a count)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of at least 0, not {value!r}")
+    return value

@@ -1,0 +1,105 @@
+"""Charts for the Insights page (Plotly), and the totals its numbers show.
+
+No comment text is ever in a chart; ad names, captions and time zones are escaped for
+Plotly's HTML-like labels (chart_label).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from desk.text import chart_label, text, video_label
+
+AD_COLOUR = "#fe2c55"
+ORGANIC_COLOUR = "#7b61ff"
+
+
+def volume_by_ad_chart(frame: pd.DataFrame):
+    import plotly.graph_objects as go
+
+    sources = frame["source"] if "source" in frame.columns else [None] * len(frame)
+    labels, colours = [], []
+    for ad_id, name, source in zip(frame["ad_id"], frame["ad_name"], sources, strict=True):
+        if text(source) == "organic":
+            labels.append("Organic posts")
+            colours.append(ORGANIC_COLOUR)
+        elif text(ad_id):
+            labels.append(chart_label(name))
+            colours.append(AD_COLOUR)
+        else:
+            labels.append("Other ads")
+            colours.append("#c9ccd1")
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    figure = go.Figure(go.Bar(
+        x=list(frame["comments"].astype("int64")), y=unique, orientation="h",
+        marker_color=colours,
+        hovertemplate="%{y}<br>%{x:,} comments<extra></extra>",
+    ))
+    figure.update_layout(yaxis={"autorange": "reversed", "title": None},
+                         xaxis={"title": "Comments"}, margin={"l": 8, "r": 8, "t": 8, "b": 8},
+                         height=max(220, 34 * len(unique)))
+    return figure
+
+
+def volume_by_video_chart(frame: pd.DataFrame, top_n: int = 10):
+    """Comments per video, the organic ones and those on Spark Ads promoting it stacked;
+    the `top_n` videos with the most comments."""
+    import plotly.graph_objects as go
+
+    totals = frame.groupby("video_id", sort=False)["comments"].sum()
+    top = list(totals.sort_values(ascending=False, kind="stable").index[:top_n])
+    captions = dict(zip(frame["video_id"], frame["caption"], strict=True))
+    labels = [chart_label(video_label(captions.get(v), v, width=40)) for v in top]
+    figure = go.Figure()
+    for source, name, colour in (("organic", "Organic comments", ORGANIC_COLOUR),
+                                 ("ad", "On Spark Ads", AD_COLOUR)):
+        part = frame[frame["source"] == source].set_index("video_id")["comments"]
+        counts = [int(part.get(v, 0)) for v in top]
+        if any(counts):
+            figure.add_trace(go.Bar(
+                x=counts, y=labels, orientation="h", name=name, marker_color=colour,
+                hovertemplate="%{y}<br>%{x:,} comments<extra>%{fullData.name}</extra>",
+            ))
+    figure.update_layout(barmode="stack", yaxis={"autorange": "reversed", "title": None},
+                         xaxis={"title": "Comments"}, margin={"l": 8, "r": 8, "t": 8, "b": 8},
+                         height=max(220, 34 * len(top)),
+                         legend={"orientation": "h", "y": -0.2})
+    return figure
+
+
+def volume_over_time_chart(frame: pd.DataFrame, timezone: str, grain: str):
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for (_, name), part in frame.groupby(["ad_id", "ad_name"], dropna=False, sort=False):
+        figure.add_trace(go.Scatter(
+            x=list(part["bucket"]), y=list(part["comments"].astype("int64")), mode="lines",
+            name=chart_label(name if text(name) else "All ads"),
+            hovertemplate="%{x}<br>%{y:,} comments<extra>%{fullData.name}</extra>",
+        ))
+    figure.update_layout(
+        xaxis={"title": f"{'Day' if grain == 'day' else 'Hour'} ({chart_label(timezone)})"},
+        yaxis={"title": "Comments", "rangemode": "tozero"},
+        margin={"l": 8, "r": 8, "t": 8, "b": 8}, height=340,
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return figure
+
+
+def engagement_summary(frame: pd.DataFrame) -> dict[str, float | None]:
+    """Totals over the per-ad engagement table."""
+    comments = float(frame["comments"].sum()) if len(frame) else 0.0
+    hidden = float((frame["hidden_share"].astype("float64") * frame["comments"]).sum())
+    top = float(frame["top_level_comments"].sum()) if len(frame) else 0.0
+    answered = float(frame["answered_comments"].sum()) if len(frame) else 0.0
+    medians = frame["median_minutes_to_first_reply"].dropna()
+    return {
+        "comments": comments,
+        "hidden_share": hidden / comments if comments else None,
+        "reply_rate": answered / top if top else None,
+        "median_minutes": float(medians.median()) if len(medians) else None,
+    }

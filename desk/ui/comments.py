@@ -1,0 +1,199 @@
+"""Showing a comment: its caption line and text, its replies, its reply box, its moderation
+buttons and outbox state, and the ticked comments of a list with their bulk hide/unhide.
+
+Comment text is data: it is shown with st.text, never as markdown; the caption line escapes
+every name it carries (md_escape).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from desk.text import local_time, md_escape, text, video_label
+from desk.ui.context import USER_ERRORS, PageContext, show_error
+from desk.ui.writes import flash_results, owner_of, retry_action, send_reply, set_hidden
+from tiktok_client.client import MAX_REPLY_LENGTH
+
+NESTED_REPLIES_SHOWN = 10
+
+
+def group_rows(frame: pd.DataFrame, column: str) -> dict[str, list[dict[str, Any]]]:
+    """Records of `frame` grouped by one column, in frame order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in frame.to_dict("records"):
+        groups.setdefault(text(record.get(column)), []).append(record)
+    return groups
+
+
+def comment_header(row: Mapping[str, Any], *, with_ad: bool = True) -> str:
+    """The escaped caption line of a comment: who, when, likes, replies, status, ad."""
+    parts = [f"**{md_escape(row.get('user_name') or 'unknown user')}**"]
+    if row.get("is_brand") is True or (
+        row.get("comment_type") == "REPLY" and row.get("can_delete") is True
+    ):
+        parts.append(":blue-badge[Brand]")
+    parts.append(local_time(row.get("create_time_local")))
+    parts.append(f"♥ {int(row.get('likes') or 0):,}")
+    if row.get("comment_type") == "COMMENT":
+        parts.append(f"💬 {int(row.get('replies') or 0):,}")
+    else:
+        parts.append(":gray-badge[Reply]")
+    if row.get("comment_status") == "HIDDEN":
+        parts.append(":orange-badge[Hidden]")
+    if row.get("hit_blockedword") is True:
+        parts.append(":red-badge[Blocked word]")
+    if row.get("answered") is True:
+        parts.append(":green-badge[Answered]")
+    organic = text(row.get("source")) == "organic"
+    if organic:
+        parts.append(":violet-badge[Organic]")
+    if with_ad and organic:
+        caption = video_label(row.get("video_caption"), text(row.get("video_id")), width=60)
+        parts.append(f"on {md_escape(caption)}")
+    elif with_ad and text(row.get("ad_name")):
+        parts.append(f"on {md_escape(row.get('ad_name'))}")
+    return " · ".join(p for p in parts if p)
+
+
+def comment_card(row: Mapping[str, Any], replies: Sequence[Mapping[str, Any]]) -> None:
+    """A comment and its replies, with the text shown literally (st.text)."""
+    st.caption(comment_header(row))
+    body = text(row.get("content"))
+    if body:
+        st.text(body)
+    else:
+        st.caption("(no text)")
+    if replies:
+        _, thread = st.columns([1, 24])
+        with thread:
+            for reply in replies[:NESTED_REPLIES_SHOWN]:
+                st.caption("↳ " + comment_header(reply, with_ad=False))
+                st.text(text(reply.get("content")) or " ")
+            if len(replies) > NESTED_REPLIES_SHOWN:
+                st.caption(f"…and {len(replies) - NESTED_REPLIES_SHOWN} more replies.")
+
+
+def _open_reply(page: str, comment_id: str) -> None:
+    st.session_state[f"{page}_replying"] = comment_id
+    st.session_state[f"{page}_reply_key_{comment_id}"] = uuid.uuid4().hex
+
+
+def _close_reply(page: str, comment_id: str) -> None:
+    st.session_state[f"{page}_replying"] = None
+    st.session_state.pop(f"{page}_reply_key_{comment_id}", None)
+
+
+def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
+                    outbox: Sequence[Mapping[str, Any]]) -> None:
+    """Reply, hide/unhide and the outbox state of one comment."""
+    comment_id = text(row["comment_id"])
+    reason = outbox.can_reply(row)
+    hidden = row.get("comment_status") == "HIDDEN"
+    buttons = st.columns([1, 1, 6], vertical_alignment="center")
+    if reason is None:
+        buttons[0].button("Reply", key=f"{page}_reply_open_{comment_id}", icon="💬",
+                          on_click=_open_reply, args=(page, comment_id))
+    verb = "Unhide" if hidden else "Hide"
+    if buttons[1].button(verb, key=f"{page}_{verb.lower()}_{comment_id}"):
+        try:
+            flash_results(set_hidden(ctx, [row], not hidden))
+        except USER_ERRORS as exc:
+            show_error(exc)
+        else:
+            st.rerun()
+    with buttons[2]:
+        if reason is not None:
+            st.caption(md_escape(reason))
+        _outbox_state(ctx, page, outbox)
+    if st.session_state.get(f"{page}_replying") == comment_id and reason is None:
+        _reply_box(ctx, page, row)
+
+
+def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any]]) -> None:
+    """The latest reply and the latest hide/unhide of a comment, as they stand."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for action in outbox:  # newest first
+        latest.setdefault("reply" if action["kind"] == "reply" else "status", action)
+    for action in latest.values():
+        status, message = action["status"], text(action.get("message"))
+        if status == "sent":
+            if action["kind"] == "reply" and text(action.get("result_comment_id")):
+                message += f" TikTok's ID for the reply: {text(action['result_comment_id'])}."
+            st.caption("✅ " + md_escape(message))
+            continue
+        if status == "pending":
+            st.caption("⏳ " + md_escape(message))
+            continue
+        if status == "unknown":
+            st.warning(md_escape(f"Checking with TikTok: {message}"))
+        else:
+            st.error(md_escape(message))
+        action_id = int(action["action_id"])
+        if st.button("Retry", key=f"{page}_retry_{action_id}", icon="🔁"):
+            try:
+                flash_results([retry_action(ctx, action)])
+            except USER_ERRORS as exc:
+                show_error(exc)
+            else:
+                st.rerun()
+
+
+def _reply_box(ctx: PageContext, page: str, row: Mapping[str, Any]) -> None:
+    comment_id = text(row["comment_id"])
+    text_key = f"{page}_reply_text_{comment_id}"
+    organic = owner_of(row)[0] == "organic"
+    body = st.text_area("Your reply", key=text_key, max_chars=MAX_REPLY_LENGTH, height=90,
+                        placeholder="Posted on TikTok as the TikTok account." if organic
+                        else "Posted on TikTok as the ad's identity.") or ""
+    st.caption(f"{len(body)}/{MAX_REPLY_LENGTH}")
+    send, cancel, _ = st.columns([1, 1, 4])
+    clicked = send.button("Send reply", key=f"{page}_reply_send_{comment_id}", type="primary")
+    cancel.button("Cancel", key=f"{page}_reply_cancel_{comment_id}",
+                  on_click=_close_reply, args=(page, comment_id))
+    if not clicked:
+        return
+    if len(body) > MAX_REPLY_LENGTH:
+        st.error(f"The reply is {len(body)} characters long; TikTok takes at most "
+                 f"{MAX_REPLY_LENGTH}. Shorten it and send again. Nothing was sent.")
+        return
+    if not body.strip():
+        st.error("The reply is empty; write some text first. Nothing was sent.")
+        return
+    request_key = st.session_state.setdefault(f"{page}_reply_key_{comment_id}",
+                                              uuid.uuid4().hex)
+    try:
+        result = send_reply(ctx, row, body, request_key)
+    except USER_ERRORS as exc:
+        show_error(exc)
+        return
+    flash_results([result])
+    if result.status == "sent":
+        _close_reply(page, comment_id)
+    elif result.status == "failed":  # a corrected reply is a new request
+        st.session_state[f"{page}_reply_key_{comment_id}"] = uuid.uuid4().hex
+    st.rerun()
+
+
+def selected_ids(page: str, comment_ids: Sequence[str]) -> list[str]:
+    """The comments ticked on this page of the list."""
+    if st.session_state.pop(f"{page}_clear_selection", False):
+        for comment_id in comment_ids:
+            st.session_state.pop(f"{page}_pick_{comment_id}", None)
+    return [c for c in comment_ids if st.session_state.get(f"{page}_pick_{c}")]
+
+
+def bulk_set_hidden(ctx: PageContext, page: str, rows: Sequence[Mapping[str, Any]],
+                    hidden: bool) -> None:
+    """Hide or unhide the ticked comments, then untick them."""
+    try:
+        flash_results(set_hidden(ctx, rows, hidden))
+    except USER_ERRORS as exc:
+        show_error(exc)
+        return
+    st.session_state[f"{page}_clear_selection"] = True
+    st.rerun()

@@ -1,0 +1,111 @@
+"""The process's handles (st.cache_resource: one per process, shared by every session).
+
+The Store, the rate limiter every request of the app shares, the demo sandbox and its
+folder, the automatic-sync scheduler and the token renewal schedule. None of them is ever
+mutated from outside: each is used only through its own thread-safe methods, and each is
+closed or stopped when the cache lets it go.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from desk import store as db
+from desk.config import Settings
+from desk.connect.credentials import CredentialStore
+from desk.demo import sandbox_options
+from desk.scheduler import AutoSync, PeriodicJob, refresh_due_tokens
+from desk.sources import SyncResult, source
+from desk.store import Store
+from desk.workspace import TikTokApp, Workspace, app_rate_limiter
+from tiktok_client.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from tiktok_sandbox import SandboxHandle
+
+TOKEN_REFRESH_SECONDS = 300.0
+"""How often, while the app runs, business-account tokens near their expiry are renewed."""
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda store: store.close())
+def store_at(path: str) -> Store:
+    """The process's one Store for the database at `path` (opened on first use)."""
+    store = Store.open(path)
+    with store.cursor() as cur:
+        db.mark_interrupted_runs(cur)  # syncs a previous process left "running"
+    return store
+
+
+def store_for(settings: Settings) -> Store:
+    """The process's one Store for the configured database (opened on first use)."""
+    return store_at(str(settings.db_path))
+
+
+@st.cache_resource(show_spinner=False)
+def rate_limiter(qps: float, qpm: float) -> RateLimiter:
+    """The one limiter every request of the app shares (TikTok counts per developer app)."""
+    return app_rate_limiter(Settings(rate_limit_qps=qps, rate_limit_qpm=qpm))
+
+
+@st.cache_resource(show_spinner="Starting the demo sandbox…", on_release=lambda h: h.stop())
+def _sandbox(options: tuple[tuple[str, float], ...]) -> SandboxHandle:
+    from tiktok_sandbox import SandboxConfig, start_sandbox
+
+    return start_sandbox(SandboxConfig(**dict(options)))
+
+
+def demo_sandbox(options: tuple[tuple[str, float], ...] | None = None) -> SandboxHandle:
+    """The sandbox this process runs for demo mode (started on first use), sized by the
+    DESK_SANDBOX_* variables unless `options` are given."""
+    return _sandbox(sandbox_options() if options is None else options)
+
+
+@st.cache_resource(show_spinner=False)
+def demo_folder(directory: str) -> str:
+    """Empty the demo's own folder once per process, before anything opens its files: each
+    start of the app makes a new sandbox world, with new IDs and new tokens."""
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda scheduler: scheduler.stop())
+def auto_sync_scheduler(settings: Settings, base_url: str, app_id: str,
+                        secret: str) -> AutoSync:
+    """The app's automatic-sync scheduler (no thread runs until one is enabled): it syncs
+    the comment sources named by their keys ("ad:<id>", "organic:<id>") with the app at
+    `base_url`."""
+    store = store_for(settings)
+    app = replace(TikTokApp.from_settings(
+        settings, rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm), base_url),
+        app_id=app_id, app_secret=secret)
+
+    def job(key: str, stop: threading.Event) -> SyncResult:
+        kind, account_id = key.split(":", 1)
+        credentials = CredentialStore(settings.credentials_path, settings.secret_key)
+        workspace = Workspace(settings, store, credentials, app)
+        return source(workspace, kind, account_id).sync(stop=stop)  # type: ignore[arg-type]
+
+    return AutoSync(job, on_synced=st.cache_data.clear)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda job: job.stop())
+def _token_refresher(settings: Settings, base_url: str, app_id: str, secret: str) -> PeriodicJob:
+    limiter = rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm)
+    return PeriodicJob(
+        lambda: refresh_due_tokens(settings, base_url, app_id, secret, limiter),
+        TOKEN_REFRESH_SECONDS, "desk-token-refresh",
+    )
+
+
+def token_refresher(workspace: Workspace) -> PeriodicJob:
+    """The schedule that renews business-account tokens before they expire, while the app
+    runs (each use renews on demand too)."""
+    app = workspace.app
+    return _token_refresher(workspace.settings, app.api_base_url, app.app_id, app.app_secret)

@@ -1,0 +1,296 @@
+"""Cached queries: st.cache_data results, keyed by the database path and the arguments.
+
+Each query opens its own cursor on the process's Store and closes it. Results live for
+QUERY_TTL seconds; `context.refresh()` forgets them all after a sync or a write. The public
+functions take the PageContext; the cached ones below them take only hashable values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from desk import outbox
+from desk import store as db
+from desk.connect.credentials import CredentialStore
+from desk.store import CommentFilters
+from desk.text import ago, text
+from desk.ui import handles
+
+if TYPE_CHECKING:
+    from desk.ui.context import PageContext
+
+QUERY_TTL = 60
+CONVERSATION_ROWS = 500
+"""The most comments a video's conversation shows."""
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _advertisers(path: str) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.list_advertisers(cur)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _last_sync(path: str, account_id: str, kind: str) -> db.SyncRun | None:
+    with handles.store_at(path).cursor() as cur:
+        return db.last_sync_run(cur, account_id, kind)  # type: ignore[arg-type]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _ads_with_counts(path: str, advertiser_id: str) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.ads_with_counts(cur, advertiser_id)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _comments_count(path: str, filters: CommentFilters) -> int:
+    with handles.store_at(path).cursor() as cur:
+        return db.comments_count(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _comments_page(
+    path: str, filters: CommentFilters, limit: int, offset: int, order: str
+) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.comments_page(cur, filters, limit, offset, order)  # type: ignore[arg-type]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _replies_for(path: str, comment_ids: tuple[str, ...]) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.replies_for(cur, list(comment_ids))
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _actions_for(path: str, comment_ids: tuple[str, ...]) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return outbox.actions_for_comments(cur, list(comment_ids))
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _volume_by_ad(path: str, filters: CommentFilters, top_n: int) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.comment_volume_by_ad(cur, filters, top_n)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _volume_over_time(
+    path: str, filters: CommentFilters, grain: str, ad_ids: tuple[str, ...] | None,
+    by_source: bool,
+) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.comment_volume_over_time(cur, filters, grain, ad_ids,  # type: ignore[arg-type]
+                                           by_source=by_source)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _engagement(path: str, filters: CommentFilters) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.ad_engagement(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _business_accounts(path: str) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.list_business_accounts(cur)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _videos_with_counts(path: str, business_id: str) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.videos_with_counts(cur, business_id)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _volume_by_video(path: str, business_id: str, filters: CommentFilters | None
+                     ) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.comment_volume_by_video(cur, business_id, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _conversation(path: str, video_id: str, limit: int) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.conversation_for_video(cur, video_id, limit)
+
+
+def advertisers(ctx: PageContext) -> pd.DataFrame:
+    return _advertisers(ctx.db)
+
+
+def business_accounts(ctx: PageContext) -> pd.DataFrame:
+    return _business_accounts(ctx.db)
+
+
+def videos_with_counts(ctx: PageContext, business_id: str) -> pd.DataFrame:
+    return _videos_with_counts(ctx.db, business_id)
+
+
+def comment_volume_by_video(ctx: PageContext, business_id: str,
+                            filters: CommentFilters | None = None) -> pd.DataFrame:
+    return _volume_by_video(ctx.db, business_id, filters)
+
+
+def conversation_for_video(ctx: PageContext, video_id: str,
+                           limit: int = CONVERSATION_ROWS) -> pd.DataFrame:
+    """A video's organic comments and the comments on the Spark Ads promoting it, oldest
+    first."""
+    return _conversation(ctx.db, video_id, limit)
+
+
+def last_sync(ctx: PageContext, account_id: str, kind: str = "ad") -> db.SyncRun | None:
+    """The account's last sync run (`kind`: the comment source's, "ad" or "organic")."""
+    return _last_sync(ctx.db, account_id, kind)
+
+
+def ads_with_counts(ctx: PageContext, advertiser_id: str) -> pd.DataFrame:
+    return _ads_with_counts(ctx.db, advertiser_id)
+
+
+def comments_count(ctx: PageContext, filters: CommentFilters) -> int:
+    return _comments_count(ctx.db, filters)
+
+
+def comments_page(
+    ctx: PageContext, filters: CommentFilters, limit: int, offset: int, order: str = "newest"
+) -> pd.DataFrame:
+    """A page of comments; organic ones carry their video's caption in `video_caption`."""
+    frame = _comments_page(ctx.db, filters, limit, offset, order)
+    if filters.business_id and len(frame):
+        videos = videos_with_counts(ctx, filters.business_id)
+        captions = dict(zip(videos["video_id"].astype(str), videos["caption"], strict=True))
+        frame = frame.assign(video_caption=[captions.get(text(v)) for v in frame["video_id"]])
+    return frame
+
+
+def replies_for(ctx: PageContext, comment_ids: Sequence[str]) -> pd.DataFrame:
+    return _replies_for(ctx.db, tuple(comment_ids))
+
+
+def actions_for_comments(ctx: PageContext, comment_ids: Sequence[str]) -> pd.DataFrame:
+    return _actions_for(ctx.db, tuple(comment_ids))
+
+
+def comment_volume_by_ad(
+    ctx: PageContext, filters: CommentFilters, top_n: int = 10
+) -> pd.DataFrame:
+    return _volume_by_ad(ctx.db, filters, top_n)
+
+
+def comment_volume_over_time(
+    ctx: PageContext, filters: CommentFilters, grain: str, ad_ids: Sequence[str] | None = None,
+    *, by_source: bool = False,
+) -> pd.DataFrame:
+    return _volume_over_time(ctx.db, filters, grain, None if ad_ids is None else tuple(ad_ids),
+                             by_source)
+
+
+def ad_engagement(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
+    return _engagement(ctx.db, filters)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts, as pages name them
+
+
+def known_advertisers(path: str, credentials: CredentialStore) -> dict[str, str]:
+    """Every ad account this app knows: stored ones and ones a connection grants, id -> name."""
+    names = {
+        str(row.advertiser_id): text(row.name)
+        for row in _advertisers(path).itertuples(index=False)
+    }
+    for conn in credentials.connections():
+        for advertiser_id in conn.advertiser_ids:
+            names.setdefault(advertiser_id, "")
+    return names
+
+
+def known_business_accounts(path: str, credentials: CredentialStore) -> dict[str, str]:
+    """Every TikTok business account this app knows (stored or connected), id -> name."""
+    names = {}
+    for row in _business_accounts(path).itertuples(index=False):
+        username = text(row.username)
+        names[str(row.business_id)] = text(row.display_name) or (
+            f"@{username}" if username else "")
+    for conn in credentials.account_connections():
+        names.setdefault(conn.business_id, "")
+    return names
+
+
+def account_label(ctx: PageContext, business_id: str) -> str:
+    """'Display name (@username)' of a business account, or its ID when nothing is stored."""
+    frame = business_accounts(ctx)
+    match = frame.loc[frame["business_id"] == business_id]
+    if not len(match):
+        return f"TikTok account {business_id}"
+    row = match.iloc[0]
+    name, username = text(row["display_name"]), text(row["username"])
+    if name and username:
+        return f"{name} (@{username})"
+    return name or (f"@{username}" if username else f"TikTok account {business_id}")
+
+
+def filters_timezone(ctx: PageContext) -> str:
+    """The time zone days are counted in: the ad account's, or UTC for a TikTok account
+    alone."""
+    return advertiser_timezone(ctx, ctx.advertiser_id) if ctx.advertiser_id else "UTC"
+
+
+def advertiser_timezone(ctx: PageContext, advertiser_id: str) -> str:
+    """The ad account's IANA timezone (UTC when unknown)."""
+    frame = advertisers(ctx)
+    match = frame.loc[frame["advertiser_id"] == advertiser_id, "timezone"]
+    name = text(match.iloc[0]) if len(match) else ""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return "UTC"
+    return name or "UTC"
+
+
+def advertiser_overview(ctx: PageContext) -> pd.DataFrame:
+    """One row per known ad account: details, connection state and the last sync."""
+    stored = advertisers(ctx).set_index("advertiser_id")
+    connections = ctx.credentials.connections()
+    rows = []
+    for advertiser_id, name in known_advertisers(ctx.db, ctx.credentials).items():
+        granting = [c for c in connections if advertiser_id in c.advertiser_ids]
+        if any(not c.needs_reauth for c in granting):
+            connection = "connected"
+        elif granting:
+            connection = "needs reconnect"
+        else:
+            connection = "not connected"
+        info = stored.loc[advertiser_id] if advertiser_id in stored.index else None
+        run = last_sync(ctx, advertiser_id)
+        rows.append({
+            "name": name or "(name not known yet)",
+            "advertiser_id": advertiser_id,
+            "role": text(info["role"]) if info is not None else "",
+            "timezone": text(info["timezone"]) if info is not None else "",
+            "currency": text(info["currency"]) if info is not None else "",
+            "connection": connection,
+            "last_sync": None if run is None else (run.finished_at or run.started_at),
+            "last_result": "" if run is None else f"{run.status}: {text(run.message)}",
+        })
+    frame = pd.DataFrame(rows, columns=[
+        "name", "advertiser_id", "role", "timezone", "currency", "connection", "last_sync",
+        "last_result",
+    ])
+    return frame.sort_values(["name", "advertiser_id"], ignore_index=True)
+
+
+def sync_summary(run: db.SyncRun | None) -> str:
+    """One line on an account's last sync."""
+    if run is None:
+        return "Never synced."
+    when = ago(run.finished_at or run.started_at)
+    if run.status == "running":
+        return f"A sync started {when} and is still running."
+    return f"Last sync {when}: {run.status}. {text(run.message)} ({run.requests:,} requests)"
