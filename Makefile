@@ -27,7 +27,7 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run Home.py --server.port $(PORT)
 
 test: $(VENV)/.dev $(CHROMIUM)
 	$(BIN)/python -m pytest

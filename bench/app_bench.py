@@ -4,7 +4,7 @@ memory the app server holds after serving them.
 The database is store_bench's synthetic account (1,000,000 comments on 400 ads). Page times
 are AppTest runs of one session: "cold" clears st.cache_data first, so every query runs (a
 first visit, or the first run after a sync or a write); "warm" is a rerun served from the
-cache (any click on the page). The memory figure comes from a real `streamlit run app.py`
+cache (any click on the page). The memory figure comes from a real `streamlit run Home.py`
 on loopback, driven over its WebSocket the way a browser drives it (no browser needed), after
 opening every page.
 """
@@ -84,7 +84,7 @@ def page_times(page: str) -> tuple[float, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
     at.query_params["advertiser"] = ADVERTISER_ID
     at.switch_page(page)
     at.run()
@@ -114,9 +114,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(env: dict[str, str], cwd: Path = ROOT, timeout: float = 60) -> Iterator[tuple[int, int]]:
-    """`streamlit run app.py` on a free loopback port; yields (port, pid)."""
+    """`streamlit run Home.py` on a free loopback port; yields (port, pid)."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    command = [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

@@ -52,7 +52,7 @@ def notebook_page_seconds(tmp: Path) -> float:
     app_bench.build_database(tmp / "app.duckdb")
     with app_bench.environment(app_bench.app_env(tmp)):
         try:
-            at = AppTest.from_file(str(app_bench.ROOT / "app.py"), default_timeout=300)
+            at = AppTest.from_file(str(app_bench.ROOT / "Home.py"), default_timeout=300)
             at.switch_page("pages/5_Notebook.py")
             at.run()
             while len(at.text_area) < len(THREE_CELLS):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-"""The directory holding app.py; relative paths in settings are resolved against it."""
+"""The directory holding Home.py; relative paths in settings are resolved against it."""
 
 _SECRET_FIELDS = frozenset({"client_secret", "secret_key", "password"})
 

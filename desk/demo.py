@@ -20,20 +20,14 @@ DEMO_BANNER = (
     "time the app starts. Set TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET and "
     "TIKTOK_REDIRECT_URI to connect real accounts."
 )
-SANDBOX_SETTINGS = MappingProxyType({
-    "DESK_SANDBOX_SEED": ("seed", int),
-    "DESK_SANDBOX_ADVERTISERS": ("advertisers", int),
-    "DESK_SANDBOX_ADS": ("ads", int),
-    "DESK_SANDBOX_COMMENTS": ("comments", int),
-    "DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE": ("new_comments_per_minute", float),
-    "DESK_SANDBOX_QPS": ("qps", int),
-    "DESK_SANDBOX_QPM": ("qpm", int),
-    "DESK_SANDBOX_LATENCY_MS": ("latency_ms", float),
-    "DESK_SANDBOX_BUSINESS_ACCOUNTS": ("business_accounts", int),
-    "DESK_SANDBOX_VIDEOS_PER_ACCOUNT": ("videos_per_account", int),
-    "DESK_SANDBOX_ORGANIC_COMMENTS": ("organic_comments", int),
-    "DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE": ("new_organic_comments_per_minute", float),
-})
+_OPTIONS: tuple[tuple[str, type], ...] = (
+    ("seed", int), ("advertisers", int), ("ads", int), ("comments", int),
+    ("new_comments_per_minute", float), ("qps", int), ("qpm", int), ("latency_ms", float),
+    ("business_accounts", int), ("videos_per_account", int), ("organic_comments", int),
+    ("new_organic_comments_per_minute", float),
+)
+SANDBOX_SETTINGS = MappingProxyType(
+    {f"DESK_SANDBOX_{option.upper()}": (option, kind) for option, kind in _OPTIONS})
 """Environment variable -> (the sandbox's option, its type)."""
 
 

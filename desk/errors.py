@@ -31,22 +31,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tiktok_client import errors as api
 from tiktok_client.client import MAX_REPLY_LENGTH
-from tiktok_client.errors import (
-    AccessTokenExpired,
-    AuthCodeError,
-    InvalidRequest,
-    MalformedResponse,
-    OutcomeUnknown,
-    PartialSuccess,
-    PermissionDenied,
-    RateLimited,
-    RefreshTokenError,
-    ServerError,
-    TikTokError,
-    TokenError,
-    TransportError,
-)
 
 AD_ACCOUNT = "ad account"
 TIKTOK_ACCOUNT = "TikTok account"
@@ -81,7 +67,7 @@ class ConnectionDenied(DeskError):
 class SyncAborted(DeskError):
     """The whole run stopped: the token or the permissions are gone. ``error`` says which."""
 
-    def __init__(self, error: TikTokError, noun: str = AD_ACCOUNT):
+    def __init__(self, error: api.TikTokError, noun: str = AD_ACCOUNT):
         super().__init__(str(error))
         self.error = error
         self.noun = noun
@@ -132,7 +118,7 @@ class TokenUnavailable(DeskError):
     the stored tokens are unchanged, so trying again later is safe."""
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (DeskError, TikTokError)
+USER_ERRORS: tuple[type[BaseException], ...] = (DeskError, api.TikTokError)
 """Errors a person can meet and act on: pages catch these and show `message_for`."""
 
 FIRST_LEVEL_ONLY = (
@@ -228,7 +214,7 @@ def _permission(error: BaseException, noun: str) -> str:
 
 
 def _invalid(error: BaseException, noun: str) -> str:
-    assert isinstance(error, InvalidRequest)
+    assert isinstance(error, api.InvalidRequest)
     text = error.message.lower()
     if "first-level" in text or "first level" in text or "top-level comments can" in text:
         return FIRST_LEVEL_ONLY
@@ -254,7 +240,7 @@ def _invalid(error: BaseException, noun: str) -> str:
 
 
 def _unreachable(error: BaseException) -> bool:
-    return (isinstance(error, TransportError) and error.status is None
+    return (isinstance(error, api.TransportError) and error.status is None
             and not error.possibly_applied)
 
 
@@ -278,28 +264,28 @@ WORDING: tuple[Wording, ...] = (
         "This TikTok account is not connected; connect it on the Home page, then retry.")),
     Wording(StoreLocked, _store_locked),
     Wording(DeskError, _own_words),  # written as what happened and what to do
-    Wording((AccessTokenExpired, RefreshTokenError), _said(RECONNECT_TIKTOK_ACCOUNT)),
-    Wording(OutcomeUnknown, _said(
+    Wording((api.AccessTokenExpired, api.RefreshTokenError), _said(RECONNECT_TIKTOK_ACCOUNT)),
+    Wording(api.OutcomeUnknown, _said(
         "TikTok did not confirm whether the change was made (its answer was lost); Retry "
         "checks TikTok first, so nothing is ever done twice.")),
-    Wording(PermissionDenied, _permission),
-    Wording(InvalidRequest, _invalid),
-    Wording(RateLimited, _said(
+    Wording(api.PermissionDenied, _permission),
+    Wording(api.InvalidRequest, _invalid),
+    Wording(api.RateLimited, _said(
         "TikTok is limiting how fast this app may send requests; wait a minute and retry.")),
-    Wording(TokenError, _token),
-    Wording(AuthCodeError, _said(
+    Wording(api.TokenError, _token),
+    Wording(api.AuthCodeError, _said(
         "TikTok did not accept the authorization (the code expired, was already used, or "
         "the app's ID and secret do not match); click Connect to start again on the Home "
         "page.")),
-    Wording(TransportError, lambda error, noun: (
+    Wording(api.TransportError, lambda error, noun: (
         "Comment Desk could not reach TikTok (the network or TikTok is down); the "
         "comments already stored stay readable. Try again when the connection is back."
         f"{_reference(error)}"), when=_unreachable),
-    Wording((ServerError, TransportError, MalformedResponse), lambda error, noun: (
+    Wording((api.ServerError, api.TransportError, api.MalformedResponse), lambda error, noun: (
         f"TikTok had trouble answering; try again in a few minutes.{_reference(error)}")),
-    Wording(PartialSuccess, lambda error, noun: (
+    Wording(api.PartialSuccess, lambda error, noun: (
         "TikTok carried out only part of the request; sync to see which comments changed, "
         f"then retry the rest.{_reference(error)}")),
-    Wording(TikTokError, _tiktok),
+    Wording(api.TikTokError, _tiktok),
 )
 """Every error kind a person can meet, first match wins, with its words."""

@@ -15,17 +15,17 @@ redirect still validates.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from desk.connect.locks import file_lock
 from desk.errors import StateError
 
 SALT = "comment-desk-oauth"
@@ -190,16 +190,7 @@ def _stored_secret(path: Path) -> str:
             os.unlink(tmp)
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+_locked = file_lock
 
 
 def _read_nonces(path: Path) -> dict[str, float]:

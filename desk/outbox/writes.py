@@ -240,11 +240,16 @@ def _send_reply(cur: db.Cursor, writer: Writer, action: dict[str, Any],
     if not sent.comment_id:  # an OK answer without the new reply's ID: look it up
         return _unknown_then_reconcile(
             cur, writer, action, actor, MalformedResponse("the answer had no comment_id"))
-    moved = ledger.transition(
-        cur, action, status="sent", event="sent", actor=actor,
-        detail=f"reply {sent.comment_id} to comment {action['comment_id']}", error=None,
-        result_comment_id=sent.comment_id)
-    writer.store_reply(cur, action, sent)
+    return _reply_sent(cur, writer, action, actor, sent, "sent",
+                       f"reply {sent.comment_id} to comment {action['comment_id']}")
+
+
+def _reply_sent(cur: db.Cursor, writer: Writer, action: dict[str, Any], actor: str,
+                reply: PostedReply, event: str, detail: str) -> ActionResult:
+    """Mark a reply row sent with TikTok's reply, and store the reply at once."""
+    moved = ledger.transition(cur, action, status="sent", event=event, actor=actor,
+                              detail=detail, error=None, result_comment_id=reply.comment_id)
+    writer.store_reply(cur, action, reply)
     return ledger.result(moved or ledger.require(cur, action["action_id"]))
 
 
@@ -297,12 +302,8 @@ def _reconcile_reply(cur: db.Cursor, writer: Writer, action: dict[str, Any],
                      actor: str) -> ActionResult:
     found = _find_reply(cur, writer, action)
     if found is not None:
-        moved = ledger.transition(
-            cur, action, status="sent", event="reconciled", actor=actor,
-            detail=f"TikTok has reply {found.comment_id}: marked sent", error=None,
-            result_comment_id=found.comment_id)
-        writer.store_reply(cur, action, found)
-        return ledger.result(moved or ledger.require(cur, action["action_id"]))
+        return _reply_sent(cur, writer, action, actor, found, "reconciled",
+                           f"TikTok has reply {found.comment_id}: marked sent")
     if action["status"] == "failed":
         ledger.audit(cur, action["action_id"], actor, action["advertiser_id"], "reconciled",
                      "TikTok has no such reply: still failed")

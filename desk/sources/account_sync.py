@@ -44,8 +44,8 @@ import pandas as pd
 
 from desk import store as db
 from desk.connect.tokens import TokenKeeper
-from desk.errors import TIKTOK_ACCOUNT, DeskError, SyncAborted
-from desk.sources.base import SyncResult, outcome, recorded_run
+from desk.errors import TIKTOK_ACCOUNT, SyncAborted
+from desk.sources.base import SyncResult, fraction_done, outcome, recorded_run
 from tiktok_client.accounts import (
     MAX_ORGANIC_COMMENT_PAGE_SIZE,
     MAX_VIDEO_PAGE_SIZE,
@@ -87,9 +87,7 @@ class OrganicSyncProgress:
 
     @property
     def fraction(self) -> float:
-        if self.phase == "done":
-            return 1.0
-        return min(1.0, self.videos_done / self.videos_total) if self.videos_total else 0.0
+        return fraction_done(self.phase, self.videos_done, self.videos_total)
 
     def line(self) -> str:
         return (f"{self.phase}: videos {self.videos_done}/{self.videos_total}, "
@@ -319,21 +317,13 @@ def sync_business_account(
                 run.stop.is_set(), len(run.failures), OrganicSyncResult.part,
                 f"{run.rows:,} organic comments from {len(videos)} videos.")
         except (TokenError, PermissionDenied) as exc:
-            record.status, record.message = "failed", str(exc)
             raise SyncAborted(exc, TIKTOK_ACCOUNT) from exc
-        except DeskError as exc:  # the account's tokens: not connected, or to reconnect
-            record.status, record.message = "failed", str(exc)
-            raise
         finally:
             record.requests, record.rows = run.progress("done").requests, run.rows
             record.errors = len(run.failures)
             run._report("done")
-    return OrganicSyncResult(
-        run_id=record.run_id, account_id=business_id, status=record.status,
-        message=record.message, rows=run.rows, requests=record.requests,
-        seconds=time.monotonic() - started, failures=tuple(run.failures.items()),
-        videos=run.videos_total, videos_skipped=run.skipped,
-    )
+    return OrganicSyncResult(**record.result_fields(time.monotonic() - started, run.failures),
+                             videos=run.videos_total, videos_skipped=run.skipped)
 
 
 def run_organic_sync(

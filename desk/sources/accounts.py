@@ -37,6 +37,7 @@ class TikTokAccountWriter(Writer):
     noun = TIKTOK_ACCOUNT
     account_column = "business_id"
     status_batch = 1  # business/comment/hide takes one comment
+    posted_as = "the TikTok account"
     missing_for_reply = ("video_id", "business_id")
     missing_reason = (
         "This comment is missing its video or TikTok account, so it cannot be answered "

@@ -30,8 +30,8 @@ from typing import ClassVar
 import pandas as pd
 
 from desk import store as db
-from desk.errors import DeskError, SyncAborted
-from desk.sources.base import SyncResult, outcome, recorded_run
+from desk.errors import SyncAborted
+from desk.sources.base import SyncResult, fraction_done, outcome, recorded_run
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import MalformedResponse, PermissionDenied, TikTokError, TokenError
 from tiktok_client.models import Page
@@ -71,9 +71,7 @@ class AdSyncProgress:
 
     @property
     def fraction(self) -> float:
-        if self.phase == "done":
-            return 1.0
-        return min(1.0, self.pages_done / self.pages_expected) if self.pages_expected else 0.0
+        return fraction_done(self.phase, self.pages_done, self.pages_expected)
 
     def line(self) -> str:
         """One line a person can read: the CLI prints it, the app shows it."""
@@ -423,24 +421,14 @@ def sync_advertiser(
             record.status, record.message = outcome(
                 run.stop.is_set(), len(run.failures), AdSyncResult.part,
                 f"{run.rows:,} comments from {run.ads} ads.")
-        except SyncAborted as exc:
-            record.status, record.message = "failed", str(exc)
-            raise
         except TikTokError as exc:
-            record.status, record.message = "failed", str(exc)
             raise SyncAborted(exc) from exc
-        except DeskError as exc:
-            record.status, record.message = "failed", str(exc)
-            raise
         finally:
             prog = run.progress("done")
             record.requests, record.pages, record.rows = prog.requests, run.pages_done, run.rows
             record.throttled, record.retried = prog.throttled, prog.retried
             record.errors = len(run.failures)
             run._report("done")
-    return AdSyncResult(
-        run_id=record.run_id, account_id=advertiser_id, status=record.status,
-        message=record.message, rows=run.rows, requests=prog.requests,
-        seconds=time.monotonic() - started, failures=tuple(run.failures.items()),
-        ads=run.ads, pages=run.pages_done, throttled=prog.throttled, retried=prog.retried,
-    )
+    return AdSyncResult(**record.result_fields(time.monotonic() - started, run.failures),
+                        ads=run.ads, pages=run.pages_done, throttled=prog.throttled,
+                        retried=prog.retried)

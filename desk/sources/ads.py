@@ -43,6 +43,7 @@ class AdAccountWriter(Writer):
     noun = AD_ACCOUNT
     account_column = "advertiser_id"
     status_batch = 100  # comment/status/update takes at most this many comment IDs
+    posted_as = "the ad's identity"
     missing_for_reply = ("ad_id", "tiktok_item_id", "identity_type", "identity_id")
     missing_reason = (
         "This comment is missing its ad's video or identity, so it cannot be answered "

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from desk import store as db
-from desk.errors import FIRST_LEVEL_ONLY
+from desk.errors import FIRST_LEVEL_ONLY, DeskError
 from desk.workspace import Workspace
 
 SourceKind = Literal["ad", "organic"]
@@ -50,6 +50,13 @@ class Progress(Protocol):
     def fraction(self) -> float: ...
 
     def line(self) -> str: ...
+
+
+def fraction_done(phase: str, done: int, total: int) -> float:
+    """How far a sync is, 0 to 1, from the parts done of those known so far."""
+    if phase == "done":
+        return 1.0
+    return min(1.0, done / total) if total else 0.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ class Writer(ABC):
     status_batch: ClassVar[int]  # comment IDs one hide/unhide call takes
     missing_for_reply: ClassVar[tuple[str, ...]]  # columns a comment needs to be answered
     missing_reason: ClassVar[str]
+    posted_as: ClassVar[str]  # who a reply appears as: "the ad's identity", "the TikTok account"
 
     def __init__(self, account_id: str) -> None:
         self.account_id = str(account_id)
@@ -288,13 +296,15 @@ def recorded_run(store: db.Store, kind: SourceKind, account_id: str) -> Iterator
     """A `sync_runs` row for one run: started here, finished with what the record holds when
     the block ends (a run cut short by an exception ends as its record says, or interrupted)."""
     with store.cursor() as cur:
-        record = RunRecord(db.start_sync_run(cur, account_id, kind))
+        record = RunRecord(db.start_sync_run(cur, account_id, kind), account_id)
         try:
             yield record
+        except DeskError as exc:  # the token, the permission or the connection is gone
+            record.status, record.message = "failed", str(exc)
+            raise
         except BaseException as exc:
-            if record.status == "ok":
-                record.status = "interrupted"
-                record.message = f"Sync stopped: {type(exc).__name__}"
+            record.status = "interrupted"
+            record.message = f"Sync stopped: {type(exc).__name__}"
             raise
         finally:
             db.finish_sync_run(
@@ -309,6 +319,7 @@ class RunRecord:
     """What a running sync will record when it ends; the engine fills it in as it goes."""
 
     run_id: int
+    account_id: str
     status: SyncStatus = "ok"
     message: str = ""
     requests: int = 0
@@ -317,6 +328,13 @@ class RunRecord:
     throttled: int = 0
     retried: int = 0
     errors: int = 0
+
+    def result_fields(self, seconds: float,
+                      failures: Mapping[str, str]) -> dict[str, Any]:
+        """The fields every SyncResult has, as this record holds them."""
+        return {"run_id": self.run_id, "account_id": self.account_id, "status": self.status,
+                "message": self.message, "rows": self.rows, "requests": self.requests,
+                "seconds": seconds, "failures": tuple(failures.items())}
 
 
 def value(cell: Any) -> Any:

@@ -14,9 +14,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from desk.outbox import can_reply
+from desk.sources import KINDS
+from desk.sources.base import source_of
 from desk.text import local_time, md_escape, text, video_label
 from desk.ui.context import USER_ERRORS, PageContext, show_error
-from desk.ui.writes import flash_results, owner_of, retry_action, send_reply, set_hidden
+from desk.ui.writes import flash_results, retry_action, send_reply, set_hidden
 from tiktok_client.client import MAX_REPLY_LENGTH
 
 NESTED_REPLIES_SHOWN = 10
@@ -92,7 +95,7 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
                     outbox: Sequence[Mapping[str, Any]]) -> None:
     """Reply, hide/unhide and the outbox state of one comment."""
     comment_id = text(row["comment_id"])
-    reason = outbox.can_reply(row)
+    reason = can_reply(row)
     hidden = row.get("comment_status") == "HIDDEN"
     buttons = st.columns([1, 1, 6], vertical_alignment="center")
     if reason is None:
@@ -146,10 +149,9 @@ def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any
 def _reply_box(ctx: PageContext, page: str, row: Mapping[str, Any]) -> None:
     comment_id = text(row["comment_id"])
     text_key = f"{page}_reply_text_{comment_id}"
-    organic = owner_of(row)[0] == "organic"
+    writer = KINDS[source_of(row)].writer_class
     body = st.text_area("Your reply", key=text_key, max_chars=MAX_REPLY_LENGTH, height=90,
-                        placeholder="Posted on TikTok as the TikTok account." if organic
-                        else "Posted on TikTok as the ad's identity.") or ""
+                        placeholder=f"Posted on TikTok as {writer.posted_as}.") or ""
     st.caption(f"{len(body)}/{MAX_REPLY_LENGTH}")
     send, cancel, _ = st.columns([1, 1, 4])
     clicked = send.button("Send reply", key=f"{page}_reply_send_{comment_id}", type="primary")

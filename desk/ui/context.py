@@ -34,7 +34,7 @@ from desk.text import md_escape
 from desk.ui import handles, queries
 from desk.workspace import TikTokApp, Workspace
 
-HOME = "app.py"
+HOME = "Home.py"
 ADVERTISERS_PAGE = "pages/1_Advertisers.py"
 ADS_PAGE = "pages/2_Ads.py"
 COMMENTS_PAGE = "pages/3_Comments.py"

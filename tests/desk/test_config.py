@@ -17,7 +17,7 @@ def load(environ=None, secrets=None):
 
 
 def test_project_root_is_the_directory_holding_app_py():
-    assert (PROJECT_ROOT / "app.py").is_file()
+    assert (PROJECT_ROOT / "Home.py").is_file()
 
 
 def test_nothing_configured_gives_the_defaults_in_demo_mode():

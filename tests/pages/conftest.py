@@ -31,7 +31,7 @@ from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox.walk import walk_consent
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "Home.py")
 SANDBOX_ENV = {
     "DESK_SANDBOX_SEED": "1",
     "DESK_SANDBOX_ADVERTISERS": "3",
@@ -128,14 +128,14 @@ def synced(sync, advertisers) -> dict[str, str]:
     return advertisers
 
 
-def open_page(page: str = "app.py", query: dict[str, str] | None = None,
+def open_page(page: str = "Home.py", query: dict[str, str] | None = None,
               timeout: float = 60) -> AppTest:
-    """Run one page in a new session, as a deep link would (app.py does not run first)."""
+    """Run one page in a new session, as a deep link would (Home.py does not run first)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.secrets["DESK_TESTING"] = "1"  # keeps a developer's own secrets.toml out of the tests
     if query:
         at.query_params.update(query)
-    if page != "app.py":
+    if page != "Home.py":
         at.switch_page(page)
     return at.run()
 

@@ -169,9 +169,9 @@ def test_password_gate_shows_nothing_before_sign_in(monkeypatch, given, shown):
 
 
 def test_every_page_renders_in_a_fresh_demo(sandbox):
-    for page in ("app.py", "pages/1_Advertisers.py", "pages/2_Ads.py", "pages/3_Comments.py",
+    for page in ("Home.py", "pages/1_Advertisers.py", "pages/2_Ads.py", "pages/3_Comments.py",
                  "pages/4_Insights.py", "pages/6_Export.py", "pages/7_Videos.py"):
         at = open_page(page)
         no_errors(at)
-        if page != "app.py":
+        if page != "Home.py":
             assert infos(at), page  # each says where to go first

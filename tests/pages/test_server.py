@@ -1,4 +1,4 @@
-"""The real app server (`streamlit run app.py`) in demo mode on a fresh data directory, driven
+"""The real app server (`streamlit run Home.py`) in demo mode on a fresh data directory, driven
 over its WebSocket the way a browser drives it: it starts, every page runs to the end, and an
 ad account can be connected through the sandbox's consent screen, synced and read."""
 
