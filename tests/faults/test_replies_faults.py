@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from desk import store as st
+from desk.outbox import ledger
 from desk.store import Store
 from tests.desk.test_actions_support import (
     POST_PATH,

@@ -10,6 +10,7 @@ import pytest
 
 from desk import store as db
 from desk.scheduler import AutoSync, SyncBusy
+from desk.sources import AdAccount
 from desk.sources.ad_sync import SyncResult
 from desk.ui import handles
 from tests.pages.conftest import infos, no_errors, open_page, plain, sandbox_comments
@@ -102,12 +103,15 @@ def test_auto_sync_toggle_enables_the_schedule(token, advertisers, settings):
     at.number_input(key="advertisers_autosync_minutes").set_value(30)
     at.toggle(key="advertisers_autosync").set_value(True).run()
     no_errors(at)
-    scheduler = handles.auto_sync_scheduler(settings, handles.demo_sandbox().base_url)
-    plan = scheduler.status(advertiser_id)
+    sandbox = handles.demo_sandbox()
+    scheduler = handles.auto_sync_scheduler(settings, sandbox.base_url, sandbox.config.app_id,
+                                            sandbox.config.secret)
+    key = f"{AdAccount.kind}:{advertiser_id}"
+    plan = scheduler.status(key)
     assert plan is not None and plan.minutes == 30
     assert "every 30 min" in at.main.caption[-1].value
     at.toggle(key="advertisers_autosync").set_value(False).run()
-    assert scheduler.status(advertiser_id) is None
+    assert scheduler.status(key) is None
 
 
 def fake_result(advertiser_id: str) -> SyncResult:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from desk import actions, text
+from desk import outbox, text
 from desk import store as db
-from desk.actions import ActionRefused
+from desk.errors import ActionRefused
 from desk.ui import writes
 from tests.pages.conftest import (
     HOSTILE_ADVERTISER,
@@ -45,7 +45,7 @@ def replyable(store, advertiser_id: str) -> str:
     """The newest first-level comment of the account that may be answered."""
     first_level = db.CommentFilters(advertiser_id, comment_type="COMMENT")
     page = db.comments_page(store.cursor(), first_level, 25, 0)
-    return next(r["comment_id"] for r in page.to_dict("records") if actions.can_reply(r) is None)
+    return next(r["comment_id"] for r in page.to_dict("records") if outbox.can_reply(r) is None)
 
 
 def open_comments(advertiser_id: str, comment_type: str = "All"):
@@ -172,7 +172,7 @@ def test_a_reply_over_150_characters_is_refused_before_sending(synced, store, sa
         writes.send_reply(page_context(settings, advertiser_id), {**row, "comment_id": comment_id},
                       "x" * 151, "k151")
     assert post_count(sandbox) == 0
-    assert actions.recent_actions(store.cursor(), advertiser_id).empty
+    assert outbox.recent_actions(store.cursor(), advertiser_id).empty
 
 
 def test_a_reply_to_a_reply_gets_no_reply_box_but_the_reason(synced, store):
@@ -192,7 +192,7 @@ def test_an_analyst_reply_fails_with_the_role_message(sync, store, sandbox):
     no_errors(at)
     assert "Analyst" in plain(at.toast[0].value)
     assert any("Admin or Operator role" in plain(e.value) for e in at.error)
-    [action_id] = actions.recent_actions(store.cursor(), advertiser_id)["action_id"].tolist()
+    [action_id] = outbox.recent_actions(store.cursor(), advertiser_id)["action_id"].tolist()
     assert at.button(key=f"comments_retry_{action_id}")  # failed: Retry is offered
     truth = sandbox_comments(sandbox, advertiser_id)
     assert not (truth["content"] == "Can we reply?").any()
@@ -208,10 +208,10 @@ def test_an_unanswered_write_shows_checking_and_retry_settles_it(synced, store, 
         send(at, comment_id, "Lost in the post")
     no_errors(at)
     assert any("Checking with TikTok" in plain(w.value) for w in at.warning)
-    [action_id] = actions.recent_actions(store.cursor(), advertiser_id)["action_id"].tolist()
+    [action_id] = outbox.recent_actions(store.cursor(), advertiser_id)["action_id"].tolist()
     at.button(key=f"comments_retry_{action_id}").click().run()
     no_errors(at)
-    assert actions.get_action(store.cursor(), action_id).status == "sent"
+    assert outbox.get_action(store.cursor(), action_id).status == "sent"
     truth = sandbox_comments(sandbox, advertiser_id)
     assert (truth["content"] == "Lost in the post").sum() == 1
     assert post_count(sandbox) == 1  # only the retry reached TikTok

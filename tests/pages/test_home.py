@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from desk.connect import state as oauth_state
 from desk import store as db
+from desk.connect import state as oauth_state
 from tests.pages.conftest import consent, infos, no_errors, open_page, texts
 
 

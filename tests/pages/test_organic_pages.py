@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from desk import scheduler
-from desk.connect import state as oauth_state
 from desk import store as db
+from desk.connect import state as oauth_state
 from desk.connect.tokens import TokenKeeper
 from desk.sources.account_sync import run_organic_sync
 from desk.ui import queries
