@@ -28,16 +28,13 @@ if int(ads["comment_count"].sum()) == 0:
 
 st.caption("Click a row to open that ad's comments. Click a column header to sort.")
 columns = {
-    "ad_name": st.column_config.TextColumn("Ad"),
-    "campaign_name": st.column_config.TextColumn("Campaign"),
-    "adgroup_name": st.column_config.TextColumn("Ad group"),
-    "operation_status": st.column_config.TextColumn("Status"),
-    "comment_count": st.column_config.NumberColumn("Comments", format="%d"),
-    "unanswered_count": st.column_config.NumberColumn("Unanswered", format="%d"),
-    "hidden_count": st.column_config.NumberColumn("Hidden", format="%d"),
+    **tables.text_columns(ad_name="Ad", campaign_name="Campaign", adgroup_name="Ad group",
+                          operation_status="Status"),
+    **tables.count_columns(comment_count="Comments", unanswered_count="Unanswered",
+                           hidden_count="Hidden"),
     "last_comment_time_local": st.column_config.DatetimeColumn(
         "Last comment (local)", format="YYYY-MM-DD HH:mm"),
-    "ad_id": st.column_config.TextColumn("Ad ID"),
+    **tables.text_columns(ad_id="Ad ID"),
 }
 ad = tables.pick_row(ads, columns, "ads_selected")
 if ad is not None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from desk.text import md_escape
-from desk.ui import charts, context, queries
+from desk.ui import charts, context, queries, tables
 from desk.ui.filters import comment_filters
 
 ctx = context.bootstrap("Insights")
@@ -73,15 +73,13 @@ st.caption(f"Times are in {where} ({md_escape(timezone)}).")
 st.subheader("Replies and moderation per ad" if filters.source != "organic"
              else "Replies and moderation")
 columns = {
-    "ad_name": st.column_config.TextColumn("Ad"),
-    "comments": st.column_config.NumberColumn("Comments", format="%d"),
-    "top_level_comments": st.column_config.NumberColumn("First-level", format="%d"),
-    "answered_comments": st.column_config.NumberColumn("Answered", format="%d"),
-    "hidden_share": st.column_config.NumberColumn("Hidden", format="percent"),
-    "reply_rate": st.column_config.NumberColumn("Reply rate", format="percent"),
+    **tables.text_columns(ad_name="Ad"),
+    **tables.count_columns(comments="Comments", top_level_comments="First-level",
+                           answered_comments="Answered"),
+    **tables.share_columns(hidden_share="Hidden", reply_rate="Reply rate"),
     "median_minutes_to_first_reply": st.column_config.NumberColumn(
         "Median time to first reply (min)", format="%.0f"),
-    "ad_id": st.column_config.TextColumn("Ad ID"),
+    **tables.text_columns(ad_id="Ad ID"),
 }
 st.dataframe(engagement[list(columns)], hide_index=True, column_config=columns,
              key="insights_engagement")

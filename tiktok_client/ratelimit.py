@@ -82,13 +82,8 @@ class RateLimiter:
             raise ValueError(f"unknown tier {tier!r}; expected one of {', '.join(TIERS)}") from None
         return cls(qps, qpm, **kwargs)
 
-    @property
-    def qps(self) -> int:
-        return self._per_second
-
-    @property
-    def qpm(self) -> int:
-        return self._per_minute
+    qps = property(lambda self: self._per_second, doc="Requests allowed in any one second.")
+    qpm = property(lambda self: self._per_minute, doc="Requests allowed in any one minute.")
 
     def acquire(self) -> float:
         """Block until a request may be sent now; record it and return the clock time of sending."""

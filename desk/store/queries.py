@@ -28,13 +28,13 @@ from desk.store.filters import (
 )
 from desk.store.sql import (
     Cursor,
-    as_utc,
     fetch_first,
     fetch_rows,
     query_frame,
     query_records,
     whole_number,
 )
+from desk.store.times import as_utc
 
 Order = Literal["newest", "oldest", "most_liked"]
 """How a page of comments is sorted (see _ORDERS)."""

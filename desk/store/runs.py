@@ -19,16 +19,8 @@ import pandas as pd
 
 from desk.errors import StoreError
 from desk.store.schema import COMMENT_SOURCES, SYNC_STATUSES, CommentSource
-from desk.store.sql import (
-    Cursor,
-    as_utc,
-    fetch_first,
-    fetch_rows,
-    query_frame,
-    query_records,
-    to_utc,
-    utc_now,
-)
+from desk.store.sql import Cursor, fetch_first, fetch_rows, query_frame, query_records
+from desk.store.times import as_utc, to_utc, utc_now
 
 # Per source: the column that names the account a run syncs, and the one that names what a
 # failure could not fetch.

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 from desk.errors import StoreError
-from desk.store.sql import Cursor, fetch_first, fetch_rows, utc_now
+from desk.store.sql import Cursor, fetch_first, fetch_rows
+from desk.store.times import utc_now
 
 SyncStatus = Literal["running", "ok", "partial", "failed", "interrupted"]
 SYNC_STATUSES: tuple[SyncStatus, ...] = ("running", "ok", "partial", "failed", "interrupted")

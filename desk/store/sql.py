@@ -9,7 +9,6 @@ without timestamps.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -61,22 +60,6 @@ def fetch_first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> tuple[Any,
     """The first row of a statement's result, or None when there is none."""
     rows = fetch_rows(cur, sql, params)
     return rows[0] if rows else None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored timestamp (or None) in UTC."""
-    return None if moment is None else moment.astimezone(UTC)
-
-
-def to_utc(moment: datetime) -> datetime:
-    """An aware datetime in UTC; naive ones are taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def whole_number(value: int, name: str) -> int:

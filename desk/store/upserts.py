@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from desk.store.sql import Cursor, TableData, fetch_first, fetch_rows, to_utc, utc_now
+from desk.store.sql import Cursor, TableData, fetch_first, fetch_rows
+from desk.store.times import to_utc, utc_now
 
 
 def upsert_advertisers(cur: Cursor, data: TableData) -> int:

@@ -29,7 +29,7 @@ from desk.config import DEMO_DIR, Settings, for_demo, load_settings
 from desk.connect.credentials import CredentialStore
 from desk.demo import DEMO_BANNER, sandbox_options
 from desk.errors import CredentialsError
-from desk.store import CommentFilters, Store, StoreError
+from desk.store import CommentFilters, StoreError
 from desk.text import md_escape
 from desk.ui import handles, queries
 from desk.workspace import TikTokApp, Workspace
@@ -46,28 +46,16 @@ USER_ERRORS = errors.USER_ERRORS
 
 
 @dataclass(frozen=True)
-class PageContext:
+class PageContext(Workspace):
     """What every page needs, built by `bootstrap`: the workspace and the accounts chosen."""
 
-    workspace: Workspace
-    advertiser_id: str | None
-    business_id: str | None  # the TikTok business account (organic videos) chosen, if any
+    advertiser_id: str | None = None
+    business_id: str | None = None  # the TikTok business account (organic videos) chosen
 
     @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
-
-    @property
-    def store(self) -> Store:
-        return self.workspace.store
-
-    @property
-    def credentials(self) -> CredentialStore:
-        return self.workspace.credentials
-
-    @property
-    def app(self) -> TikTokApp:
-        return self.workspace.app
+    def workspace(self) -> Workspace:
+        """What the page's sources act with (the page context is one)."""
+        return self
 
     @property
     def demo(self) -> bool:
@@ -134,7 +122,7 @@ def bootstrap(page_title: str) -> PageContext:
         show_error(exc)
         st.stop()
     ctx = PageContext(
-        workspace=Workspace(settings=settings, store=store, credentials=credentials, app=app),
+        settings=settings, store=store, credentials=credentials, app=app,
         advertiser_id=_chosen(_ADVERTISER, list(known)),
         business_id=_chosen(_ACCOUNT, list(known_accounts)),
     )

@@ -9,6 +9,23 @@ import pandas as pd
 import streamlit as st
 
 
+def text_columns(**labels: str) -> dict[str, Any]:
+    """Column settings for text columns: column name -> its header."""
+    return {name: st.column_config.TextColumn(label) for name, label in labels.items()}
+
+
+def count_columns(**labels: str) -> dict[str, Any]:
+    """Column settings for whole-number columns: column name -> its header."""
+    return {name: st.column_config.NumberColumn(label, format="%d")
+            for name, label in labels.items()}
+
+
+def share_columns(**labels: str) -> dict[str, Any]:
+    """Column settings for shares shown as percentages: column name -> its header."""
+    return {name: st.column_config.NumberColumn(label, format="percent")
+            for name, label in labels.items()}
+
+
 def overview_columns() -> dict[str, Any]:
     return {
         "name": st.column_config.TextColumn("Ad account"),

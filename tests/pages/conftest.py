@@ -26,7 +26,7 @@ from desk.demo import DEMO_BANNER
 from desk.sources import AdAccount
 from desk.ui import handles
 from desk.ui.context import PageContext
-from desk.workspace import TikTokApp, Workspace
+from desk.workspace import TikTokApp
 from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox.walk import walk_consent
 
@@ -243,8 +243,8 @@ def page_context(settings, advertiser_id: str | None,
         redirect_uri="http://localhost:8501/", rate_limiter=RateLimiter(1000, 100000),
         account_auth_url=sandbox.account_auth_url, account_redirect_uri="http://localhost:8501/",
     )
-    workspace = Workspace(
+    return PageContext(
         settings=settings, store=handles.store_for(settings),
         credentials=CredentialStore(settings.credentials_path, settings.secret_key), app=app,
+        advertiser_id=advertiser_id, business_id=business_id,
     )
-    return PageContext(workspace, advertiser_id=advertiser_id, business_id=business_id)
