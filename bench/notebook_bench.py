@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from bench._harness import BenchResult, median_seconds, timer
 from bench.store_bench import ADVERTISER_ID, TIMEZONE, synthetic_ads, synthetic_comments
-from desk import store as st
+from desk import store as db
 from desk.notebook import STARTERS, Notebook
 
 NAME = "notebook"
@@ -83,18 +83,18 @@ def run() -> list[BenchResult]:
         results.append(BenchResult(NAME, metric, value, unit, target))
 
     with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
-        store = st.Store.open(Path(tmp) / "bench.duckdb")
+        store = db.Store.open(Path(tmp) / "bench.duckdb")
         cur = store.cursor()
         seen = datetime(2025, 6, 1, tzinfo=UTC)
-        st.upsert_advertisers(
+        db.upsert_advertisers(
             cur,
             pa.table({"advertiser_id": [ADVERTISER_ID], "name": ["Bench"], "timezone": [TIMEZONE]}),
         )
         ads, launch = synthetic_ads(rng)
-        st.upsert_ads(cur, ads, seen)
+        db.upsert_ads(cur, ads, seen)
         comments = synthetic_comments(rng, ads, launch)
         with timer() as t:
-            st.upsert_comments(cur, comments, seen)
+            db.upsert_comments(cur, comments, seen)
         add("load 1M synthetic comments (setup)", t.seconds, "s")
         del comments
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bench._harness import BenchResult, median_seconds, peak_rss_mb, timer
-from desk import store as st
+from desk import store as db
 
 NAME = "store"
 N_COMMENTS = 1_000_000
@@ -232,10 +232,10 @@ def run() -> list[BenchResult]:
 
     with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
         path = Path(tmp) / "bench.duckdb"
-        store = st.Store.open(path)
+        store = db.Store.open(path)
         cur = store.cursor()
         seen = datetime(2025, 6, 1, tzinfo=UTC)
-        st.upsert_advertisers(
+        db.upsert_advertisers(
             cur,
             pa.table(
                 {
@@ -253,10 +253,10 @@ def run() -> list[BenchResult]:
         add("generate 1M synthetic comments", t.seconds, "s")
         add("  as an Arrow table", comments.nbytes / 2**20, "MiB")
         add("  peak RSS after generating", peak_rss_mb(), "MiB")
-        st.upsert_ads(cur, ads, seen)
+        db.upsert_ads(cur, ads, seen)
 
         with timer() as t:
-            st.upsert_comments(cur, comments, seen)
+            db.upsert_comments(cur, comments, seen)
         add("upsert 1M comments into an empty table", t.seconds, "s", 3.0)
         add("  rate", N_COMMENTS / t.seconds, "rows/s")
 
@@ -268,13 +268,13 @@ def run() -> list[BenchResult]:
         # worst case for DuckDB, which updates column by column, vector by vector.
         resync = more_likes(comments.slice(400_000, 100_000))
         with timer() as t:
-            st.upsert_comments(cur, resync, seen + timedelta(hours=1))
+            db.upsert_comments(cur, resync, seen + timedelta(hours=1))
         add("re-upsert 100k existing comments (a re-sync)", t.seconds, "s")
         scattered = more_likes(
             comments.take(pa.array(np.sort(rng.choice(N_COMMENTS, 100_000, replace=False))))
         )
         with timer() as t:
-            st.upsert_comments(cur, scattered, seen + timedelta(hours=1))
+            db.upsert_comments(cur, scattered, seen + timedelta(hours=1))
         add("re-upsert 100k existing comments (scattered)", t.seconds, "s")
 
         # What one sync call costs once the table is big: new rows (a first sync) and rows
@@ -290,7 +290,7 @@ def run() -> list[BenchResult]:
                 ("stored", iter(slices)),
             ):
                 per_batch = median_seconds(
-                    lambda batches=batches: st.upsert_comments(
+                    lambda batches=batches: db.upsert_comments(
                         cur, next(batches), seen + timedelta(hours=2)
                     ),
                     repeat=7,
@@ -300,57 +300,57 @@ def run() -> list[BenchResult]:
 
         ad_id = ads["ad_id"][19].as_py()  # a mid-popular ad
         launch_day = (FIRST_DAY + timedelta(days=int(launch[19]))).date()
-        filtered = st.CommentFilters(
+        filtered = db.CommentFilters(
             ADVERTISER_ID,
             ad_ids=[ad_id],
             date_from=launch_day,
             date_to=launch_day + timedelta(days=30),
             search="discount",
         )
-        everything = st.CommentFilters(ADVERTISER_ID)
-        last_month = st.CommentFilters(
+        everything = db.CommentFilters(ADVERTISER_ID)
+        last_month = db.CommentFilters(
             ADVERTISER_ID, date_from=date(2025, 5, 1), date_to=date(2025, 5, 31)
         )
 
         def timed(metric: str, fn: Callable[[], object], target_ms: float | None = None) -> None:
             add(metric, median_seconds(fn, repeat=7) * 1000, "ms", target_ms)
 
-        matches = st.comments_count(cur, filtered)
+        matches = db.comments_count(cur, filtered)
         timed(
             f"comments_page: ad + 30 days + search ({matches} match)",
-            lambda: st.comments_page(cur, filtered, limit=50),
+            lambda: db.comments_page(cur, filtered, limit=50),
             150,
         )
-        timed("comments_page: everything, newest 50", lambda: st.comments_page(cur, everything))
+        timed("comments_page: everything, newest 50", lambda: db.comments_page(cur, everything))
         timed(
             "comments_page: unanswered, most liked 50",
-            lambda: st.unanswered_comments(cur, everything, order="most_liked"),
+            lambda: db.unanswered_comments(cur, everything, order="most_liked"),
         )
         timed(
             "comments_page: page 100 (offset 4950)",
-            lambda: st.comments_page(cur, everything, offset=4950),
+            lambda: db.comments_page(cur, everything, offset=4950),
         )
-        timed("comments_count: ad + 30 days + search", lambda: st.comments_count(cur, filtered))
-        timed("comments_count: everything", lambda: st.comments_count(cur, everything))
-        shown = st.comments_page(cur, everything)["comment_id"].tolist()
-        timed("replies_for 50 comments", lambda: st.replies_for(cur, shown))
+        timed("comments_count: ad + 30 days + search", lambda: db.comments_count(cur, filtered))
+        timed("comments_count: everything", lambda: db.comments_count(cur, everything))
+        shown = db.comments_page(cur, everything)["comment_id"].tolist()
+        timed("replies_for 50 comments", lambda: db.replies_for(cur, shown))
         timed(
             "comment_volume_by_ad: everything",
-            lambda: st.comment_volume_by_ad(cur, everything),
+            lambda: db.comment_volume_by_ad(cur, everything),
             150,
         )
         timed(
             "comment_volume_over_time: by day",
-            lambda: st.comment_volume_over_time(cur, everything, grain="day"),
+            lambda: db.comment_volume_over_time(cur, everything, grain="day"),
         )
         timed(
             "comment_volume_over_time: by hour, 5 ads, 1 month",
-            lambda: st.comment_volume_over_time(
+            lambda: db.comment_volume_over_time(
                 cur, last_month, grain="hour", ad_ids=ads["ad_id"][:5].to_pylist()
             ),
         )
-        timed("ads_with_counts", lambda: st.ads_with_counts(cur, ADVERTISER_ID))
-        timed("ad_engagement: everything", lambda: st.ad_engagement(cur, everything))
+        timed("ads_with_counts", lambda: db.ads_with_counts(cur, ADVERTISER_ID))
+        timed("ad_engagement: everything", lambda: db.ad_engagement(cur, everything))
 
         in_use = cur.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()
         add("DuckDB memory in use after the queries", in_use[0][0] / 2**20, "MiB")

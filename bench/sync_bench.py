@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._harness import BenchResult, peak_rss_mb, timer
-from desk.store import Store
 from desk.sources.ad_sync import SyncOptions, date_windows, sync_advertiser
+from desk.store import Store
 from desk.workspace import RATE_LIMIT_MARGIN
 from tiktok_client.client import TikTokClient
 from tiktok_client.oauth import exchange_auth_code

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from desk import outbox
-from desk import store as st
+from desk import store as db
 from desk.errors import ActionRefused, message_for
 from desk.sources import AdAccountWriter
 from desk.store import Store
@@ -187,7 +187,7 @@ def test_a_reply_is_sent_recorded_with_tiktoks_id_and_shows_in_the_store_at_once
     ):
         assert reply[name] == parent[name], name
     assert reply["create_time"] is not None
-    brand = st.replies_for(cur, [parent["comment_id"]])
+    brand = db.replies_for(cur, [parent["comment_id"]])
     assert brand.loc[brand["comment_id"] == result.result_comment_id, "is_brand"].item()
     assert stored(cur, parent["comment_id"])["replies"] == (parent["replies"] or 0) + 1
 

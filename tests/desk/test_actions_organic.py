@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from desk import outbox
-from desk import store as st
+from desk import store as db
 from desk.connect.tokens import AccountNeedsReconnect
 from desk.errors import TIKTOK_ACCOUNT, message_for
 from desk.sources import AdAccountWriter, TikTokAccountWriter
@@ -70,7 +70,7 @@ def synced(sandbox, store, **options) -> tuple[object, BusinessAccountClient, st
 
 
 def organic_rows(cur, business_id: str, comment_type: str, status: str = "PUBLIC") -> list[dict]:
-    return st.query_records(
+    return db.query_records(
         cur,
         "SELECT * FROM comments WHERE source = 'organic' AND business_id = ? "
         "AND comment_type = ? AND comment_status = ? ORDER BY comment_id",
@@ -114,13 +114,13 @@ def test_a_reply_to_an_organic_comment_is_posted_once_and_stored(sandbox, store)
         parent["video_id"],
     )
     assert pd.isna(row["advertiser_id"])
-    stored = st.query_records(
+    stored = db.query_records(
         cur, "SELECT * FROM comments WHERE comment_id = ?", [posted["comment_id"]]
     )
     assert stored[0]["source"] == "organic"
     assert stored[0]["original_comment_id"] == parent["comment_id"]
     assert stored[0]["content"] == text and stored[0]["comment_type"] == "REPLY"
-    after = st.query_records(
+    after = db.query_records(
         cur, "SELECT replies FROM comments WHERE comment_id = ?", [parent["comment_id"]]
     )
     assert after[0]["replies"] == (parent["replies"] or 0) + 1
@@ -198,7 +198,7 @@ def test_hiding_then_unhiding_an_organic_comment_shows_on_tiktok_and_in_the_stor
         return next(c["status"] for c in truth if c["comment_id"] == comment_id)
 
     def in_store() -> str:
-        return st.query_records(
+        return db.query_records(
             cur, "SELECT comment_status FROM comments WHERE comment_id = ?", [comment_id]
         )[0]["comment_status"]
 

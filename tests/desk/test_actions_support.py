@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from desk import outbox
-from desk import store as st
+from desk import store as db
 from desk.sources import AdAccountWriter
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
@@ -75,7 +75,7 @@ def fill_store(cur, client: TikTokClient, advertiser_id: str, today: date, days:
     """Store the advertiser's ads and the comments of the last `days` days; return how many."""
     seen = datetime.now(UTC)
     ads = list(client.iter_ads(advertiser_id))
-    st.upsert_ads(cur, pd.DataFrame.from_records([a.to_record() for a in ads]), seen)
+    db.upsert_ads(cur, pd.DataFrame.from_records([a.to_record() for a in ads]), seen)
     start = today - timedelta(days=days - 1)
     stored = 0
     for adgroup_id in sorted({a.adgroup_id for a in ads if a.adgroup_id}):
@@ -83,7 +83,7 @@ def fill_store(cur, client: TikTokClient, advertiser_id: str, today: date, days:
         if comments:
             frame = pd.DataFrame.from_records([c.to_record() for c in comments])
             frame["advertiser_id"] = advertiser_id  # comment/list rows do not carry it
-            stored += st.upsert_comments(cur, frame, seen)
+            stored += db.upsert_comments(cur, frame, seen)
     return stored
 
 

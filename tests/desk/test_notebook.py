@@ -45,7 +45,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 from desk import notebook as nbk
-from desk import store as st
+from desk import store as db
 from desk.notebook import (
     STARTERS,
     Cell,
@@ -162,7 +162,7 @@ def ad_records():
 def fill_account(store):
     """Store the account of the module docstring with the store's own upserts."""
     cur = store.cursor()
-    st.upsert_advertisers(
+    db.upsert_advertisers(
         cur,
         pd.DataFrame.from_records(
             [
@@ -171,10 +171,10 @@ def fill_account(store):
             ]
         ),
     )
-    st.upsert_ads(cur, pd.DataFrame.from_records(ad_records()), SEEN)
-    st.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN)
-    run_id = st.start_sync_run(cur, "A1")
-    st.finish_sync_run(cur, run_id, "ok", requests=3, pages=3, rows=13, message="13 comments")
+    db.upsert_ads(cur, pd.DataFrame.from_records(ad_records()), SEEN)
+    db.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN)
+    run_id = db.start_sync_run(cur, "A1")
+    db.finish_sync_run(cur, run_id, "ok", requests=3, pages=3, rows=13, message="13 comments")
     cur.close()
 
 
@@ -182,7 +182,7 @@ def fill_account(store):
 def filled_database(tmp_path_factory):
     """The account, stored once; each test gets a copy."""
     path = tmp_path_factory.mktemp("template") / "desk.duckdb"
-    with st.Store.open(path) as opened:
+    with db.Store.open(path) as opened:
         fill_account(opened)
     return path
 
@@ -190,7 +190,7 @@ def filled_database(tmp_path_factory):
 @pytest.fixture
 def store(tmp_path, filled_database):
     shutil.copy(filled_database, tmp_path / "desk.duckdb")
-    with st.Store.open(tmp_path / "desk.duckdb") as opened:
+    with db.Store.open(tmp_path / "desk.duckdb") as opened:
         yield opened
 
 
@@ -402,7 +402,7 @@ def test_the_display_is_capped_and_the_download_holds_every_row_up_to_its_limit(
 
 def test_downloads_go_through_the_spreadsheet_safe_export(store):
     cur = store.cursor()
-    st.upsert_comments(
+    db.upsert_comments(
         cur,
         pd.DataFrame.from_records(
             [comment("x1", "ad1", '=HYPERLINK("http://evil")', utc(3, 4, 0))]
@@ -473,7 +473,7 @@ def test_queries_see_whole_sync_batches_while_a_sync_writes(store):
     def sync():
         try:
             for b in range(batches):
-                st.upsert_comments(writer, new_comments(b, size), SEEN)
+                db.upsert_comments(writer, new_comments(b, size), SEEN)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -523,7 +523,7 @@ def test_a_long_notebook_query_does_not_hold_up_the_sync(store):
     time.sleep(0.2)
     writer = store.cursor()
     for b in range(5):
-        st.upsert_comments(writer, new_comments(b, 100), SEEN)
+        db.upsert_comments(writer, new_comments(b, 100), SEEN)
     synced_after = time.perf_counter() - started
     thread.join(timeout=30)
 

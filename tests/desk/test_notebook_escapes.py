@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from desk import notebook as nbk
-from desk import store as st
+from desk import store as db
 from desk.connect.credentials import CredentialStore
 from desk.notebook import Notebook, NotebookRefused
 from tests.desk.test_notebook import fill_account
@@ -90,7 +90,7 @@ def other_db(tmp_path):
 def filled_database(tmp_path_factory):
     """The account, with rows in the internal tables too, built once and copied per test."""
     path = tmp_path_factory.mktemp("template") / "desk.duckdb"
-    with st.Store.open(path) as opened:
+    with db.Store.open(path) as opened:
         fill_account(opened)
         cur = opened.cursor()
         cur.execute(
@@ -99,14 +99,14 @@ def filled_database(tmp_path_factory):
             "now())"
         )
         cur.execute("INSERT INTO audit_log VALUES (now(), 1, 'ana', 'A1', 'sent', 'c2 replied')")
-        st.set_cursor(cur, "A1", "g-k1", date(2025, 3, 3))
+        db.set_cursor(cur, "A1", "g-k1", date(2025, 3, 3))
     return path
 
 
 @pytest.fixture
 def store(data_dir, credentials, filled_database):
     shutil.copy(filled_database, data_dir / "desk.duckdb")
-    with st.Store.open(data_dir / "desk.duckdb") as opened:
+    with db.Store.open(data_dir / "desk.duckdb") as opened:
         yield opened
 
 
@@ -462,8 +462,8 @@ def test_python_variables_are_not_tables(store):
 
 def test_a_read_only_store_is_locked_down_too(tmp_path, credentials):
     path = tmp_path / "ro.duckdb"
-    st.Store.open(path).close()
-    with st.Store.open_readonly(path) as store:
+    db.Store.open(path).close()
+    with db.Store.open_readonly(path) as store:
         cur = store.cursor()
         with pytest.raises(duckdb.Error):
             cur.execute(f"SELECT * FROM read_text('{credentials}')")

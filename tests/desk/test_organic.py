@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from desk import export
-from desk import store as st
+from desk import store as db
 from desk.connect.credentials import CredentialStore
 from desk.connect.tokens import TokenKeeper
 from desk.sources.account_sync import OrganicSyncOptions, run_organic_sync
@@ -64,7 +64,7 @@ def linked_account(sandbox) -> dict:
 
 
 def stored_organic(store, business_id) -> dict[str, dict]:
-    frame = st.query_frame(store.cursor(), "SELECT * FROM comments WHERE source = 'organic' "
+    frame = db.query_frame(store.cursor(), "SELECT * FROM comments WHERE source = 'organic' "
                            "AND business_id = ?", [business_id])
     return {row["comment_id"]: row for row in frame.to_dict("records")}
 
@@ -107,11 +107,11 @@ def test_a_business_account_sync_stores_exactly_the_organic_ground_truth(
     assert any(c["status"] == "HIDDEN" for c in truth["comments"])
     assert any(c["comment_type"] == "REPLY" for c in truth["comments"])
     cur = store.cursor()
-    videos = st.videos_with_counts(cur, business_id)
+    videos = db.videos_with_counts(cur, business_id)
     assert set(videos["video_id"]) == {v["video_id"] for v in truth["videos"]}
     per_video = {v["video_id"]: v["comments"] for v in truth["videos"]}
     assert dict(zip(videos["video_id"], videos["organic_comments"], strict=True)) == per_video
-    [account] = st.list_business_accounts(cur).to_dict("records")
+    [account] = db.list_business_accounts(cur).to_dict("records")
     assert account["username"] == truth["accounts"][0]["username"]
     assert result.status == "ok"
     assert result.rows == len(truth["comments"])
@@ -133,7 +133,7 @@ def test_a_second_sync_adds_only_new_comments_and_duplicates_nothing(
     assert set(stored_organic(store, business_id)) == truth
     assert set(new_ids) <= truth
     assert again.rows < len(truth) / 4  # only the newest pages were fetched again
-    count = st.query_records(store.cursor(), "SELECT count(*) AS n, count(DISTINCT comment_id) "
+    count = db.query_records(store.cursor(), "SELECT count(*) AS n, count(DISTINCT comment_id) "
                              "AS d FROM comments")[0]
     assert count["n"] == count["d"]
 
@@ -151,17 +151,17 @@ def test_ad_and_organic_comments_together_by_source_per_video_and_in_the_export(
     organic_truth = sandbox.ground_truth_accounts(business_id)["comments"]
 
     both = CommentFilters(advertiser_id, business_id=business_id)
-    assert st.comments_count(cur, CommentFilters(advertiser_id)) == len(ad_truth)
-    assert st.comments_count(cur, both) == len(ad_truth) + len(organic_truth)
-    assert st.comments_count(cur, CommentFilters(advertiser_id, business_id=business_id,
+    assert db.comments_count(cur, CommentFilters(advertiser_id)) == len(ad_truth)
+    assert db.comments_count(cur, both) == len(ad_truth) + len(organic_truth)
+    assert db.comments_count(cur, CommentFilters(advertiser_id, business_id=business_id,
                                                  source="organic")) == len(organic_truth)
-    assert st.comments_count(cur, CommentFilters(advertiser_id, source="ad")) == len(ad_truth)
-    by_source = st.query_records(cur, "SELECT source, count(*) AS n FROM analyst.comments "
+    assert db.comments_count(cur, CommentFilters(advertiser_id, source="ad")) == len(ad_truth)
+    by_source = db.query_records(cur, "SELECT source, count(*) AS n FROM analyst.comments "
                                  "GROUP BY source ORDER BY source")
     assert by_source == [{"source": "ad", "n": len(ad_truth)},
                          {"source": "organic", "n": len(organic_truth)}]
 
-    volume = st.comment_volume_by_video(cur, business_id)
+    volume = db.comment_volume_by_video(cur, business_id)
     spark = {v["video_id"]: v for v in sandbox.ground_truth_accounts(business_id)["videos"]
              if v["ad_ids"]}
     assert spark
@@ -172,14 +172,14 @@ def test_ad_and_organic_comments_together_by_source_per_video_and_in_the_export(
         assert counts.get("ad", 0) == ad_comments
         assert counts.get("organic", 0) == video["comments"]
 
-    page = st.comments_page(cur, both, limit=10_000)
+    page = db.comments_page(cur, both, limit=10_000)
     csv = export.to_csv_bytes(page[["comment_id", "source", "content"]]).decode("utf-8-sig")
     sources = pd.read_csv(io.StringIO(csv), dtype=str)["source"]
     assert sources.value_counts().to_dict() == {"ad": len(ad_truth),
                                                 "organic": len(organic_truth)}
 
     # The ad-only helpers are as before: organic comments never join an advertiser's ads.
-    assert st.ads_with_counts(cur, advertiser_id)["comment_count"].sum() == len(ad_truth)
+    assert db.ads_with_counts(cur, advertiser_id)["comment_count"].sum() == len(ad_truth)
 
 
 def test_the_spark_ads_link_lists_one_videos_ad_and_organic_comments(
@@ -200,16 +200,16 @@ def test_the_spark_ads_link_lists_one_videos_ad_and_organic_comments(
                                                       video_id=video["video_id"])["comments"]}
     assert expected_ads and expected_organic
 
-    talk = st.conversation_for_video(store.cursor(), video["video_id"], limit=100_000)
+    talk = db.conversation_for_video(store.cursor(), video["video_id"], limit=100_000)
 
     assert set(talk.loc[talk["source"] == "ad", "comment_id"]) == expected_ads
     assert set(talk.loc[talk["source"] == "organic", "comment_id"]) == expected_organic
     assert talk["create_time"].is_monotonic_increasing
-    row = st.videos_with_counts(store.cursor(), business_id).set_index("video_id").loc[
+    row = db.videos_with_counts(store.cursor(), business_id).set_index("video_id").loc[
         video["video_id"]]
     assert set(row["ad_ids"]) == ad_ids
     assert row["ad_comments"] == len(expected_ads)
-    analyst = st.query_records(store.cursor(), "SELECT ad_ids FROM analyst.videos "
+    analyst = db.query_records(store.cursor(), "SELECT ad_ids FROM analyst.videos "
                                "WHERE video_id = ?", [video["video_id"]])
     assert set(analyst[0]["ad_ids"]) == ad_ids
 
@@ -217,7 +217,7 @@ def test_the_spark_ads_link_lists_one_videos_ad_and_organic_comments(
 def test_an_existing_database_keeps_its_ad_comments_as_source_ad(tmp_path):
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    st.migrate(con, st.MIGRATIONS[:3])
+    db.migrate(con, db.MIGRATIONS[:3])
     now = datetime.now(UTC)
     con.execute("INSERT INTO comments (comment_id, advertiser_id, first_seen_at, last_seen_at) "
                 "VALUES ('c1', 'A1', ?, ?)", [now, now])
@@ -225,10 +225,10 @@ def test_an_existing_database_keeps_its_ad_comments_as_source_ad(tmp_path):
 
     with Store.open(path) as store:
         cur = store.cursor()
-        rows = st.query_records(cur, "SELECT comment_id, source, video_id FROM analyst.comments")
-        st.upsert_comments(cur, pd.DataFrame({"comment_id": ["c2"], "advertiser_id": ["A1"]}),
+        rows = db.query_records(cur, "SELECT comment_id, source, video_id FROM analyst.comments")
+        db.upsert_comments(cur, pd.DataFrame({"comment_id": ["c2"], "advertiser_id": ["A1"]}),
                            now)
-        sources = st.query_records(cur, "SELECT source FROM comments ORDER BY comment_id")
+        sources = db.query_records(cur, "SELECT source FROM comments ORDER BY comment_id")
     assert rows == [{"comment_id": "c1", "source": "ad", "video_id": None}]
     assert sources == [{"source": "ad"}, {"source": "ad"}]
 
@@ -236,14 +236,14 @@ def test_an_existing_database_keeps_its_ad_comments_as_source_ad(tmp_path):
 def test_an_organic_sync_never_overwrites_an_ad_comment_with_the_same_id(store):
     cur = store.cursor()
     now = datetime.now(UTC)
-    st.upsert_comments(cur, pd.DataFrame({"comment_id": ["x"], "advertiser_id": ["A1"],
+    db.upsert_comments(cur, pd.DataFrame({"comment_id": ["x"], "advertiser_id": ["A1"],
                                           "content": ["ad text"]}), now)
-    frame = st.organic_comment_frame([{"comment_id": "x", "video_id": "v", "business_id": "b",
+    frame = db.organic_comment_frame([{"comment_id": "x", "video_id": "v", "business_id": "b",
                                        "text": "organic", "comment_type": "COMMENT"},
                                       {"comment_id": "y", "video_id": "v", "business_id": "b",
                                        "text": "organic", "comment_type": "COMMENT"}])
-    assert st.upsert_organic_comments(cur, frame, now) == 1
-    rows = st.query_records(cur, "SELECT comment_id, source, content FROM comments "
+    assert db.upsert_organic_comments(cur, frame, now) == 1
+    rows = db.query_records(cur, "SELECT comment_id, source, content FROM comments "
                             "ORDER BY comment_id")
     assert rows == [{"comment_id": "x", "source": "ad", "content": "ad text"},
                     {"comment_id": "y", "source": "organic", "content": "organic"}]

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from desk import store as st
+from desk import store as db
 from desk.store import CommentFilters, Store, StoreError, StoreLocked
 
 SEEN = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
@@ -159,7 +159,7 @@ def cur(store):
 
 def store_account(cur) -> None:
     """Store the account in the module docstring with the store's own upserts."""
-    st.upsert_advertisers(
+    db.upsert_advertisers(
         cur,
         pd.DataFrame.from_records(
             [
@@ -168,8 +168,8 @@ def store_account(cur) -> None:
             ]
         ),
     )
-    st.upsert_ads(cur, pd.DataFrame.from_records(ad_records()), SEEN)
-    st.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN)
+    db.upsert_ads(cur, pd.DataFrame.from_records(ad_records()), SEEN)
+    db.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN)
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         tables = {row[0] for row in rows(cur, "SHOW TABLES")}
 
     assert path.exists()
-    assert versions == list(range(1, len(st.MIGRATIONS) + 1))
+    assert versions == list(range(1, len(db.MIGRATIONS) + 1))
     assert tables == {
         "schema_version",
         "advertisers",
@@ -246,7 +246,7 @@ def test_reopening_a_current_database_changes_nothing(tmp_path):
 
     with Store.open(path) as store:
         cur = store.cursor()
-        assert st.migrate(cur) == []
+        assert db.migrate(cur) == []
         after = table(cur, "schema_version", "version")
 
     pd.testing.assert_frame_equal(before, after)
@@ -257,10 +257,10 @@ def test_an_old_database_gets_only_the_pending_migrations(tmp_path):
     second = "ALTER TABLE notes ADD COLUMN author VARCHAR;"
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
 
-    assert st.migrate(con, [first]) == [1]
-    assert st.migrate(con, [first, second]) == [2]
-    assert st.migrate(con, [first, second]) == []
-    assert st.schema_version(con) == 2
+    assert db.migrate(con, [first]) == [1]
+    assert db.migrate(con, [first, second]) == [2]
+    assert db.migrate(con, [first, second]) == []
+    assert db.schema_version(con) == 2
     assert [row[0] for row in rows(con, "SELECT column_name FROM (DESCRIBE notes)")] == [
         "note",
         "author",
@@ -270,10 +270,10 @@ def test_an_old_database_gets_only_the_pending_migrations(tmp_path):
 
 def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path):
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
-    st.migrate(con, ["CREATE TABLE notes (note VARCHAR);"])
+    db.migrate(con, ["CREATE TABLE notes (note VARCHAR);"])
 
     with pytest.raises(duckdb.Error):
-        st.migrate(
+        db.migrate(
             con,
             [
                 "CREATE TABLE notes (note VARCHAR);",
@@ -281,17 +281,17 @@ def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path):
             ],
         )
 
-    assert st.schema_version(con) == 1
+    assert db.schema_version(con) == 1
     assert {row[0] for row in rows(con, "SHOW TABLES")} == {"schema_version", "notes"}
     con.close()
 
 
 def test_a_database_from_a_newer_comment_desk_is_refused(tmp_path):
     con = duckdb.connect(str(tmp_path / "new.duckdb"))
-    st.migrate(con, ["SELECT 1", "SELECT 2"])
+    db.migrate(con, ["SELECT 1", "SELECT 2"])
 
     with pytest.raises(StoreError, match="newer"):
-        st.migrate(con, ["SELECT 1"])
+        db.migrate(con, ["SELECT 1"])
     con.close()
 
 
@@ -330,13 +330,13 @@ def test_a_database_held_by_another_process_is_reported_as_locked(tmp_path):
 def test_a_read_only_store_reads_but_cannot_write(tmp_path):
     path = tmp_path / "desk.duckdb"
     with Store.open(path) as store:
-        st.upsert_advertisers(store.cursor(), pd.DataFrame({"advertiser_id": ["A1"]}))
+        db.upsert_advertisers(store.cursor(), pd.DataFrame({"advertiser_id": ["A1"]}))
 
     with Store.open_readonly(path) as store:
         cur = store.cursor()
-        assert ids(st.list_advertisers(cur), "advertiser_id") == ["A1"]
+        assert ids(db.list_advertisers(cur), "advertiser_id") == ["A1"]
         with pytest.raises(duckdb.Error, match="read-only"):
-            st.upsert_advertisers(cur, pd.DataFrame({"advertiser_id": ["A2"]}))
+            db.upsert_advertisers(cur, pd.DataFrame({"advertiser_id": ["A2"]}))
 
 
 def test_a_read_only_store_needs_an_existing_up_to_date_database(tmp_path):
@@ -352,14 +352,14 @@ def test_a_read_only_store_needs_an_existing_up_to_date_database(tmp_path):
 
 
 def test_upserting_returns_the_number_of_distinct_rows_written(cur):
-    assert st.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN) == 16
-    assert st.upsert_comments(cur, pd.DataFrame(), SEEN) == 0
+    assert db.upsert_comments(cur, pd.DataFrame.from_records(comment_records()), SEEN) == 16
+    assert db.upsert_comments(cur, pd.DataFrame(), SEEN) == 0
 
 
 def test_upserting_the_same_rows_again_changes_only_last_seen_at(account):
     before = table(account, "comments", "comment_id")
 
-    st.upsert_comments(account, pd.DataFrame.from_records(comment_records()), LATER)
+    db.upsert_comments(account, pd.DataFrame.from_records(comment_records()), LATER)
     after = table(account, "comments", "comment_id")
 
     data = [c for c in before.columns if c != "last_seen_at"]
@@ -377,7 +377,7 @@ def test_an_upsert_updates_changed_fields_and_keeps_first_seen_at(account):
     ]
     new = comment("c8", "A1", "ad1", "New one", "newbie", utc(3, 4, 0))
 
-    st.upsert_comments(account, pd.DataFrame.from_records([*changed, new]), LATER)
+    db.upsert_comments(account, pd.DataFrame.from_records([*changed, new]), LATER)
 
     stored = query(
         account,
@@ -414,8 +414,8 @@ def test_duplicate_ids_in_one_batch_keep_the_last_occurrence(cur):
     batch = [base, {**base, "content": "second"}, comment("c2", "A1", "ad1", "x", "u", None)]
     batch.append({**base, "content": "third", "likes": 9})
 
-    assert st.upsert_comments(cur, pd.DataFrame.from_records(batch), SEEN) == 2
-    assert st.upsert_comments(cur, pd.DataFrame.from_records(batch), LATER) == 2
+    assert db.upsert_comments(cur, pd.DataFrame.from_records(batch), SEEN) == 2
+    assert db.upsert_comments(cur, pd.DataFrame.from_records(batch), LATER) == 2
 
     assert rows(cur, "SELECT comment_id, content, likes FROM comments ORDER BY comment_id") == [
         ("c1", "third", 9),
@@ -432,7 +432,7 @@ def test_unknown_enum_values_are_stored_as_they_came(cur):
         "app": "PANGLE",
     }
 
-    st.upsert_comments(cur, pd.DataFrame.from_records([row]), SEEN)
+    db.upsert_comments(cur, pd.DataFrame.from_records([row]), SEEN)
 
     assert rows(cur, "SELECT comment_type, comment_status, identity_type, app FROM comments") == [
         ("POST", "UNDER_REVIEW", "AUTH_CODE", "PANGLE")
@@ -440,7 +440,7 @@ def test_unknown_enum_values_are_stored_as_they_came(cur):
 
 
 def test_missing_columns_are_null_when_new_and_untouched_when_stored(account):
-    st.upsert_comments(
+    db.upsert_comments(
         account,
         pd.DataFrame(
             {
@@ -462,7 +462,7 @@ def test_missing_columns_are_null_when_new_and_untouched_when_stored(account):
 def test_fields_the_table_does_not_keep_are_ignored(cur):
     row = {**comment("c1", "A1", "ad1", "x", "u", utc(3, 1, 10)), "reply_user_name": "someone"}
 
-    assert st.upsert_comments(cur, pd.DataFrame.from_records([row]), SEEN) == 1
+    assert db.upsert_comments(cur, pd.DataFrame.from_records([row]), SEEN) == 1
 
 
 def test_python_values_pandas_timestamps_and_arrow_tables_store_the_same_rows(tmp_path):
@@ -477,7 +477,7 @@ def test_python_values_pandas_timestamps_and_arrow_tables_store_the_same_rows(tm
     for i, batch in enumerate((as_python, as_pandas, as_arrow)):
         with Store.open(tmp_path / f"{i}.duckdb") as store:
             cur = store.cursor()
-            st.upsert_comments(cur, batch, SEEN)
+            db.upsert_comments(cur, batch, SEEN)
             stored.append(table(cur, "comments", "comment_id"))
 
     pd.testing.assert_frame_equal(stored[0], stored[1])
@@ -499,7 +499,7 @@ def test_nones_in_number_and_flag_columns_are_stored_as_null(cur):
         },
     ]
 
-    st.upsert_comments(cur, pd.DataFrame.from_records(batch), SEEN)
+    db.upsert_comments(cur, pd.DataFrame.from_records(batch), SEEN)
 
     assert rows(
         cur,
@@ -509,7 +509,7 @@ def test_nones_in_number_and_flag_columns_are_stored_as_null(cur):
 
 
 def test_a_naive_seen_at_is_taken_as_utc(cur):
-    st.upsert_comments(
+    db.upsert_comments(
         cur, pd.DataFrame({"comment_id": ["c1"], "advertiser_id": ["A1"]}), datetime(2025, 3, 4)
     )
 
@@ -519,27 +519,27 @@ def test_a_naive_seen_at_is_taken_as_utc(cur):
 
 def test_a_row_without_its_id_is_refused(cur):
     with pytest.raises(ValueError, match="comment_id"):
-        st.upsert_comments(cur, pd.DataFrame({"content": ["x"]}), SEEN)
+        db.upsert_comments(cur, pd.DataFrame({"content": ["x"]}), SEEN)
     with pytest.raises(ValueError, match="1 comments rows have no comment_id"):
-        st.upsert_comments(
+        db.upsert_comments(
             cur, pd.DataFrame({"comment_id": ["c1", None], "advertiser_id": ["A1", "A1"]}), SEEN
         )
 
 
 def test_the_store_sets_the_seen_columns_itself(cur):
     with pytest.raises(ValueError, match="last_seen_at"):
-        st.upsert_comments(cur, pd.DataFrame({"comment_id": ["c1"], "last_seen_at": [SEEN]}), SEEN)
+        db.upsert_comments(cur, pd.DataFrame({"comment_id": ["c1"], "last_seen_at": [SEEN]}), SEEN)
 
 
 def test_only_dataframes_and_arrow_tables_are_accepted(cur):
     with pytest.raises(TypeError, match="list"):
-        st.upsert_comments(cur, comment_records(), SEEN)  # type: ignore[arg-type]
+        db.upsert_comments(cur, comment_records(), SEEN)  # type: ignore[arg-type]
 
 
 def test_ads_keep_their_first_seen_at(account):
     renamed = [{**ad, "ad_name": "Spring promo v2"} for ad in ad_records() if ad["ad_id"] == "ad1"]
 
-    st.upsert_ads(account, pd.DataFrame.from_records(renamed), LATER)
+    db.upsert_ads(account, pd.DataFrame.from_records(renamed), LATER)
 
     assert query(
         account,
@@ -561,11 +561,11 @@ def test_ads_keep_their_first_seen_at(account):
 
 
 def test_advertisers_are_updated_in_place(account):
-    st.upsert_advertisers(
+    db.upsert_advertisers(
         account, pd.DataFrame({"advertiser_id": ["A1"], "name": ["Acme Japan"], "role": ["ADMIN"]})
     )
 
-    assert records(st.list_advertisers(account)[["advertiser_id", "name", "timezone", "role"]]) == [
+    assert records(db.list_advertisers(account)[["advertiser_id", "name", "timezone", "role"]]) == [
         {"advertiser_id": "A1", "name": "Acme Japan", "timezone": "Asia/Tokyo", "role": "ADMIN"},
         {"advertiser_id": "A2", "name": "Beta", "timezone": "America/New_York", "role": None},
     ]
@@ -575,25 +575,25 @@ def test_advertisers_are_updated_in_place(account):
 
 
 def test_sync_cursors_are_kept_per_ad_group(cur):
-    assert st.get_cursors(cur, "A1") == {}
+    assert db.get_cursors(cur, "A1") == {}
 
-    st.set_cursor(cur, "A1", "g1", date(2025, 3, 1))
-    st.set_cursor(cur, "A1", "g2", date(2025, 3, 2), utc(3, 2, 5))
-    st.set_cursor(cur, "A1", "g1", date(2025, 3, 3), utc(3, 3, 1))
-    st.set_cursor(cur, "A2", "g3", date(2025, 1, 1))
+    db.set_cursor(cur, "A1", "g1", date(2025, 3, 1))
+    db.set_cursor(cur, "A1", "g2", date(2025, 3, 2), utc(3, 2, 5))
+    db.set_cursor(cur, "A1", "g1", date(2025, 3, 3), utc(3, 3, 1))
+    db.set_cursor(cur, "A2", "g3", date(2025, 1, 1))
 
-    assert st.get_cursors(cur, "A1") == {
-        "g1": st.SyncCursor(date(2025, 3, 3), utc(3, 3, 1)),
-        "g2": st.SyncCursor(date(2025, 3, 2), utc(3, 2, 5)),
+    assert db.get_cursors(cur, "A1") == {
+        "g1": db.SyncCursor(date(2025, 3, 3), utc(3, 3, 1)),
+        "g2": db.SyncCursor(date(2025, 3, 2), utc(3, 2, 5)),
     }
 
 
 def test_a_sync_run_is_recorded_from_start_to_finish(cur):
-    assert st.last_sync_run(cur, "A1") is None
+    assert db.last_sync_run(cur, "A1") is None
 
-    first = st.start_sync_run(cur, "A1")
-    running = st.last_sync_run(cur, "A1")
-    st.finish_sync_run(
+    first = db.start_sync_run(cur, "A1")
+    running = db.last_sync_run(cur, "A1")
+    db.finish_sync_run(
         cur,
         first,
         "partial",
@@ -605,7 +605,7 @@ def test_a_sync_run_is_recorded_from_start_to_finish(cur):
         errors=1,
         message="1 ad group failed",
     )
-    finished = st.last_sync_run(cur, "A1")
+    finished = db.last_sync_run(cur, "A1")
 
     assert running is not None and running.status == "running" and running.finished_at is None
     assert finished is not None
@@ -618,45 +618,45 @@ def test_a_sync_run_is_recorded_from_start_to_finish(cur):
 
 
 def test_the_last_sync_run_is_the_latest_one_started(cur):
-    first = st.start_sync_run(cur, "A1")
-    st.finish_sync_run(cur, first, "ok")
-    second = st.start_sync_run(cur, "A1")
-    st.start_sync_run(cur, "A2")
+    first = db.start_sync_run(cur, "A1")
+    db.finish_sync_run(cur, first, "ok")
+    second = db.start_sync_run(cur, "A1")
+    db.start_sync_run(cur, "A2")
 
     assert second > first
-    assert st.last_sync_run(cur, "A1").run_id == second
+    assert db.last_sync_run(cur, "A1").run_id == second
 
 
 def test_a_sync_cannot_finish_as_running_or_unknown(cur):
-    run_id = st.start_sync_run(cur, "A1")
+    run_id = db.start_sync_run(cur, "A1")
 
     for status in ("running", "done"):
         with pytest.raises(ValueError, match="ok, partial, failed or interrupted"):
-            st.finish_sync_run(cur, run_id, status)  # type: ignore[arg-type]
+            db.finish_sync_run(cur, run_id, status)  # type: ignore[arg-type]
 
 
 def test_failing_ad_groups_are_recorded_against_their_run(cur):
-    run_id = st.start_sync_run(cur, "A1")
+    run_id = db.start_sync_run(cur, "A1")
 
-    st.record_sync_failure(cur, run_id, "A1", "g1", "TikTok is having trouble (51010)")
-    st.record_sync_failure(cur, run_id, "A1", "g2", "no permission (40001)")
+    db.record_sync_failure(cur, run_id, "A1", "g1", "TikTok is having trouble (51010)")
+    db.record_sync_failure(cur, run_id, "A1", "g2", "no permission (40001)")
 
-    failures = st.sync_failures(cur, run_id)
+    failures = db.sync_failures(cur, run_id)
     assert failures[["adgroup_id", "error"]].to_dict("records") == [
         {"adgroup_id": "g1", "error": "TikTok is having trouble (51010)"},
         {"adgroup_id": "g2", "error": "no permission (40001)"},
     ]
-    assert st.sync_failures(cur, run_id + 1).empty
+    assert db.sync_failures(cur, run_id + 1).empty
 
 
 def test_runs_left_running_by_a_dead_process_are_marked_interrupted(cur):
-    done = st.start_sync_run(cur, "A1")
-    st.finish_sync_run(cur, done, "ok")
-    stale = st.start_sync_run(cur, "A2")
+    done = db.start_sync_run(cur, "A1")
+    db.finish_sync_run(cur, done, "ok")
+    stale = db.start_sync_run(cur, "A2")
 
-    assert st.mark_interrupted_runs(cur) == 1
-    assert st.last_sync_run(cur, "A1").status == "ok"
-    interrupted = st.last_sync_run(cur, "A2")
+    assert db.mark_interrupted_runs(cur) == 1
+    assert db.last_sync_run(cur, "A1").status == "ok"
+    interrupted = db.last_sync_run(cur, "A2")
     assert (interrupted.run_id, interrupted.status) == (stale, "interrupted")
     assert interrupted.finished_at is not None
 
@@ -665,25 +665,25 @@ def test_runs_left_running_by_a_dead_process_are_marked_interrupted(cur):
 
 
 def test_the_advertiser_timezone_comes_from_the_advertisers_table(account):
-    assert st.advertiser_timezone(account, "A1") == "Asia/Tokyo"
-    assert st.advertiser_timezone(account, "A2") == "America/New_York"
+    assert db.advertiser_timezone(account, "A1") == "Asia/Tokyo"
+    assert db.advertiser_timezone(account, "A2") == "America/New_York"
 
 
 def test_an_unknown_or_invalid_timezone_is_utc(account):
-    st.upsert_advertisers(
+    db.upsert_advertisers(
         account, pd.DataFrame({"advertiser_id": ["A3", "A4"], "timezone": ["Mars/Olympus", None]})
     )
 
-    assert st.advertiser_timezone(account, "A3") == "UTC"
-    assert st.advertiser_timezone(account, "A4") == "UTC"
-    assert st.advertiser_timezone(account, "nobody") == "UTC"
+    assert db.advertiser_timezone(account, "A3") == "UTC"
+    assert db.advertiser_timezone(account, "A4") == "UTC"
+    assert db.advertiser_timezone(account, "nobody") == "UTC"
 
 
 # --- the comments page ----------------------------------------------------------------------
 
 
 def test_comments_come_newest_first_in_pages(account):
-    pages = [ids(st.comments_page(account, A1, limit=5, offset=o)) for o in (0, 5, 10, 15)]
+    pages = [ids(db.comments_page(account, A1, limit=5, offset=o)) for o in (0, 5, 10, 15)]
 
     assert pages == [
         ["r5", "r4", "c6", "c5", "c4"],
@@ -691,12 +691,12 @@ def test_comments_come_newest_first_in_pages(account):
         ["r2", "r1", "c1", "c7"],
         [],
     ]
-    assert st.comments_count(account, A1) == 14
+    assert db.comments_count(account, A1) == 14
 
 
 def test_comments_can_come_oldest_first_or_most_liked_first(account):
-    assert ids(st.comments_page(account, A1, limit=4, order="oldest")) == ["c7", "c1", "r1", "r2"]
-    assert ids(st.comments_page(account, A1, limit=5, order="most_liked")) == [
+    assert ids(db.comments_page(account, A1, limit=4, order="oldest")) == ["c7", "c1", "r1", "r2"]
+    assert ids(db.comments_page(account, A1, limit=5, order="most_liked")) == [
         "c5",
         "c1",
         "r1",
@@ -706,7 +706,7 @@ def test_comments_can_come_oldest_first_or_most_liked_first(account):
 
 
 def test_a_page_carries_answered_and_local_time(account):
-    page = st.comments_page(account, A1, limit=20).set_index("comment_id")
+    page = db.comments_page(account, A1, limit=20).set_index("comment_id")
 
     assert sorted(page.index[page["answered"]]) == ["c1", "c3", "c5"]
     assert page.loc["c2", "create_time"] == pd.Timestamp("2025-03-01 23:30", tz="UTC")
@@ -716,14 +716,14 @@ def test_a_page_carries_answered_and_local_time(account):
 
 
 def test_an_empty_page_still_has_every_column(account):
-    page = st.comments_page(account, CommentFilters("nobody"))
+    page = db.comments_page(account, CommentFilters("nobody"))
 
     assert page.empty
     assert {"comment_id", "content", "create_time_local", "answered"} <= set(page.columns)
 
 
 def test_local_time_follows_each_advertisers_timezone(account):
-    page = st.comments_page(account, CommentFilters("A2")).set_index("comment_id")
+    page = db.comments_page(account, CommentFilters("A2")).set_index("comment_id")
 
     assert page.loc["n1", "create_time_local"] == pd.Timestamp("2025-03-01 22:00")
 
@@ -732,36 +732,36 @@ def test_dates_are_whole_days_in_the_advertisers_timezone(account):
     march_2 = CommentFilters("A1", date_from=date(2025, 3, 2), date_to=date(2025, 3, 2))
 
     # c2 was written at 23:30 UTC on 1 March: already 2 March in Tokyo.
-    assert ids(st.comments_page(account, march_2)) == ["c4", "r7", "r6", "c3", "r3", "c2"]
-    assert st.comments_count(account, march_2) == 6
+    assert ids(db.comments_page(account, march_2)) == ["c4", "r7", "r6", "c3", "r3", "c2"]
+    assert db.comments_count(account, march_2) == 6
 
     new_york_march_1 = CommentFilters("A2", date_from=date(2025, 3, 1), date_to=date(2025, 3, 1))
-    assert ids(st.comments_page(account, new_york_march_1)) == ["n1"]
+    assert ids(db.comments_page(account, new_york_march_1)) == ["n1"]
 
 
 def test_an_open_ended_date_range(account):
     since = CommentFilters("A1", date_from=date(2025, 3, 3))
     until = CommentFilters("A1", date_to=date(2025, 2, 28))
 
-    assert ids(st.comments_page(account, since)) == ["r5", "r4", "c6", "c5"]
-    assert ids(st.comments_page(account, until)) == ["c7"]
+    assert ids(db.comments_page(account, since)) == ["r5", "r4", "c6", "c5"]
+    assert ids(db.comments_page(account, until)) == ["c7"]
 
 
 def test_filter_by_ads(account):
-    assert ids(st.comments_page(account, CommentFilters("A1", ad_ids=["ad2"]))) == [
+    assert ids(db.comments_page(account, CommentFilters("A1", ad_ids=["ad2"]))) == [
         "r5",
         "r4",
         "c6",
         "c5",
     ]
-    assert ids(st.comments_page(account, CommentFilters("A1", ad_ids=["ad2", "ad9"]))) == [
+    assert ids(db.comments_page(account, CommentFilters("A1", ad_ids=["ad2", "ad9"]))) == [
         "r5",
         "r4",
         "c6",
         "c5",
         "c7",
     ]
-    assert st.comments_count(account, CommentFilters("A1", ad_ids=[])) == 0
+    assert db.comments_count(account, CommentFilters("A1", ad_ids=[])) == 0
 
 
 def test_filter_by_status_and_type(account):
@@ -769,24 +769,24 @@ def test_filter_by_status_and_type(account):
     replies = CommentFilters("A1", comment_type="REPLY")
     public_top_level = CommentFilters("A1", status="PUBLIC", comment_type="COMMENT")
 
-    assert ids(st.comments_page(account, hidden)) == ["c4", "r6"]
-    assert ids(st.comments_page(account, replies)) == ["r5", "r4", "r7", "r6", "r3", "r2", "r1"]
-    assert ids(st.comments_page(account, public_top_level)) == ["c6", "c5", "c3", "c2", "c1", "c7"]
+    assert ids(db.comments_page(account, hidden)) == ["c4", "r6"]
+    assert ids(db.comments_page(account, replies)) == ["r5", "r4", "r7", "r6", "r3", "r2", "r1"]
+    assert ids(db.comments_page(account, public_top_level)) == ["c6", "c5", "c3", "c2", "c1", "c7"]
 
 
 def test_search_matches_content_and_user_name_ignoring_case(account):
     def search(text):
-        return ids(st.comments_page(account, CommentFilters("A1", search=text)))
+        return ids(db.comments_page(account, CommentFilters("A1", search=text)))
 
     assert search("LOVE") == ["c1", "c7"]
     assert search("fan") == ["r2", "c1", "c7"]
     assert search("  shopper_jo ") == ["c5"]
-    assert search("") == ids(st.comments_page(account, A1))
+    assert search("") == ids(db.comments_page(account, A1))
 
 
 def test_search_takes_like_wildcards_literally(account):
     def search(text):
-        return ids(st.comments_page(account, CommentFilters("A1", search=text)))
+        return ids(db.comments_page(account, CommentFilters("A1", search=text)))
 
     assert search("100%") == ["c3"]  # not r6 "100 times no"
     assert search("my_size") == ["c6"]  # not c4 "buy my size here"
@@ -797,9 +797,9 @@ def test_search_takes_like_wildcards_literally(account):
 def test_unanswered_comments_are_top_level_without_a_brand_reply(account):
     unanswered = CommentFilters("A1", unanswered_only=True)
 
-    assert ids(st.comments_page(account, unanswered)) == ["c6", "c4", "c2", "c7"]
-    assert ids(st.unanswered_comments(account, A1, order="most_liked")) == ["c2", "c6", "c4", "c7"]
-    assert st.comments_count(account, unanswered) == 4
+    assert ids(db.comments_page(account, unanswered)) == ["c6", "c4", "c2", "c7"]
+    assert ids(db.unanswered_comments(account, A1, order="most_liked")) == ["c2", "c6", "c4", "c7"]
+    assert db.comments_count(account, unanswered) == 4
 
 
 def test_filters_combine(account):
@@ -812,10 +812,10 @@ def test_filters_combine(account):
         comment_type="COMMENT",
     )
 
-    assert ids(st.comments_page(account, filters)) == ["c3", "c2"]
+    assert ids(db.comments_page(account, filters)) == ["c3", "c2"]
     # "o": c6 "sold out", c4 by bot_123, c7 "love"; not c2 "Price?" by deal_hunter.
     unanswered_with_o = CommentFilters("A1", search="o", unanswered_only=True)
-    assert ids(st.comments_page(account, unanswered_with_o)) == ["c6", "c4", "c7"]
+    assert ids(db.comments_page(account, unanswered_with_o)) == ["c6", "c4", "c7"]
 
 
 def test_bad_filter_values_are_refused():
@@ -827,11 +827,11 @@ def test_bad_filter_values_are_refused():
 
 def test_bad_paging_values_are_refused(account):
     with pytest.raises(ValueError, match="order"):
-        st.comments_page(account, A1, order="random")  # type: ignore[arg-type]
+        db.comments_page(account, A1, order="random")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="limit"):
-        st.comments_page(account, A1, limit=-1)
+        db.comments_page(account, A1, limit=-1)
     with pytest.raises(ValueError, match="offset"):
-        st.comments_page(account, A1, offset=1.5)  # type: ignore[arg-type]
+        db.comments_page(account, A1, offset=1.5)  # type: ignore[arg-type]
 
 
 def test_filters_are_hashable_values():
@@ -840,7 +840,7 @@ def test_filters_are_hashable_values():
 
 
 def test_replies_of_the_shown_comments_in_one_go(account):
-    replies = st.replies_for(account, ["c1", "c5", "c6"])
+    replies = db.replies_for(account, ["c1", "c5", "c6"])
 
     assert replies[["comment_id", "original_comment_id", "is_brand"]].to_dict("records") == [
         {"comment_id": "r1", "original_comment_id": "c1", "is_brand": True},
@@ -849,14 +849,14 @@ def test_replies_of_the_shown_comments_in_one_go(account):
         {"comment_id": "r5", "original_comment_id": "c5", "is_brand": True},
     ]
     assert replies.loc[0, "create_time_local"] == pd.Timestamp("2025-03-01 19:30")
-    assert st.replies_for(account, []).empty
+    assert db.replies_for(account, []).empty
 
 
 # --- ads and charts -------------------------------------------------------------------------
 
 
 def test_every_ad_with_its_comment_counts(account):
-    ads = st.ads_with_counts(account, "A1")
+    ads = db.ads_with_counts(account, "A1")
 
     assert records(
         ads[
@@ -923,12 +923,12 @@ def test_every_ad_with_its_comment_counts(account):
 
 
 def test_an_advertiser_without_ads_has_no_rows(account):
-    assert st.ads_with_counts(account, "nobody").empty
+    assert db.ads_with_counts(account, "nobody").empty
 
 
 def test_comment_volume_by_ad_groups_the_tail_as_other_ads(account):
     def volume(top_n):
-        return tuples(st.comment_volume_by_ad(account, A1, top_n=top_n))
+        return tuples(db.comment_volume_by_ad(account, A1, top_n=top_n))
 
     assert volume(10) == [
         ("ad1", "Spring promo", "ad", 9),
@@ -948,14 +948,14 @@ def test_comment_volume_by_ad_groups_the_tail_as_other_ads(account):
 def test_comment_volume_by_ad_follows_the_filters(account):
     march_3 = CommentFilters("A1", date_from=date(2025, 3, 3), date_to=date(2025, 3, 3))
 
-    frame = st.comment_volume_by_ad(account, march_3)
+    frame = db.comment_volume_by_ad(account, march_3)
 
     assert tuples(frame) == [("ad2", "Summer sale", "ad", 4)]
-    assert st.comment_volume_by_ad(account, CommentFilters("nobody")).empty
+    assert db.comment_volume_by_ad(account, CommentFilters("nobody")).empty
 
 
 def test_comment_volume_per_local_day_with_empty_days_as_zero(account):
-    volume = st.comment_volume_over_time(account, A1)
+    volume = db.comment_volume_over_time(account, A1)
 
     assert volume["bucket"].tolist() == list(pd.date_range("2025-02-20", "2025-03-03"))
     assert volume["comments"].tolist() == [1] + [0] * 8 + [3, 6, 4]
@@ -966,7 +966,7 @@ def test_comment_volume_per_local_day_with_empty_days_as_zero(account):
 def test_comment_volume_over_the_filters_dates_per_ad(account):
     march = CommentFilters("A1", date_from=date(2025, 3, 1), date_to=date(2025, 3, 4))
 
-    volume = st.comment_volume_over_time(account, march, ad_ids=["ad2", "ad1"])
+    volume = db.comment_volume_over_time(account, march, ad_ids=["ad2", "ad1"])
 
     assert tuples(volume) == [
         (pd.Timestamp("2025-03-01"), "ad1", "Spring promo", "ad", 3),
@@ -983,7 +983,7 @@ def test_comment_volume_over_the_filters_dates_per_ad(account):
 def test_comment_volume_per_local_hour(account):
     march_3 = CommentFilters("A1", date_from=date(2025, 3, 3), date_to=date(2025, 3, 3))
 
-    volume = st.comment_volume_over_time(account, march_3, grain="hour", ad_ids=["ad2"])
+    volume = db.comment_volume_over_time(account, march_3, grain="hour", ad_ids=["ad2"])
 
     assert volume["bucket"].tolist() == list(pd.date_range("2025-03-03", periods=24, freq="h"))
     by_hour = dict(zip(volume["bucket"].dt.hour, volume["comments"], strict=True))
@@ -992,11 +992,11 @@ def test_comment_volume_per_local_hour(account):
 
 
 def test_comment_volume_per_hour_in_a_half_hour_timezone(account):
-    st.upsert_advertisers(
+    db.upsert_advertisers(
         account, pd.DataFrame({"advertiser_id": ["A1"], "timezone": ["Asia/Kolkata"]})
     )
 
-    volume = st.comment_volume_over_time(account, CommentFilters("A1", ad_ids=["ad1"]), "hour")
+    volume = db.comment_volume_over_time(account, CommentFilters("A1", ad_ids=["ad1"]), "hour")
 
     # Kolkata is UTC+5:30: 10:00, 10:30, 11:00 UTC are 15:30, 16:00, 16:30 there, and
     # 23:30 and 00:00 UTC are 05:00 and 05:30 the next morning.
@@ -1010,7 +1010,7 @@ def test_comment_volume_per_hour_in_a_half_hour_timezone(account):
 
 
 def test_comment_volume_of_nothing_is_empty(account):
-    volume = st.comment_volume_over_time(account, CommentFilters("nobody"))
+    volume = db.comment_volume_over_time(account, CommentFilters("nobody"))
 
     assert volume.empty
     assert list(volume.columns) == ["bucket", "ad_id", "ad_name", "source", "comments"]
@@ -1018,11 +1018,11 @@ def test_comment_volume_of_nothing_is_empty(account):
 
 def test_bad_grain_is_refused(account):
     with pytest.raises(ValueError, match="grain"):
-        st.comment_volume_over_time(account, A1, grain="week")  # type: ignore[arg-type]
+        db.comment_volume_over_time(account, A1, grain="week")  # type: ignore[arg-type]
 
 
 def test_ad_engagement(account):
-    engagement = st.ad_engagement(account, A1)
+    engagement = db.ad_engagement(account, A1)
 
     assert records(engagement) == [
         {
@@ -1062,7 +1062,7 @@ def test_ad_engagement(account):
 
 
 def test_ad_engagement_without_top_level_comments_has_no_reply_rate(account):
-    engagement = st.ad_engagement(account, CommentFilters("A1", comment_type="REPLY"))
+    engagement = db.ad_engagement(account, CommentFilters("A1", comment_type="REPLY"))
 
     assert engagement["ad_id"].tolist() == ["ad1", "ad2"]
     assert engagement["reply_rate"].isna().all()
@@ -1074,7 +1074,7 @@ def test_ad_engagement_without_top_level_comments_has_no_reply_rate(account):
 def test_readers_on_their_own_cursors_see_whole_batches_while_a_writer_upserts(store):
     batches, size = 12, 200
     writer_cursor = store.cursor()
-    st.upsert_advertisers(writer_cursor, pd.DataFrame({"advertiser_id": ["A1"]}))
+    db.upsert_advertisers(writer_cursor, pd.DataFrame({"advertiser_id": ["A1"]}))
     done = threading.Event()
     seen: dict[str, list[int]] = {"reader-1": [], "reader-2": []}
     errors: list[BaseException] = []
@@ -1083,7 +1083,7 @@ def test_readers_on_their_own_cursors_see_whole_batches_while_a_writer_upserts(s
         try:
             for b in range(batches):
                 n = np.arange(b * size, (b + 1) * size)
-                st.upsert_comments(
+                db.upsert_comments(
                     writer_cursor,
                     pd.DataFrame(
                         {
@@ -1106,9 +1106,9 @@ def test_readers_on_their_own_cursors_see_whole_batches_while_a_writer_upserts(s
         cur = store.cursor()
         try:
             while not done.is_set():
-                seen[name].append(st.comments_count(cur, A1))
-                st.comments_page(cur, A1, limit=10)
-            seen[name].append(st.comments_count(cur, A1))
+                seen[name].append(db.comments_count(cur, A1))
+                db.comments_page(cur, A1, limit=10)
+            seen[name].append(db.comments_count(cur, A1))
         except BaseException as exc:
             errors.append(exc)
 

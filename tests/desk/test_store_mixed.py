@@ -22,7 +22,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from desk import store as st
+from desk import store as db
 from desk.store import CommentFilters, Store
 from tests.desk.test_store import SEEN, records, store_account, tuples, utc
 
@@ -67,8 +67,8 @@ def mixed(cur):
         {"video_id": "v-organic", "business_id": "B1", "caption": "Behind the scenes"},
         {"video_id": "v-other", "business_id": "B2", "caption": "Not ours"},
     ]
-    st.upsert_videos(cur, pd.DataFrame.from_records(videos), SEEN)
-    frame = st.organic_comment_frame(
+    db.upsert_videos(cur, pd.DataFrame.from_records(videos), SEEN)
+    frame = db.organic_comment_frame(
         [
             organic("o1", "item-ad2", utc(3, 2, 1)),
             organic("o2", "item-ad2", utc(3, 2, 1, 20), parent="o1", owner=True),
@@ -78,13 +78,13 @@ def mixed(cur):
             organic("x1", "v-other", utc(3, 2, 0), business_id="B2"),
         ]
     )
-    assert st.upsert_organic_comments(cur, frame, SEEN) == 6
+    assert db.upsert_organic_comments(cur, frame, SEEN) == 6
     return cur
 
 
 def matching(cur, filters):
     """The ids of every comment matching the filters, sorted."""
-    return sorted(st.comments_page(cur, filters, limit=1000)["comment_id"])
+    return sorted(db.comments_page(cur, filters, limit=1000)["comment_id"])
 
 
 def days(frame, column="comments"):
@@ -110,7 +110,7 @@ def test_a_video_matches_its_organic_comments_and_its_spark_ads_comments(mixed):
     assert matching(mixed, CommentFilters("A1", business_id="B1", video_ids=["v-organic"])) == [
         "o3", "o4", "o5"
     ]
-    assert st.comments_count(mixed, spark) == 6
+    assert db.comments_count(mixed, spark) == 6
 
 
 def test_a_video_without_the_business_account_matches_only_its_ad_comments(mixed):
@@ -128,8 +128,8 @@ def test_video_ids_combine_with_the_other_filters(mixed):
 
 
 def test_no_videos_match_nothing_and_other_accounts_videos_stay_out(mixed):
-    assert st.comments_count(mixed, CommentFilters("A1", business_id="B1", video_ids=[])) == 0
-    assert st.comments_count(
+    assert db.comments_count(mixed, CommentFilters("A1", business_id="B1", video_ids=[])) == 0
+    assert db.comments_count(
         mixed, CommentFilters("A1", business_id="B1", video_ids=["v-other"])
     ) == 0
 
@@ -142,7 +142,7 @@ def test_chosen_ads_and_chosen_videos_add_up(mixed):
     assert matching(mixed, both) == ["c7", "o3", "o4", "o5"]
     assert matching(mixed, no_ads) == ["o3", "o4", "o5"]
     assert matching(mixed, overlapping) == ["c5", "c6", "o1", "o2", "r4", "r5"]
-    assert st.comments_count(mixed, CommentFilters("A1", business_id="B1", ad_ids=["ad1"])) == 9
+    assert db.comments_count(mixed, CommentFilters("A1", business_id="B1", ad_ids=["ad1"])) == 9
 
 
 # --- comment_volume_by_ad -------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_chosen_ads_and_chosen_videos_add_up(mixed):
 
 def test_organic_comments_are_one_row_ranked_among_the_ads(mixed):
     def volume(top_n):
-        return tuples(st.comment_volume_by_ad(mixed, MIXED, top_n=top_n))
+        return tuples(db.comment_volume_by_ad(mixed, MIXED, top_n=top_n))
 
     assert volume(10) == [
         ("ad1", "Spring promo", "ad", 9),
@@ -167,7 +167,7 @@ def test_organic_comments_are_one_row_ranked_among_the_ads(mixed):
 
 def test_organic_comments_are_never_folded_into_other_ads(mixed):
     def volume(top_n):
-        return tuples(st.comment_volume_by_ad(mixed, MIXED, top_n=top_n))
+        return tuples(db.comment_volume_by_ad(mixed, MIXED, top_n=top_n))
 
     assert volume(1) == [
         ("ad1", "Spring promo", "ad", 9),
@@ -178,7 +178,7 @@ def test_organic_comments_are_never_folded_into_other_ads(mixed):
 
 
 def test_comment_volume_by_ad_columns_and_sources(mixed):
-    frame = st.comment_volume_by_ad(mixed, CommentFilters("A1"))
+    frame = db.comment_volume_by_ad(mixed, CommentFilters("A1"))
 
     assert list(frame.columns) == ["ad_id", "ad_name", "source", "comments"]
     assert tuples(frame) == [
@@ -187,7 +187,7 @@ def test_comment_volume_by_ad_columns_and_sources(mixed):
         ("ad9", "Old promo", "ad", 1),
     ]
     only_organic = CommentFilters("A1", business_id="B1", source="organic")
-    assert tuples(st.comment_volume_by_ad(mixed, only_organic)) == [
+    assert tuples(db.comment_volume_by_ad(mixed, only_organic)) == [
         (None, "Organic posts", "organic", 5)
     ]
 
@@ -200,7 +200,7 @@ MARCH_DAYS = list(pd.date_range("2025-03-01", "2025-03-05"))
 
 
 def test_one_series_of_all_comments_with_a_business_account(mixed):
-    volume = st.comment_volume_over_time(mixed, MARCH)
+    volume = db.comment_volume_over_time(mixed, MARCH)
 
     assert list(volume.columns) == ["bucket", "ad_id", "ad_name", "source", "comments"]
     assert volume["bucket"].tolist() == MARCH_DAYS
@@ -210,7 +210,7 @@ def test_one_series_of_all_comments_with_a_business_account(mixed):
 
 
 def test_one_series_of_all_ads_without_a_business_account(mixed):
-    volume = st.comment_volume_over_time(mixed, CommentFilters("A1"))
+    volume = db.comment_volume_over_time(mixed, CommentFilters("A1"))
 
     assert set(volume["ad_name"]) == {"All ads"}
     assert volume["source"].isna().all()
@@ -218,7 +218,7 @@ def test_one_series_of_all_ads_without_a_business_account(mixed):
 
 
 def test_one_series_per_source_with_empty_days_as_zero(mixed):
-    volume = st.comment_volume_over_time(mixed, MARCH, by_source=True)
+    volume = db.comment_volume_over_time(mixed, MARCH, by_source=True)
 
     assert records(volume.head(2)) == [
         {"bucket": pd.Timestamp("2025-03-01"), "ad_id": None, "ad_name": "Ad comments",
@@ -233,24 +233,24 @@ def test_one_series_per_source_with_empty_days_as_zero(mixed):
 
 
 def test_by_source_shows_only_sources_with_comments(mixed):
-    ads_only = st.comment_volume_over_time(mixed, CommentFilters("A1"), by_source=True)
-    organic_only = st.comment_volume_over_time(
+    ads_only = db.comment_volume_over_time(mixed, CommentFilters("A1"), by_source=True)
+    organic_only = db.comment_volume_over_time(
         mixed, CommentFilters("A1", business_id="B1", source="organic"), by_source=True
     )
 
     assert set(ads_only["ad_name"]) == {"Ad comments"}
     assert len(ads_only) == 12  # 02-20 to 03-03
     assert days(organic_only) == {"Organic comments": [2, 2, 0, 1]}  # 03-02 to 03-05
-    assert st.comment_volume_over_time(mixed, CommentFilters("nobody"), by_source=True).empty
+    assert db.comment_volume_over_time(mixed, CommentFilters("nobody"), by_source=True).empty
 
 
 def test_by_source_takes_no_ad_ids(mixed):
     with pytest.raises(ValueError, match="ad_ids"):
-        st.comment_volume_over_time(mixed, MARCH, ad_ids=["ad1"], by_source=True)
+        db.comment_volume_over_time(mixed, MARCH, ad_ids=["ad1"], by_source=True)
 
 
 def test_per_ad_series_leave_the_organic_comments_out(mixed):
-    volume = st.comment_volume_over_time(mixed, MARCH, ad_ids=["ad2"])
+    volume = db.comment_volume_over_time(mixed, MARCH, ad_ids=["ad2"])
 
     assert days(volume) == {"Summer sale": [0, 0, 4, 0, 0]}
     assert set(volume["source"]) == {"ad"}
@@ -273,7 +273,7 @@ ORGANIC_ENGAGEMENT = {
 
 
 def test_ad_engagement_counts_the_business_accounts_replies(mixed):
-    engagement = st.ad_engagement(mixed, MIXED)
+    engagement = db.ad_engagement(mixed, MIXED)
 
     assert list(engagement.columns) == [
         "ad_id", "ad_name", "source", "comments", "top_level_comments", "answered_comments",
@@ -298,7 +298,7 @@ def test_ad_engagement_counts_the_business_accounts_replies(mixed):
 
 
 def test_ad_engagement_without_a_business_account_has_only_ads(mixed):
-    engagement = st.ad_engagement(mixed, CommentFilters("A1"))
+    engagement = db.ad_engagement(mixed, CommentFilters("A1"))
 
     assert engagement["ad_id"].tolist() == ["ad1", "ad2", "ad9"]
     assert set(engagement["source"]) == {"ad"}
@@ -308,7 +308,7 @@ def test_ad_engagement_without_a_business_account_has_only_ads(mixed):
 
 
 def test_comment_volume_by_video_without_filters_counts_everything(mixed):
-    assert tuples(st.comment_volume_by_video(mixed, "B1")) == [
+    assert tuples(db.comment_volume_by_video(mixed, "B1")) == [
         ("item-ad2", "Summer video", "ad", 4),
         ("v-organic", "Behind the scenes", "organic", 3),
         ("item-ad2", "Summer video", "organic", 2),
@@ -320,19 +320,19 @@ def test_comment_volume_by_video_counts_only_the_comments_the_filters_match(mixe
     # Up to 03-02 in Tokyo: o3 and o5 (03-02 in UTC, 03-03 in Tokyo) and ad2's are later.
     until_march_2 = CommentFilters("A1", business_id="B1", date_to=date(2025, 3, 2))
 
-    assert tuples(st.comment_volume_by_video(mixed, "B1", top_level)) == [
+    assert tuples(db.comment_volume_by_video(mixed, "B1", top_level)) == [
         ("item-ad2", "Summer video", "ad", 2),
         ("v-organic", "Behind the scenes", "organic", 2),
         ("item-ad2", "Summer video", "organic", 1),
     ]
-    assert tuples(st.comment_volume_by_video(mixed, "B1", until_march_2)) == [
+    assert tuples(db.comment_volume_by_video(mixed, "B1", until_march_2)) == [
         ("item-ad2", "Summer video", "organic", 2),
     ]
-    assert tuples(st.comment_volume_by_video(mixed, "B1", CommentFilters("A1"))) == [
+    assert tuples(db.comment_volume_by_video(mixed, "B1", CommentFilters("A1"))) == [
         ("item-ad2", "Summer video", "ad", 4),
     ]
     videos = CommentFilters("A1", business_id="B1", video_ids=["v-organic"])
-    assert tuples(st.comment_volume_by_video(mixed, "B1", videos)) == [
+    assert tuples(db.comment_volume_by_video(mixed, "B1", videos)) == [
         ("v-organic", "Behind the scenes", "organic", 3),
     ]
 
@@ -341,31 +341,31 @@ def test_comment_volume_by_video_counts_only_the_comments_the_filters_match(mixe
 
 
 def test_no_ad_account_means_utc(mixed):
-    assert st.advertiser_timezone(mixed, "") == "UTC"
+    assert db.advertiser_timezone(mixed, "") == "UTC"
 
 
 def test_organic_only_comments_and_counts(mixed):
     assert matching(mixed, ORGANIC_ONLY) == ORGANIC_IDS
-    assert st.comments_count(mixed, ORGANIC_ONLY) == 5
+    assert db.comments_count(mixed, ORGANIC_ONLY) == 5
     # Days in UTC: o3 and o5 are on 03-02 there (03-03 in Tokyo).
     until_march_2 = CommentFilters("", business_id="B1", date_to=date(2025, 3, 2))
     assert matching(mixed, until_march_2) == ["o1", "o2", "o3", "o5"]
-    assert st.comments_count(mixed, CommentFilters("")) == 0
+    assert db.comments_count(mixed, CommentFilters("")) == 0
 
 
 def test_organic_only_summaries(mixed):
-    volume = st.comment_volume_over_time(mixed, ORGANIC_ONLY)
+    volume = db.comment_volume_over_time(mixed, ORGANIC_ONLY)
 
-    assert tuples(st.comment_volume_by_ad(mixed, ORGANIC_ONLY)) == [
+    assert tuples(db.comment_volume_by_ad(mixed, ORGANIC_ONLY)) == [
         (None, "Organic posts", "organic", 5)
     ]
     assert volume["bucket"].tolist() == list(pd.date_range("2025-03-02", "2025-03-05"))
     assert days(volume) == {"All comments": [4, 0, 0, 1]}
-    assert days(st.comment_volume_over_time(mixed, ORGANIC_ONLY, by_source=True)) == {
+    assert days(db.comment_volume_over_time(mixed, ORGANIC_ONLY, by_source=True)) == {
         "Organic comments": [4, 0, 0, 1]
     }
-    assert records(st.ad_engagement(mixed, ORGANIC_ONLY)) == [ORGANIC_ENGAGEMENT]
-    assert tuples(st.comment_volume_by_video(mixed, "B1", ORGANIC_ONLY)) == [
+    assert records(db.ad_engagement(mixed, ORGANIC_ONLY)) == [ORGANIC_ENGAGEMENT]
+    assert tuples(db.comment_volume_by_video(mixed, "B1", ORGANIC_ONLY)) == [
         ("v-organic", "Behind the scenes", "organic", 3),
         ("item-ad2", "Summer video", "organic", 2),
     ]

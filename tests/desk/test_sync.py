@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desk import store as st
+from desk import store as desk_store
 from desk.connect.credentials import CredentialStore
 from desk.sources import AdAccount
 from desk.sources.ad_sync import (
@@ -74,7 +74,7 @@ def truth_comments(sb, advertiser_id) -> dict[str, dict]:
 
 
 def stored_comments(store, advertiser_id) -> dict[str, dict]:
-    frame = st.query_frame(store.cursor(), "SELECT * FROM comments WHERE advertiser_id = ?",
+    frame = desk_store.query_frame(store.cursor(), "SELECT * FROM comments WHERE advertiser_id = ?",
                       [advertiser_id])
     return {row["comment_id"]: row for row in frame.to_dict("records")}
 
@@ -122,7 +122,7 @@ def test_a_first_sync_looks_back_but_not_before_the_oldest_ad():
 
 
 def test_a_later_sync_starts_a_day_before_the_cursor_newest_first():
-    cursor = st.SyncCursor(date(2025, 6, 28), datetime(2025, 6, 28, 12, tzinfo=UTC))
+    cursor = desk_store.SyncCursor(date(2025, 6, 28), datetime(2025, 6, 28, 12, tzinfo=UTC))
     [window] = plan_windows("g", cursor, None, date(2025, 6, 30), SyncOptions())
     assert (window.start, window.mode, window.high_water) == (
         date(2025, 6, 27), HEAD, cursor.high_water)
@@ -144,7 +144,7 @@ def test_a_full_sync_stores_exactly_the_sandboxs_comments(sandbox, store):
     assert progress[0].phase == "ads" and progress[-1].phase == "done"
     assert progress[-1].pages_done == result.pages == progress[-1].pages_expected
     assert [p.pages_done for p in progress] == sorted(p.pages_done for p in progress)
-    run = st.last_sync_run(store.cursor(), advertiser_id)
+    run = desk_store.last_sync_run(store.cursor(), advertiser_id)
     assert (run.status, run.rows, run.pages) == ("ok", result.rows, result.pages)
 
 
@@ -172,10 +172,10 @@ def test_syncing_twice_never_duplicates_and_changes_no_data(sandbox, store):
     sync_advertiser(store, client_for(sandbox), advertiser_id, options=WHOLE_HISTORY)
     columns = ", ".join(c for c in ("comment_id", *FIELDS, "create_time", "first_seen_at"))
     query = f"SELECT {columns} FROM comments ORDER BY comment_id"
-    first = st.query_frame(store.cursor(), query)
+    first = desk_store.query_frame(store.cursor(), query)
     sync_advertiser(store, client_for(sandbox), advertiser_id,
                     options=SyncOptions(since=date.today() - timedelta(days=130)))
-    assert st.query_frame(store.cursor(), query).equals(first)
+    assert desk_store.query_frame(store.cursor(), query).equals(first)
 
 
 @pytest.mark.slow
@@ -218,9 +218,9 @@ def test_a_failing_ad_group_is_recorded_and_the_rest_still_sync(sandbox, store, 
     assert result.status == "partial" and [g for g, _ in result.failures] == [broken]
     stored = stored_comments(store, advertiser_id)
     assert set(stored) == {i for i, c in truth.items() if c["adgroup_id"] != broken}
-    failures = st.sync_failures(store.cursor(), result.run_id)
+    failures = desk_store.sync_failures(store.cursor(), result.run_id)
     assert failures["adgroup_id"].tolist() == [broken]
-    assert broken not in st.get_cursors(store.cursor(), advertiser_id)
+    assert broken not in desk_store.get_cursors(store.cursor(), advertiser_id)
 
 
 def test_a_revoked_token_stops_the_sync_and_asks_to_reconnect(sandbox, store, tmp_path):
@@ -238,7 +238,7 @@ def test_a_revoked_token_stops_the_sync_and_asks_to_reconnect(sandbox, store, tm
         AdAccount(Workspace(settings, store, credentials, app), advertiser_id).sync()
     [flagged] = credentials.connections()
     assert flagged.connection_id == conn.connection_id and flagged.needs_reauth
-    assert st.last_sync_run(store.cursor(), advertiser_id).status == "failed"
+    assert desk_store.last_sync_run(store.cursor(), advertiser_id).status == "failed"
 
 
 @pytest.mark.slow

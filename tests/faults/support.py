@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from desk import store as st
+from desk import store as db
 from tiktok_client.models import parse_time
 
 COMMENT_FIELDS = (
@@ -47,13 +47,13 @@ def assert_comment_is_true(row: dict[str, Any], expected: dict[str, Any]) -> Non
 def assert_store_matches_truth(cur, sandbox, advertiser_id: str) -> None:
     """Exactly the sandbox's ads and comments of the advertiser, field by field, no duplicate."""
     world = truth(sandbox, advertiser_id)
-    comments = st.query_records(cur, "SELECT * FROM comments WHERE advertiser_id = ?",
+    comments = db.query_records(cur, "SELECT * FROM comments WHERE advertiser_id = ?",
                                 [advertiser_id])
     assert len(comments) == len({r["comment_id"] for r in comments}), "duplicate comment rows"
     assert {r["comment_id"] for r in comments} == set(world["comments"])
     for row in comments:
         assert_comment_is_true(row, world["comments"][row["comment_id"]])
-    ads = st.query_records(cur, "SELECT * FROM ads WHERE advertiser_id = ?", [advertiser_id])
+    ads = db.query_records(cur, "SELECT * FROM ads WHERE advertiser_id = ?", [advertiser_id])
     assert {r["ad_id"] for r in ads} == set(world["ads"])
     for row in ads:
         expected = world["ads"][row["ad_id"]]

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from desk import store as st
+from desk import store as db
 from desk.outbox import ledger
 from desk.store import Store
 from tests.desk.test_actions_support import (
@@ -59,7 +59,7 @@ def test_two_hundred_replies_under_faults_each_exist_once_and_the_outbox_agrees(
         assert sum(added.values()) == REPLIES and set(added.values()) == {1}
         assert set(added) == set(report.texts.values())
         # The outbox agrees: one row per reply, all sent, none pending, no ID twice.
-        outbox = st.query_records(
+        outbox = db.query_records(
             cur, "SELECT status, result_comment_id, request_key FROM outbox "
                  "WHERE advertiser_id = ?", [admin])
         assert len(outbox) == REPLIES
@@ -67,7 +67,7 @@ def test_two_hundred_replies_under_faults_each_exist_once_and_the_outbox_agrees(
         assert len({r["result_comment_id"] for r in outbox}) == REPLIES
         # The store shows each reply once, under its comment, as TikTok has it.
         ids = [r["result_comment_id"] for r in outbox]
-        stored = st.query_records(
+        stored = db.query_records(
             cur, "SELECT comment_id, original_comment_id, content FROM comments WHERE "
                  f"comment_id IN ({', '.join('?' for _ in ids)})", ids)  # noqa: S608
         assert len(stored) == REPLIES

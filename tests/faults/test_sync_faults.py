@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from desk import store as st
+from desk import store as db
 from desk.sources.ad_sync import SyncOptions, sync_advertiser
 from desk.store import Store
 from tests.desk.test_actions_support import make_client, sandbox_today
@@ -46,8 +46,8 @@ def test_a_sync_meeting_every_kind_of_fault_stores_exactly_the_sandboxs_data(tmp
         cur = store.cursor()
         assert_store_matches_truth(cur, sandbox, advertiser_id)
         adgroups = {a["adgroup_id"] for a in truth(sandbox, advertiser_id)["ads"].values()}
-        cursors = st.get_cursors(cur, advertiser_id)
+        cursors = db.get_cursors(cur, advertiser_id)
         assert set(cursors) == adgroups
         assert {c.synced_through for c in cursors.values()} == {today + timedelta(days=1)}
-        run = st.last_sync_run(cur, advertiser_id)
+        run = db.last_sync_run(cur, advertiser_id)
         assert (run.status, run.errors, run.retried) == ("ok", 0, result.retried)

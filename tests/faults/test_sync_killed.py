@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from desk import store as st
+from desk import store as desk_store
 from desk.store import Store
 from tiktok_sandbox import SandboxConfig, start_sandbox
 
@@ -135,7 +135,7 @@ def inspect(db: Path, world: dict, advertiser_id: str, requests: tuple) -> Snaps
     """Open the killed database and check it holds only true, complete data."""
     with Store.open_readonly(db) as store:
         cur = store.cursor()
-        comments = st.query_records(cur, "SELECT * FROM comments")
+        comments = desk_store.query_records(cur, "SELECT * FROM comments")
         ids = [row["comment_id"] for row in comments]
         assert len(ids) == len(set(ids)), "duplicate comment rows"
         for row in comments:  # every row whole and true
@@ -144,7 +144,7 @@ def inspect(db: Path, world: dict, advertiser_id: str, requests: tuple) -> Snaps
         ads = {r[0] for r in cur.execute("SELECT ad_id FROM ads").fetchall()}
         assert ads <= set(world["ads"])
         cursors = {}
-        for adgroup_id, cursor in st.get_cursors(cur, advertiser_id).items():
+        for adgroup_id, cursor in desk_store.get_cursors(cur, advertiser_id).items():
             # Every comment up to the cursor's day is stored; its high-water mark is theirs.
             upto = [c for c in world["comments"].values() if c["adgroup_id"] == adgroup_id
                     and utc_day(c["create_ts"]) <= cursor.synced_through]
@@ -152,9 +152,9 @@ def inspect(db: Path, world: dict, advertiser_id: str, requests: tuple) -> Snaps
             newest = max((c["create_ts"] for c in upto), default=None)
             assert (cursor.high_water.timestamp() if cursor.high_water else None) == newest
             cursors[adgroup_id] = (cursor.synced_through, cursor.high_water)
-        written = {r["adgroup_id"]: r["updated_at"] for r in st.query_records(
+        written = {r["adgroup_id"]: r["updated_at"] for r in desk_store.query_records(
             cur, "SELECT adgroup_id, updated_at FROM sync_cursors")}
-        runs = st.query_records(cur, "SELECT run_id, status, finished_at, requests "
+        runs = desk_store.query_records(cur, "SELECT run_id, status, finished_at, requests "
                                      "FROM sync_runs ORDER BY run_id")
         assert cur.execute("SELECT count(*) FROM sync_failures").fetchone() == (0,)
     return Snapshot(requests, len(ads), frozenset(ids), cursors, written, runs)
@@ -217,7 +217,7 @@ def test_a_sync_killed_at_ten_points_and_restarted_ends_exactly_true_and_intact(
         with Store.open(db) as store:
             cur = store.cursor()
             assert_store_matches_truth(cur, sandbox, advertiser_id)
-            runs = st.query_records(cur, "SELECT run_id, status, started_at, finished_at, "
+            runs = desk_store.query_records(cur, "SELECT run_id, status, started_at, finished_at, "
                                          "requests FROM sync_runs ORDER BY run_id")
             assert len(runs) == len(POINTS) + 1
             assert {r["status"] for r in runs[:-1]} == {"interrupted"}
@@ -227,7 +227,7 @@ def test_a_sync_killed_at_ten_points_and_restarted_ends_exactly_true_and_intact(
             adgroups = {a["adgroup_id"] for a in world["ads"].values()}
             # The last run resumed from the cursors: one ads page, one page per ad group.
             assert last["requests"] == len(adgroups) + 1
-            cursors = st.get_cursors(cur, advertiser_id)
+            cursors = desk_store.get_cursors(cur, advertiser_id)
             assert set(cursors) == adgroups
             end = last["started_at"].astimezone(UTC).date() + timedelta(days=1)
             for adgroup_id, cursor in cursors.items():
