@@ -43,19 +43,19 @@ REPEAT = 5
 
 def build_database(path: Path) -> None:
     """store_bench's million synthetic comments, their ads and their advertiser."""
-    from desk import store as st
+    from desk import store as db
 
-    with st.Store.open(path) as store:
+    with db.Store.open(path) as store:
         cur = store.cursor()
-        st.upsert_advertisers(cur, pa.table({
+        db.upsert_advertisers(cur, pa.table({
             "advertiser_id": [ADVERTISER_ID], "name": ["Bench Outfitters"],
             "timezone": [store_bench.TIMEZONE], "currency": ["USD"], "role": ["ADMIN"],
         }))
         rng = np.random.default_rng(20250201)
         ads, launch = store_bench.synthetic_ads(rng)
         seen = datetime(2025, 6, 1, tzinfo=UTC)
-        st.upsert_ads(cur, ads, seen)
-        st.upsert_comments(cur, store_bench.synthetic_comments(rng, ads, launch), seen)
+        db.upsert_ads(cur, ads, seen)
+        db.upsert_comments(cur, store_bench.synthetic_comments(rng, ads, launch), seen)
 
 
 def app_env(tmp: Path) -> dict[str, str]:
