@@ -159,6 +159,17 @@ def no_errors(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def tampered(state: str) -> str:
+    """`state` with one signature character changed to another.
+
+    The first character after the last dot carries six whole bits of the signature, so the
+    change always alters it (a change to the last character may fall in the padding bits).
+    """
+    head, _, signature = state.rpartition(".")
+    first = "B" if signature[0] == "A" else "A"
+    return f"{head}.{first}{signature[1:]}"
+
+
 def consent(url: str, *, cancel: bool = False) -> dict[str, str]:
     """Walk the sandbox's consent screen from a Connect URL, as a browser would; returns the
     query parameters of the redirect back to the app."""

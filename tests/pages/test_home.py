@@ -10,7 +10,7 @@ import pytest
 
 from desk import store as db
 from desk.connect import state as oauth_state
-from tests.pages.conftest import consent, infos, no_errors, open_page, texts
+from tests.pages.conftest import consent, infos, no_errors, open_page, tampered, texts
 
 
 def connect_url(at) -> str:
@@ -67,7 +67,7 @@ def test_forged_state_is_refused_and_nothing_is_stored(sandbox, credentials):
 
 def test_tampered_state_is_refused(sandbox, credentials):
     callback = consent(connect_url(open_page()))
-    at = open_page(query={**callback, "state": callback["state"][:-2] + "xx"})
+    at = open_page(query={**callback, "state": tampered(callback["state"])})
     assert "did not issue" in at.error[0].value
     assert credentials.connections() == []
 
