@@ -13,12 +13,15 @@ between threads; the limiter and the store are thread-safe handles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 from desk.config import Settings
 from desk.connect.credentials import CredentialStore
+from desk import store as db
 from desk.store import Store
 from tiktok_client.client import TikTokClient
+from tiktok_client.learned import Learned
 from tiktok_client.ratelimit import RateLimiter
 
 RATE_LIMIT_MARGIN = 0.05
@@ -53,14 +56,14 @@ class TikTokApp:
     account_auth_url: str | None = None  # None: business accounts cannot be connected
     account_redirect_uri: str = ""
 
-    def client(self, access_token: str | None = None, *,
-               purpose: Purpose = "write") -> TikTokClient:
+    def client(self, access_token: str | None = None, *, purpose: Purpose = "write",
+               learned: Learned | None = None) -> TikTokClient:
         """A client of this app's API, with the deadline and retries `purpose` calls for."""
         deadline, attempts = ((SYNC_DEADLINE, SYNC_ATTEMPTS) if purpose == "sync"
                               else (WRITE_DEADLINE, WRITE_ATTEMPTS))
         return TikTokClient(access_token, base_url=self.api_base_url,
                             rate_limiter=self.rate_limiter, deadline=deadline,
-                            max_attempts=attempts)
+                            max_attempts=attempts, learned=learned)
 
     @classmethod
     def from_settings(cls, settings: Settings, rate_limiter: RateLimiter | None = None,
@@ -86,3 +89,20 @@ class Workspace:
     store: Store
     credentials: CredentialStore
     app: TikTokApp
+
+    def client(self, access_token: str | None = None, *,
+               purpose: Purpose = "write") -> TikTokClient:
+        """The app's client (see `TikTokApp.client`), starting from what earlier runs learned
+        about TikTok's limits and remembering in the store whatever this one learns."""
+        return self.app.client(access_token, purpose=purpose, learned=self.learned())
+
+    def learned(self) -> Learned:
+        """The limits learned for this app so far, saved to the store as they change."""
+        with self.store.cursor() as cur:
+            known = db.learned_values(cur, self.app.app_id)
+        return Learned(known, on_change=partial(_save_learned, self.store, self.app.app_id))
+
+
+def _save_learned(store: Store, app_id: str, key: str, value: Any) -> None:
+    with store.cursor() as cur:
+        db.save_learned(cur, app_id, key, value)

@@ -40,6 +40,7 @@ from .errors import (
     TransportError,
     error_for,
 )
+from .learned import Learned
 from .models import Ad, Advertiser, Comment, Page, ReplyResult
 from .parsing import as_utc
 from .ratelimit import RateLimiter
@@ -144,6 +145,7 @@ class TikTokClient:
         rng: random.Random | None = None,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
+        learned: Learned | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -162,6 +164,8 @@ class TikTokClient:
         self._owns_session = session is None
         self._session = session if session is not None else _new_session()
         self.stats = ClientStats()
+        self.learned = learned if learned is not None else Learned()
+        """Limits learned from TikTok's answers (see :mod:`tiktok_client.learned`)."""
 
     @property
     def base_url(self) -> str:
@@ -178,8 +182,8 @@ class TikTokClient:
         return self._access_token is not None
 
     def with_token(self, access_token: str) -> TikTokClient:
-        """A client for another token that shares this one's settings, session, rate limiter
-        and request counts (so a run that switches tokens still counts every request)."""
+        """A client for another token that shares this one's settings, session, rate limiter,
+        learned limits and request counts (so a run that switches tokens still counts every request)."""
         other = TikTokClient(
             access_token,
             base_url=self._base_url,
@@ -191,6 +195,7 @@ class TikTokClient:
             rng=self._rng,
             session=self._session,
             clock=self._clock,
+            learned=self.learned,
         )
         other.stats = self.stats
         return other

@@ -127,7 +127,7 @@ class TikTokAccount(CommentSource):
              workers: int | None = None) -> OrganicSyncResult:
         """`since` and `workers` do not apply: business accounts are read video by video
         with cursor paging, and a video's high-water mark says where to stop."""
-        with self._tokens() as token, self.workspace.app.client(purpose="sync") as client:
+        with self._tokens() as token, self.workspace.client(purpose="sync") as client:
             return sync_business_account(self.workspace.store, client, self.account_id, token,
                                          options=OrganicSyncOptions(), progress=progress,
                                          stop=stop)
@@ -136,5 +136,5 @@ class TikTokAccount(CommentSource):
     def writer(self) -> Iterator[TikTokAccountWriter]:
         with self._tokens() as token:
             access = token()
-        with self.workspace.app.client(access) as client:
+        with self.workspace.client(access) as client:
             yield TikTokAccountWriter(BusinessAccountClient(client, self.account_id))

@@ -160,7 +160,7 @@ class AdAccount(CommentSource):
         token, connection_id = self._token()
         options = SyncOptions(lookback_days=self.workspace.settings.lookback_days, since=since,
                               **({"workers": workers} if workers else {}))
-        with self.workspace.app.client(token, purpose="sync") as client:
+        with self.workspace.client(token, purpose="sync") as client:
             try:
                 return sync_advertiser(self.workspace.store, client, self.account_id,
                                        options=options, progress=progress, stop=stop)
@@ -172,5 +172,5 @@ class AdAccount(CommentSource):
     @contextmanager
     def writer(self) -> Iterator[AdAccountWriter]:
         token, _ = self._token()
-        with self.workspace.app.client(token) as client:
+        with self.workspace.client(token) as client:
             yield AdAccountWriter(client, self.account_id)

@@ -14,6 +14,7 @@ Callers import this package (`from desk import store as db`); where each concern
     handle.py           Store: opening, locking down, cursors
     upserts.py          bulk upserts: advertisers, ads, comments; business accounts, videos
                         and organic comments
+    learned.py          limits learned from TikTok per app; write access per account
     runs.py             sync runs of either source, their failures, ad group and video cursors
     filters.py          CommentFilters and the WHERE clause every comments query shares
     queries.py          the ad pages' reads: comments, replies, ads with counts, insights
@@ -44,6 +45,13 @@ from desk.store.queries import (
     list_advertisers,
     replies_for,
     unanswered_comments,
+)
+from desk.store.learned import (
+    WriteAccess,
+    learned_values,
+    record_write_access,
+    save_learned,
+    write_access,
 )
 from desk.store.runs import (
     SyncCursor,
@@ -103,6 +111,7 @@ __all__ = (
     "SyncRun",
     "SyncStatus",
     "TableData",
+    "WriteAccess",
     "ad_engagement",
     "ads_with_counts",
     "advertiser_timezone",
@@ -116,6 +125,7 @@ __all__ = (
     "finish_sync_run",
     "get_cursors",
     "last_sync_run",
+    "learned_values",
     "list_advertisers",
     "list_business_accounts",
     "mark_interrupted_runs",
@@ -127,7 +137,9 @@ __all__ = (
     "query_frame",
     "query_records",
     "record_sync_failure",
+    "record_write_access",
     "replies_for",
+    "save_learned",
     "schema_version",
     "set_cursor",
     "set_organic_cursor",
@@ -141,4 +153,5 @@ __all__ = (
     "upsert_organic_comments",
     "upsert_videos",
     "videos_with_counts",
+    "write_access",
 )

@@ -343,6 +343,29 @@ MIGRATIONS: tuple[str, ...] = (
                throttled, retried, errors, message, source, business_id
         FROM main.sync_runs;
     """,
+    # 6: what was learned from TikTok at run time. api_learned holds the limits and request
+    # shapes no source settles (per developer app; see tiktok_client.learned). write_access
+    # says whether TikTok let this connection reply or hide on an account, from the answer to
+    # its last write: allowed, or refused with TikTok's permission code and message.
+    """
+    CREATE TABLE api_learned (
+        app_id     VARCHAR NOT NULL,
+        key        VARCHAR NOT NULL,
+        value      VARCHAR NOT NULL,
+        learned_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (app_id, key)
+    );
+
+    CREATE TABLE write_access (
+        source     VARCHAR NOT NULL,
+        account_id VARCHAR NOT NULL,
+        allowed    BOOLEAN NOT NULL,
+        code       INTEGER,
+        message    VARCHAR,
+        checked_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (source, account_id)
+    );
+    """,
 )
 
 

@@ -236,6 +236,8 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "business_accounts",
         "videos",
         "organic_cursors",
+        "api_learned",
+        "write_access",
     }
 
 
