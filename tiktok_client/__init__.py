@@ -40,6 +40,7 @@ from .client import (
 )
 from .errors import (
     AccessTokenExpired,
+    AppUnavailable,
     AuthCodeError,
     InvalidRequest,
     MalformedResponse,
@@ -54,6 +55,8 @@ from .errors import (
     TransportError,
     error_for,
 )
+from .learned import Learned
+from .marketing_limits import ReplyTooLong, comments_refused
 from .models import Ad, Advertiser, Comment, Page, PageInfo, ReplyResult, TokenGrant, parse_time
 from .oauth import (
     AUTH_URL,
@@ -76,6 +79,7 @@ __all__ = [
     "TIERS",
     "VIDEO_FIELDS",
     "AccessTokenExpired",
+    "AppUnavailable",
     "AccountMetric",
     "AccountRedirect",
     "AccountToken",
@@ -90,6 +94,7 @@ __all__ = [
     "Comment",
     "CursorPage",
     "InvalidRequest",
+    "Learned",
     "MalformedResponse",
     "OrganicComment",
     "OutcomeUnknown",
@@ -101,6 +106,7 @@ __all__ = [
     "RateLimiter",
     "RefreshTokenError",
     "ReplyResult",
+    "ReplyTooLong",
     "ServerError",
     "TikTokClient",
     "TikTokError",
@@ -112,6 +118,7 @@ __all__ = [
     "authorization_url",
     "check_comment_text",
     "check_reply_text",
+    "comments_refused",
     "error_for",
     "exchange_account_code",
     "exchange_auth_code",

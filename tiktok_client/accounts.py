@@ -21,6 +21,16 @@ the account's access token, for the account's ``business_id`` (the token's ``ope
 Lists are cursor-paged; the ``iter_*`` methods follow the cursor for you, with
 :func:`iter_cursor_pages`.
 
+The profile (business/get/) fails as a whole with 40130 when it asks for one field the
+account holder's grant does not cover, so :meth:`BusinessAccountClient.get_profile` asks only
+for the fields the granted scopes cover (:data:`PROFILE_FIELD_SCOPES`) and, refused all the
+same, asks again for the basic fields alone.
+
+Sources disagree on whether business/comment/like/ needs ``video_id``: the documented body is
+sent, and when TikTok answers 40002 naming ``video_id`` as missing the call is sent once more
+with it; that is remembered in ``client.learned`` (``video_id.<endpoint>``), so later calls
+send it at once.
+
 Writes behave like the ad-comment writes: they are never sent twice blindly. When a write was
 sent and no usable answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised;
 check the comment (list the video's comments or the replies) before sending it again.
@@ -28,10 +38,12 @@ check the comment (list the video's comments or the replies) before sending it a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from types import MappingProxyType
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -46,29 +58,36 @@ from .accounts_models import (
 )
 from .checks import check_choice, check_count, check_ids, check_text
 from .client import TikTokClient, _date_text
-from .errors import AuthCodeError, InvalidRequest, MalformedResponse
+from .errors import AuthCodeError, InvalidRequest, MalformedResponse, PermissionDenied
+from .learned import VIDEO_ID_PREFIX, Learned
 from .parsing import utc_now
 
 __all__ = [
     "ACCOUNT_SCOPES",
+    "BASIC_PROFILE_FIELDS",
     "MAX_ORGANIC_COMMENT_LENGTH",
     "MAX_ORGANIC_COMMENT_PAGE_SIZE",
     "MAX_VIDEO_PAGE_SIZE",
     "PROFILE_FIELDS",
+    "PROFILE_FIELD_SCOPES",
+    "SCOPE_NOT_AUTHORIZED",
     "VIDEO_FIELDS",
     "AccountRedirect",
     "BusinessAccountClient",
     "account_authorization_url",
+    "asks_for_video_id",
     "check_comment_text",
     "exchange_account_code",
     "get_account_token_info",
     "iter_cursor_pages",
     "parse_account_redirect",
+    "profile_fields_for",
     "refresh_account_token",
     "revoke_account_token",
 ]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 ACCOUNT_SCOPES: tuple[str, ...] = (
     "user.info.basic",
@@ -85,8 +104,12 @@ ACCOUNT_SCOPES: tuple[str, ...] = (
 
 MAX_VIDEO_PAGE_SIZE = 20
 MAX_ORGANIC_COMMENT_PAGE_SIZE = 30
-MAX_ORGANIC_COMMENT_LENGTH = 150
+MAX_ORGANIC_COMMENT_LENGTH = 1200
+"""The longest text business/comment/create/ and business/comment/reply/create/ take: 1,200
+characters since TikTok's changelog of 2026-08-07 (150 before)."""
 MAX_COMMENT_IDS = 30
+SCOPE_NOT_AUTHORIZED = 40130
+"""The code of a call that asks for more than the account holder's grant covers."""
 
 PROFILE_FIELDS: tuple[str, ...] = (
     "is_business_account",
@@ -103,6 +126,37 @@ PROFILE_FIELDS: tuple[str, ...] = (
 )
 """The profile and totals :meth:`BusinessAccountClient.get_profile` asks for by default
 (TikTok's own default is only display_name and profile_image)."""
+
+BASIC_PROFILE_FIELDS: tuple[str, ...] = ("display_name", "profile_image")
+"""What business/get/ answers without ``fields``; ``user.info.basic`` covers them."""
+
+_METRIC_FIELDS = (
+    "video_views", "unique_video_views", "profile_views", "likes", "comments", "shares",
+    "daily_total_followers", "daily_new_followers", "daily_lost_followers",
+    "engaged_audience", "bio_link_clicks",
+)
+_AUDIENCE_FIELDS = ("audience_countries", "audience_genders", "audience_ages",
+                    "audience_cities")
+
+PROFILE_FIELD_SCOPES: Mapping[str, str] = MappingProxyType({
+    "display_name": "user.info.basic",
+    "profile_image": "user.info.basic",
+    # No source names a scope for these three on business/get/; the Accounts API has no
+    # user.info.profile scope (which covers them in TikTok's Display API), so they are taken
+    # as part of the basic profile.
+    "bio_description": "user.info.basic",
+    "is_verified": "user.info.basic",
+    "profile_deep_link": "user.info.basic",
+    "username": "user.info.username",
+    "is_business_account": "user.account.type",  # by the scope's name; no source says
+    "followers_count": "user.info.stats",
+    "following_count": "user.info.stats",
+    "total_likes": "user.info.stats",
+    "videos_count": "user.info.stats",
+    **dict.fromkeys((*_METRIC_FIELDS, *_AUDIENCE_FIELDS), "user.insights"),
+})
+"""The scope that covers each business/get/ field. A field not named here is asked for
+whatever the scopes."""
 
 VIDEO_FIELDS: tuple[str, ...] = (
     "item_id",
@@ -290,9 +344,27 @@ def _grant(client: TikTokClient, path: str, body: Mapping[str, Any], secrets: tu
 
 
 def check_comment_text(text: str, kind: str = "reply") -> None:
-    """Refuse text TikTok would not take for an organic comment: empty, blank or over 150
-    characters. ``kind`` names it in the message ("reply" or "comment")."""
+    """Refuse text TikTok would not take for an organic comment: empty, blank or over
+    :data:`MAX_ORGANIC_COMMENT_LENGTH` characters. ``kind`` names it in the message ("reply"
+    or "comment")."""
     check_text(text, kind, MAX_ORGANIC_COMMENT_LENGTH)
+
+
+def profile_fields_for(scopes: Sequence[str], fields: Sequence[str] = PROFILE_FIELDS
+                       ) -> tuple[str, ...]:
+    """The ``fields`` of business/get/ that ``scopes`` (the token's granted scopes) cover, in
+    order; fields :data:`PROFILE_FIELD_SCOPES` does not name are kept."""
+    granted = set(scopes)
+    return tuple(f for f in fields
+                 if PROFILE_FIELD_SCOPES.get(f) is None or PROFILE_FIELD_SCOPES[f] in granted)
+
+
+def asks_for_video_id(error: Exception) -> bool:
+    """True when ``error`` is TikTok's 40002 saying that ``video_id`` is missing (as in
+    "video_id: Missing data for required field.")."""
+    message = (getattr(error, "message", "") or "").lower()
+    return (isinstance(error, InvalidRequest) and error.code == 40002
+            and "video_id" in message and "missing" in message)
 
 
 # -- one business account ----------------------------------------------------------------
@@ -301,23 +373,26 @@ def check_comment_text(text: str, kind: str = "reply") -> None:
 class BusinessAccountClient:
     """The Accounts API calls for one TikTok business account.
 
-    ``client`` holds the account's access token (and the app's rate limiter, session and
-    retry settings); ``business_id`` is the token's ``open_id``. Use :meth:`for_token` to
-    make one from an :class:`AccountToken` and any client of the app.
+    ``client`` holds the account's access token (and the app's rate limiter, session, retry
+    settings and what was learned about TikTok); ``business_id`` is the token's ``open_id``;
+    ``scopes`` are the scopes the account holder granted (the token's ``scope``), when known.
+    Use :meth:`for_token` to make one from an :class:`AccountToken` and any client of the app.
     """
 
-    def __init__(self, client: TikTokClient, business_id: str) -> None:
+    def __init__(self, client: TikTokClient, business_id: str, *,
+                 scopes: Sequence[str] | None = None) -> None:
         if not business_id:
             raise ValueError("business_id is empty: use the open_id of the account's token")
         self._client = client
         self._business_id = str(business_id)
+        self._scopes = tuple(scopes) if scopes else None
 
     @classmethod
     def for_token(cls, client: TikTokClient, token: AccountToken) -> BusinessAccountClient:
         """A client for ``token``'s account sharing ``client``'s settings and rate limiter."""
         if not token.open_id:
             raise ValueError("the token names no open_id; pass the business_id explicitly")
-        return cls(client.with_token(token.access_token), token.open_id)
+        return cls(client.with_token(token.access_token), token.open_id, scopes=token.scope)
 
     @property
     def business_id(self) -> str:
@@ -328,6 +403,17 @@ class BusinessAccountClient:
     def client(self) -> TikTokClient:
         """The client holding the account's access token."""
         return self._client
+
+    @property
+    def scopes(self) -> tuple[str, ...] | None:
+        """The scopes the account holder granted, or None when not known."""
+        return self._scopes
+
+    @property
+    def learned(self) -> Learned:
+        """What was learned about TikTok at run time: the underlying client's, shared by every
+        client of the app."""
+        return self._client.learned
 
     def __repr__(self) -> str:
         return f"BusinessAccountClient(business_id={self._business_id!r}, client={self._client!r})"
@@ -340,14 +426,33 @@ class BusinessAccountClient:
         *,
         start_date: date | str | None = None,
         end_date: date | str | None = None,
+        fall_back: bool = True,
     ) -> BusinessProfile:
         """The account's profile and totals; daily ``metrics`` when metric fields (e.g.
-        "video_views", "daily_new_followers") and both dates are given."""
-        data = self._get("business/get/", {
+        "video_views", "daily_new_followers") and both dates are given.
+
+        When the granted scopes are known, only the ``fields`` they cover are asked for (none
+        left: TikTok's default, display_name and profile_image). TikTok fails the whole call
+        with 40130 for one field the grant does not cover; then, with ``fall_back``, the
+        basic fields alone are asked for once, and the other fields of the profile are None.
+        """
+        if fields and self._scopes is not None:
+            fields = profile_fields_for(self._scopes, fields)
+        params = {
             "fields": list(fields) if fields else None,
             "start_date": None if start_date is None else _date_text(start_date),
             "end_date": None if end_date is None else _date_text(end_date),
-        })
+        }
+        try:
+            data = self._get("business/get/", params)
+        except PermissionDenied as err:
+            beyond_basic = (bool(set(fields or ()) - set(BASIC_PROFILE_FIELDS))
+                            or start_date is not None or end_date is not None)
+            if not (fall_back and err.code == SCOPE_NOT_AUTHORIZED and beyond_basic):
+                raise
+            log.info("business/get/ refused the fields asked for (%s); asking for the basic "
+                     "profile only", err.message)
+            data = self._get("business/get/", {"fields": list(BASIC_PROFILE_FIELDS)})
         return BusinessProfile.from_api(data, self._business_id)
 
     def videos_page(
@@ -490,8 +595,8 @@ class BusinessAccountClient:
     def create_comment(self, video_id: str, text: str) -> OrganicComment:
         """Post a top-level comment on one of the account's videos, as the account.
 
-        Text that is empty or longer than 150 characters is refused with InvalidRequest
-        before anything is sent.
+        Text that is empty or longer than :data:`MAX_ORGANIC_COMMENT_LENGTH` characters is
+        refused with InvalidRequest before anything is sent.
         """
         check_comment_text(text, "comment")
         body = {"business_id": self._business_id, "video_id": str(video_id), "text": text}
@@ -502,8 +607,8 @@ class BusinessAccountClient:
     def reply_to_comment(self, video_id: str, comment_id: str, text: str) -> OrganicComment:
         """Reply to a top-level comment as the account; returns the new reply.
 
-        Text that is empty or longer than 150 characters is refused with InvalidRequest
-        before anything is sent.
+        Text that is empty or longer than :data:`MAX_ORGANIC_COMMENT_LENGTH` characters is
+        refused with InvalidRequest before anything is sent.
         """
         check_comment_text(text, "reply")
         body = {
@@ -529,16 +634,22 @@ class BusinessAccountClient:
     def unhide_comment(self, video_id: str, comment_id: str) -> None:
         self.set_comment_hidden(video_id, comment_id, "UNHIDE")
 
-    def set_comment_liked(self, comment_id: str, action: LikeAction) -> None:
-        """Like (``"LIKE"``) or unlike (``"UNLIKE"``) a comment as the account."""
+    def set_comment_liked(self, comment_id: str, action: LikeAction, *,
+                          video_id: str | None = None) -> None:
+        """Like (``"LIKE"``) or unlike (``"UNLIKE"``) a comment as the account.
+
+        The documented body has no ``video_id``; pass the comment's ``video_id`` when known:
+        it is sent when TikTok asks for it (see :meth:`_write_with_video_id`).
+        """
         check_choice("action", action, get_args(LikeAction))
-        self._write("business/comment/like/", comment_id=str(comment_id), action=action)
+        self._write_with_video_id("business/comment/like/", video_id,
+                                  comment_id=str(comment_id), action=action)
 
-    def like_comment(self, comment_id: str) -> None:
-        self.set_comment_liked(comment_id, "LIKE")
+    def like_comment(self, comment_id: str, *, video_id: str | None = None) -> None:
+        self.set_comment_liked(comment_id, "LIKE", video_id=video_id)
 
-    def unlike_comment(self, comment_id: str) -> None:
-        self.set_comment_liked(comment_id, "UNLIKE")
+    def unlike_comment(self, comment_id: str, *, video_id: str | None = None) -> None:
+        self.set_comment_liked(comment_id, "UNLIKE", video_id=video_id)
 
     def set_comment_pinned(self, video_id: str, comment_id: str, action: PinAction) -> None:
         """Pin (``"PIN"``) or unpin (``"UNPIN"``) a top-level comment on its video."""
@@ -565,6 +676,31 @@ class BusinessAccountClient:
     def _write(self, path: str, **fields: str) -> None:
         self._client._request("POST", path, json={"business_id": self._business_id, **fields},
                               write=True)
+
+    def _write_with_video_id(self, path: str, video_id: str | None, **fields: str) -> None:
+        """POST a write whose documented body has no ``video_id``.
+
+        Once TikTok has asked this app for ``video_id`` on ``path`` (``learned`` key
+        ``video_id.<endpoint>``), it is sent at once. Otherwise the documented body goes; when
+        TikTok answers 40002 naming ``video_id`` as missing, that is learned and, with a
+        ``video_id`` to give, the call is sent once more with it (a refused call changed
+        nothing). Without one, the refusal reaches the caller.
+        """
+        key = f"{VIDEO_ID_PREFIX}{path.strip('/')}"
+        with_video = {"video_id": str(video_id), **fields} if video_id is not None else None
+        if with_video is not None and self.learned.get(key) is True:
+            self._write(path, **with_video)
+            return
+        try:
+            self._write(path, **fields)
+        except InvalidRequest as err:
+            if not asks_for_video_id(err):
+                raise
+            self.learned.learn(key, True)
+            if with_video is None:
+                raise
+            log.info("%s asked for video_id; sending it with this and later calls", path)
+            self._write(path, **with_video)
 
 
 def iter_cursor_pages(fetch: Callable[[int | None], CursorPage[T]], action: str) -> Iterator[T]:

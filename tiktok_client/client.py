@@ -9,7 +9,13 @@ Retries: reads are retried on retryable errors with exponential backoff and full
 ``max_attempts`` and a total ``deadline``; a host that refuses connections is given up on after
 ``UNREACHABLE_ATTEMPTS``. Writes are retried only when they certainly did not
 take effect (throttled, or the connection was never made); when a write was sent and no usable
-answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised at once.
+answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised at once
+(:mod:`tiktok_client.transport` tells which failures certainly never reached TikTok).
+
+Limits no source settles (ad/get/'s largest page, comment/list/'s longest span, the longest
+reply to an ad comment) are found out from TikTok's refusals and kept in ``client.learned``
+(:mod:`tiktok_client.learned`, :mod:`tiktok_client.marketing_limits`); lists are walked by
+:mod:`tiktok_client.paging`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,10 +32,9 @@ from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from .checks import check_choice, check_ids, check_page, check_text
+from .checks import check_choice, check_ids, check_page
 from .errors import (
     MalformedResponse,
     OutcomeUnknown,
@@ -40,17 +44,37 @@ from .errors import (
     TransportError,
     error_for,
 )
-from .learned import Learned
+from .learned import (
+    AD_PAGE_SIZE,
+    AD_REPLY_LENGTH,
+    COMMENT_WINDOW_DAYS,
+    SMART_PLUS_AD_PAGE_SIZE,
+    Learned,
+)
+from .marketing_limits import (
+    AD_PAGE_SIZES,
+    MAX_REPLY_LENGTH,
+    ReplyTooLong,
+    check_reply_text,
+    next_comment_window,
+    reply_rejection,
+)
 from .models import Ad, Advertiser, Comment, Page, ReplyResult
+from .paging import iter_numbered_pages, iter_stepping_pages
 from .parsing import as_utc
 from .ratelimit import RateLimiter
+from .transport import redact, transport_error, unreachable
 
 __all__ = [
+    "AD_TYPES",
     "API_PREFIX",
     "DEFAULT_BASE_URL",
+    "MAX_AD_PAGE_SIZE",
     "MAX_COMMENT_PAGE_SIZE",
+    "MAX_REFERENCE_PAGE_SIZE",
     "MAX_REPLY_LENGTH",
     "ClientStats",
+    "ReplyTooLong",
     "TikTokClient",
     "check_reply_text",
     "iter_numbered_pages",
@@ -58,44 +82,30 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://business-api.tiktok.com"
 API_PREFIX = "/open_api/v1.3/"
-MAX_REPLY_LENGTH = 150
+MAX_AD_PAGE_SIZE = AD_PAGE_SIZES[0]
+"""The page size ad/get/ and smart_plus/ad/get/ start at (the documented range is 1-1,000)."""
 MAX_COMMENT_PAGE_SIZE = 100
+MAX_REFERENCE_PAGE_SIZE = 100
+"""comment/reference/'s largest page: 100 in the OpenAPI description (a docs copy says 1000)."""
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 THROTTLE_PAUSE = 1.0
+"""Seconds every request of the app waits after TikTok answers 40100 (too many requests)."""
 # Attempts at a host that refuses connections (or cannot be found) before giving up: a blip
 # is ridden out, an outage is reported in seconds instead of after the whole deadline.
 UNREACHABLE_ATTEMPTS = 3
-"""Seconds every request of the app waits after TikTok answers 40100 (too many requests)."""
 
 _POOL_SIZE = 32
 _RETRYABLE_4XX = frozenset({408, 429})
-_NOT_SENT_REQUEST_ERRORS = (
-    requests.exceptions.ConnectTimeout,
-    requests.exceptions.URLRequired,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidURL,
-    requests.exceptions.InvalidHeader,
-    requests.exceptions.InvalidJSONError,
-)
-_NOT_SENT_CAUSES = (
-    urllib3.exceptions.NewConnectionError,
-    urllib3.exceptions.ConnectTimeoutError,
-    ConnectionRefusedError,
-)
-_RETRYABLE_REQUEST_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-_QUERY_STRING = re.compile(r"\?[^\s'\")]+")
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CommentOperation = Literal["HIDDEN", "PUBLIC"]
+AdType = Literal["BIDDING", "BRAND"]
+"""comment/status/update/'s ``ad_type``: auction (BIDDING, TikTok's default) or reservation
+(BRAND) ads."""
+AD_TYPES: tuple[AdType, ...] = get_args(AdType)
 
 
 class ClientStats:
@@ -183,7 +193,8 @@ class TikTokClient:
 
     def with_token(self, access_token: str) -> TikTokClient:
         """A client for another token that shares this one's settings, session, rate limiter,
-        learned limits and request counts (so a run that switches tokens still counts every request)."""
+        learned limits and request counts (so a run that switches tokens still counts every
+        request)."""
         other = TikTokClient(
             access_token,
             base_url=self._base_url,
@@ -228,14 +239,78 @@ class TikTokClient:
             params["fields"] = list(fields)
         return self._get_page("advertiser/info/", params, Advertiser.from_api).items
 
+    def ad_page_size(self) -> int:
+        """The page size ad/get/ is asked for: the one learned from TikTok, else 1000."""
+        return self.learned.get_limit(AD_PAGE_SIZE, MAX_AD_PAGE_SIZE)
+
     def ads_page(
         self,
         advertiser_id: str,
         page: int = 1,
-        page_size: int = 1000,
+        page_size: int | None = None,
         filtering: Mapping[str, Any] | None = None,
     ) -> Page[Ad]:
-        """One page of ad/get/. ``filtering`` is TikTok's filter object (e.g. ``ad_ids``)."""
+        """One page of ad/get/ (``page_size`` None: :meth:`ad_page_size`). ``filtering`` is
+        TikTok's filter object (e.g. ``ad_ids``, or ``buying_types``: ``AUCTION``,
+        ``RESERVATION_RF`` and, alone, ``RESERVATION_TOP_VIEW``)."""
+        size = self.ad_page_size() if page_size is None else page_size
+        return self._ads_page("ad/get/", Ad.from_api, advertiser_id, page, size, filtering)
+
+    def iter_ads(
+        self,
+        advertiser_id: str,
+        page_size: int | None = None,
+        filtering: Mapping[str, Any] | None = None,
+    ) -> Iterator[Ad]:
+        """Every ad of the advertiser, page after page (Upgraded Smart+ ads are not among
+        them: see :meth:`iter_smart_plus_ads`).
+
+        Pages are as large as TikTok allows: ``page_size`` (None: 1000), but never above a
+        size learned from TikTok. When TikTok refuses the size, the next is the limit its
+        message states or the next of 1000, 500, 200, 100, 50, 20, 10; paging restarts from
+        page 1 of that size without yielding an ad twice, and the size is learned
+        (``client.learned``, key ``AD_PAGE_SIZE``) so that later calls use it at once. When
+        the smallest size is refused too, that error reaches the caller.
+
+        Without ``buying_types`` in ``filtering`` TikTok lists auction and Reach & Frequency
+        ads; TopView ads only with ``{"buying_types": ["RESERVATION_TOP_VIEW"]}``.
+        """
+        return self._iter_ads("ad/get/", Ad.from_api, AD_PAGE_SIZE, advertiser_id, page_size,
+                              filtering)
+
+    def smart_plus_ads_page(
+        self,
+        advertiser_id: str,
+        page: int = 1,
+        page_size: int | None = None,
+        filtering: Mapping[str, Any] | None = None,
+    ) -> Page[Ad]:
+        """One page of smart_plus/ad/get/: Upgraded Smart+ ads, which ad/get/ does not list
+        (``smart_plus`` True). ``filtering`` takes ``campaign_ids``, ``adgroup_ids``,
+        ``smart_plus_ad_ids`` (each up to 100), ``primary_status``, ... ``page_size`` None:
+        the learned size, else 1000."""
+        if page_size is None:
+            page_size = self.learned.get_limit(SMART_PLUS_AD_PAGE_SIZE, MAX_AD_PAGE_SIZE)
+        return self._ads_page("smart_plus/ad/get/", Ad.from_smart_plus, advertiser_id, page,
+                              page_size, filtering)
+
+    def iter_smart_plus_ads(
+        self,
+        advertiser_id: str,
+        page_size: int | None = None,
+        filtering: Mapping[str, Any] | None = None,
+    ) -> Iterator[Ad]:
+        """Every Upgraded Smart+ ad of the advertiser, page after page, the page size found
+        out as in :meth:`iter_ads` (key ``SMART_PLUS_AD_PAGE_SIZE``). comment/list/ may
+        refuse their ad groups: see :func:`~tiktok_client.marketing_limits.comments_refused`.
+        """
+        return self._iter_ads("smart_plus/ad/get/", Ad.from_smart_plus, SMART_PLUS_AD_PAGE_SIZE,
+                              advertiser_id, page_size, filtering)
+
+    def _ads_page(
+        self, path: str, parse: Callable[[Mapping[str, Any]], Ad], advertiser_id: str,
+        page: int, page_size: int, filtering: Mapping[str, Any] | None,
+    ) -> Page[Ad]:
         check_page(page, page_size)
         params: dict[str, Any] = {
             "advertiser_id": str(advertiser_id),
@@ -243,18 +318,22 @@ class TikTokClient:
             "page_size": page_size,
             "filtering": dict(filtering) if filtering else None,
         }
-        return self._get_page("ad/get/", params, Ad.from_api)
+        return self._get_page(path, params, parse)
 
-    def iter_ads(
-        self,
-        advertiser_id: str,
-        page_size: int = 1000,
-        filtering: Mapping[str, Any] | None = None,
+    def _iter_ads(
+        self, path: str, parse: Callable[[Mapping[str, Any]], Ad], key: str,
+        advertiser_id: str, page_size: int | None, filtering: Mapping[str, Any] | None,
     ) -> Iterator[Ad]:
-        """Every ad of the advertiser, page after page."""
-        check_page(1, page_size)
-        return iter_numbered_pages(
-            lambda page: self.ads_page(advertiser_id, page, page_size, filtering), page_size
+        if page_size is not None:
+            check_page(1, page_size)
+        wanted = MAX_AD_PAGE_SIZE if page_size is None else page_size
+        start = min(wanted, self.learned.get_limit(key, MAX_AD_PAGE_SIZE))
+        return iter_stepping_pages(
+            lambda page, size: self._ads_page(path, parse, advertiser_id, page, size, filtering),
+            start,
+            AD_PAGE_SIZES,
+            learn=partial(self.learned.learn, key),
+            key=lambda ad: ad.ad_id or ad,
         )
 
     # -- comments: read ------------------------------------------------------------------
@@ -311,6 +390,29 @@ class TikTokClient:
                         comment_status=comment_status, sort_field=sort_field, sort_type=sort_type)
         return iter_numbered_pages(fetch, page_size)
 
+    def comment_window_days(self, default: int = 30) -> int:
+        """The longest span, in days, to ask comment/list/ for: ``default``, or the span
+        learned from TikTok's refusals when that is shorter."""
+        return min(default, self.learned.get_limit(COMMENT_WINDOW_DAYS, default))
+
+    def next_comment_window(self, error: BaseException, days: int) -> int | None:
+        """After :meth:`comments_page` raised ``error`` for a span of ``days`` days (from
+        start_date to end_date, both included): the shorter span to ask for instead, or None
+        when the error is not about the span or no shorter span is left (then handle
+        ``error`` as any other).
+
+        The contract for a sync: ask for spans of :meth:`comment_window_days`; when a page
+        fails, call this with the error and the span that page asked for; on a number, split
+        the window into spans of at most that many days and fetch them from page 1 (pages of
+        one span do not carry over to another); on None, re-raise or record the error. The
+        shorter span is learned at once (key ``COMMENT_WINDOW_DAYS``; it only goes down), so
+        :meth:`comment_window_days` returns it from then on, to every client of the app.
+        It is the limit TikTok's message states, else the next of 90, 60, 30, 14, 7, 3, 1
+        days below ``days``; a refusal of a date's format is not a refused span (see
+        :func:`~tiktok_client.marketing_limits.next_comment_window`).
+        """
+        return next_comment_window(self.learned, error, days)
+
     def comment_reference(
         self,
         advertiser_id: str,
@@ -320,8 +422,9 @@ class TikTokClient:
         page: int = 1,
         page_size: int = 100,
     ) -> Page[Comment]:
-        """A comment with its replies (for a COMMENT), or a reply with its original (REPLY)."""
-        check_page(page, page_size)
+        """A comment with its replies (for a COMMENT), or a reply with its original (REPLY);
+        ``page_size`` is at most 100."""
+        check_page(page, page_size, MAX_REFERENCE_PAGE_SIZE)
         if comment_type == "REPLY" and not original_comment_id:
             raise ValueError("original_comment_id is required when comment_type is REPLY")
         params = {
@@ -336,6 +439,11 @@ class TikTokClient:
 
     # -- comments: write -----------------------------------------------------------------
 
+    def ad_reply_limit(self) -> int:
+        """The most characters a reply to an ad comment may have: the limit learned from
+        TikTok's refusals, else 1,200 (:data:`MAX_REPLY_LENGTH`). For the app's reply box."""
+        return self.learned.get_limit(AD_REPLY_LENGTH, MAX_REPLY_LENGTH)
+
     def reply_to_comment(
         self,
         advertiser_id: str,
@@ -347,12 +455,16 @@ class TikTokClient:
         identity_type: str,
         identity_id: str,
     ) -> ReplyResult:
-        """Reply to a top-level comment as the ad's identity (take both from the comment row).
+        """Reply to a top-level comment as the ad's identity (take ``identity_type`` and
+        ``identity_id`` from the comment row; every type TikTok uses is sent as given:
+        CUSTOMIZED_USER, AUTH_CODE, TT_USER, BC_AUTH_TT, BC_SELF_TT).
 
-        Text that is empty or longer than 150 characters is refused with InvalidRequest
-        before anything is sent.
+        Empty text is refused with InvalidRequest, and text over :meth:`ad_reply_limit`
+        with :class:`ReplyTooLong`, before anything is sent. When TikTok refuses the text as
+        too long, the limit it states (or the next of 1,200, 500, 150 below the text's
+        length) is learned and ReplyTooLong raised; the reply was not posted.
         """
-        check_reply_text(text)
+        check_reply_text(text, self.ad_reply_limit())
         body = {
             "advertiser_id": str(advertiser_id),
             "ad_id": str(ad_id),
@@ -363,25 +475,43 @@ class TikTokClient:
             "identity_type": identity_type,
             "identity_id": str(identity_id),
         }
-        data = self._request("POST", "comment/post/", json=body, write=True)
+        try:
+            data = self._request("POST", "comment/post/", json=body, write=True)
+        except TikTokError as err:
+            too_long = reply_rejection(self.learned, err, text)
+            if too_long is None:
+                raise
+            raise too_long from err
         return ReplyResult.from_api(data)
 
     def set_comment_status(
-        self, advertiser_id: str, comment_ids: Sequence[str], operation: CommentOperation
+        self,
+        advertiser_id: str,
+        comment_ids: Sequence[str],
+        operation: CommentOperation,
+        ad_type: AdType | None = None,
     ) -> None:
-        """Hide (``"HIDDEN"``) or unhide (``"PUBLIC"``) comments."""
+        """Hide (``"HIDDEN"``) or unhide (``"PUBLIC"``) comments. ``ad_type`` says whether
+        they are on auction (``"BIDDING"``) or reservation (``"BRAND"``) ads; None sends none,
+        and TikTok takes BIDDING."""
         check_choice("operation", operation, get_args(CommentOperation))
+        if ad_type is not None:
+            check_choice("ad_type", ad_type, AD_TYPES)
         ids = check_ids(comment_ids, "comment_ids")
         if not ids:
             return
         body = {"advertiser_id": str(advertiser_id), "comment_ids": ids, "operation": operation}
+        if ad_type is not None:
+            body["ad_type"] = ad_type
         self._request("POST", "comment/status/update/", json=body, write=True)
 
-    def hide_comments(self, advertiser_id: str, comment_ids: Sequence[str]) -> None:
-        self.set_comment_status(advertiser_id, comment_ids, "HIDDEN")
+    def hide_comments(self, advertiser_id: str, comment_ids: Sequence[str],
+                      ad_type: AdType | None = None) -> None:
+        self.set_comment_status(advertiser_id, comment_ids, "HIDDEN", ad_type)
 
-    def unhide_comments(self, advertiser_id: str, comment_ids: Sequence[str]) -> None:
-        self.set_comment_status(advertiser_id, comment_ids, "PUBLIC")
+    def unhide_comments(self, advertiser_id: str, comment_ids: Sequence[str],
+                        ad_type: AdType | None = None) -> None:
+        self.set_comment_status(advertiser_id, comment_ids, "PUBLIC", ad_type)
 
     def delete_comment(
         self,
@@ -465,7 +595,7 @@ class TikTokClient:
                     log.warning("%s: outcome unknown after %s", action, type(err).__name__)
                     raise OutcomeUnknown.from_cause(err, action) from err
                 if (not err.retryable or attempt >= self._max_attempts
-                        or (_unreachable(err) and attempt >= UNREACHABLE_ATTEMPTS)):
+                        or (unreachable(err) and attempt >= UNREACHABLE_ATTEMPTS)):
                     self.stats.add("errors")
                     raise
                 delay = self._backoff(attempt)
@@ -519,7 +649,7 @@ class TikTokClient:
                 allow_redirects=False,
             )
         except requests.exceptions.RequestException as exc:
-            raise _transport_error(exc, action, secrets) from None
+            raise transport_error(exc, action, secrets) from None
         return self._parse(response, action, write, secrets)
 
     def _parse(
@@ -568,7 +698,7 @@ class TikTokClient:
                 f"{action} got an answer without a valid code", request_id=request_id
             )
         if code != 0:
-            message = _redact(_text_or_none(envelope.get("message")) or "", secrets)
+            message = redact(_text_or_none(envelope.get("message")) or "", secrets)
             log.debug("%s: code %s, request_id %s", action, code, request_id)
             raise error_for(code, message, request_id)
         data = envelope.get("data")
@@ -580,40 +710,6 @@ class TikTokClient:
             f"{action} got data that is not an object ({type(data).__name__})",
             request_id=request_id,
         )
-
-
-def check_reply_text(text: str) -> None:
-    """Refuse reply text TikTok would not take: empty, blank or over 150 characters."""
-    check_text(text, "reply", MAX_REPLY_LENGTH)
-
-
-def iter_numbered_pages(
-    fetch: Callable[[int], Page[T]], page_size: int, max_pages: int | None = None
-) -> Iterator[T]:
-    """Every item of a page-numbered list (ad/get/, comment/list/, comment/reference/), each
-    page fetched only when the items before it have been taken.
-
-    ``fetch(page)`` returns page number ``page`` (1, 2, ...) asked for with ``page_size`` items.
-    Paging stops after an empty page, at the page the answer's ``page_info.total_page`` names,
-    at a page shorter than ``page_size`` when TikTok sends no total, or after ``max_pages``
-    pages (None: no limit).
-    """
-    page = 1
-    while max_pages is None or page <= max_pages:
-        result = fetch(page)
-        yield from result.items
-        if _last_page(result, page, page_size):
-            return
-        page += 1
-
-
-def _last_page(result: Page[Any], page: int, page_size: int) -> bool:
-    if not result.items:
-        return True
-    total_page = result.page_info.total_page
-    if total_page is not None:
-        return page >= total_page
-    return len(result.items) < page_size
 
 
 def _new_session() -> requests.Session:
@@ -671,56 +767,3 @@ def _text_or_none(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
     return str(value)
-
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _unreachable(err: TikTokError) -> bool:
-    """True when no connection could be made at all (no HTTP status, nothing sent)."""
-    return isinstance(err, TransportError) and err.status is None and not err.possibly_applied
-
-
-def _certainly_not_sent(exc: BaseException) -> bool:
-    """True when the request never reached the server (refused, DNS failure, connect timeout)."""
-    if isinstance(exc, _NOT_SENT_REQUEST_ERRORS):
-        return True
-    seen: set[int] = set()
-    pending: list[BaseException] = [exc]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, _NOT_SENT_CAUSES):
-            return True
-        linked = [*current.args, getattr(current, "reason", None)]
-        linked += [current.__cause__, current.__context__]
-        pending.extend(e for e in linked if isinstance(e, BaseException))
-    return False
-
-
-def _transport_error(
-    exc: requests.exceptions.RequestException, action: str, secrets: tuple[str, ...]
-) -> TransportError:
-    """A TransportError for a failed HTTP exchange, its text free of query strings and secrets."""
-    not_sent = _certainly_not_sent(exc)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        what = "timed out connecting"
-    elif isinstance(exc, requests.exceptions.Timeout):
-        what = "timed out waiting for the answer"
-    elif not_sent:
-        what = "could not connect"
-    else:
-        what = "lost the connection"
-    detail = _redact(_QUERY_STRING.sub("?…", str(exc)), secrets)[:300]
-    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    return TransportError(
-        f"{action} {what} ({reason})",
-        retryable=isinstance(exc, _RETRYABLE_REQUEST_ERRORS),
-        possibly_applied=not not_sent,
-    )

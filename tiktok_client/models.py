@@ -17,8 +17,10 @@ from typing import Any, Generic, TypeVar
 from .parsing import (
     Id,
     Record,
+    as_id,
     as_mapping,
     as_text,
+    entries,
     first,
     id_list,
     int_list,
@@ -45,7 +47,13 @@ T = TypeVar("T")
 @record(also={"name": "advertiser_name", "timezone": "display_timezone", "country": "country_code"})
 class Advertiser(Record):
     """An ad account, from advertiser/info/ (``name``) or oauth2/advertiser/get/
-    (``advertiser_name``)."""
+    (``advertiser_name``).
+
+    ``role`` is the account's type (``ROLE_ADVERTISER``, ``ROLE_CHILD_ADVERTISER``,
+    ``ROLE_CHILD_AGENT``, ``ROLE_AGENT``), not the connected user's permission: whether the
+    user may reply or hide shows only as a permission error on a write (and, for the ad's
+    identity, as ``is_auth_comment_manage_scope`` on comments).
+    """
 
     advertiser_id: Id
     name: str | None = None
@@ -59,7 +67,12 @@ class Advertiser(Record):
 
 @record
 class Ad(Record):
-    """An ad from ad/get/."""
+    """An ad from ad/get/, or an Upgraded Smart+ ad from smart_plus/ad/get/ (``smart_plus``
+    True; see :meth:`from_smart_plus`).
+
+    ``tiktok_item_ids`` are the TikTok posts the ad shows: the one ``tiktok_item_id`` of an
+    ad/get/ ad, every creative's post of a Smart+ ad (``tiktok_item_id`` is the first).
+    """
 
     advertiser_id: Id
     campaign_id: Id = None
@@ -81,6 +94,73 @@ class Ad(Record):
     display_name: str | None = None
     call_to_action: str | None = None
     landing_page_url: str | None = None
+    smart_plus: bool = False
+    tiktok_item_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any] | None) -> Ad:
+        p = as_mapping(payload)
+        item = as_id(p.get("tiktok_item_id"))
+        return cls._read(p, smart_plus=False, tiktok_item_ids=(item,) if item else ())
+
+    @classmethod
+    def from_smart_plus(cls, payload: Mapping[str, Any] | None) -> Ad:
+        """An Upgraded Smart+ ad from smart_plus/ad/get/.
+
+        Its ID is ``smart_plus_ad_id`` (or ``ad_id``). Identity, post and video are read from
+        the ad, else from ``ad_configuration``, else from the creatives of ``creative_list``
+        (each ``{"creative_info": {...}}`` as documented, or flat); ad text, landing page and
+        call to action from the ad, else from the first entry of ``ad_text_list``,
+        ``landing_page_url_list`` and ``call_to_action_list``.
+        """
+        p = as_mapping(payload)
+        config = as_mapping(p.get("ad_configuration"))
+        creatives = [
+            (as_mapping(entry.get("creative_info")), entry)
+            for entry in entries(p.get("creative_list"))
+        ]
+        sources = [p, config, *(part for pair in creatives for part in pair)]
+        items = _unique(as_id(first(part, "tiktok_item_id")) for pair in creatives for part in pair)
+        top_item = as_id(p.get("tiktok_item_id"))
+        if top_item:
+            items = _unique([top_item, *items])
+        identity_from = next((s for s in sources if as_id(s.get("identity_id"))), {})
+        return cls._read(
+            p,
+            ad_id=as_id(first(p, "smart_plus_ad_id", "ad_id")),
+            identity_id=as_id(identity_from.get("identity_id")),
+            identity_type=as_text(identity_from.get("identity_type")),
+            tiktok_item_id=items[0] if items else None,
+            tiktok_item_ids=tuple(items),
+            video_id=next(filter(None, (_video_id(s) for s in sources)), None),
+            ad_format=next(filter(None, (as_text(s.get("ad_format")) for s in sources)), None),
+            ad_text=as_text(p.get("ad_text")) or _first_of_list(p.get("ad_text_list"), "ad_text"),
+            landing_page_url=as_text(p.get("landing_page_url"))
+            or _first_of_list(p.get("landing_page_url_list"), "landing_page_url"),
+            call_to_action=as_text(p.get("call_to_action"))
+            or _first_of_list(first(p, "call_to_action_list", "call_to_action"), "call_to_action"),
+            smart_plus=True,
+        )
+
+
+def _video_id(part: Mapping[str, Any]) -> str | None:
+    return as_id(as_mapping(part.get("video_info")).get("video_id")) or as_id(part.get("video_id"))
+
+
+def _first_of_list(value: Any, key: str) -> str | None:
+    """The first non-empty ``key`` of a list of objects (or the first non-empty string)."""
+    if not isinstance(value, list | tuple):
+        return None
+    for entry in value:
+        text = as_text(entry.get(key)) if isinstance(entry, Mapping) else as_text(entry)
+        if text:
+            return text
+    return None
+
+
+def _unique(values: Any) -> list[str]:
+    """The non-empty values, each once, in order."""
+    return list(dict.fromkeys(v for v in values if v))
 
 
 @record(also={"content": "text", "tiktok_item_id": "item_id", "is_pinned": "is_top"})
@@ -89,7 +169,9 @@ class Comment(Record):
 
     Also reads the v1.2 names (``item_id``, ``is_top``, ``text``). ``original_comment_id`` is
     None for top-level comments (TikTok sends "" or "0"). ``reply_user_name`` and
-    ``reply_user_avatar_url`` come from comment/reference/'s ``reply_user_info``.
+    ``reply_user_avatar_url`` come from comment/reference/'s ``reply_user_info``: an array
+    in the OpenAPI description, an object in the docs' example; both are read (the array's
+    first entry).
     """
 
     comment_id: Id
@@ -127,13 +209,19 @@ class Comment(Record):
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None) -> Comment:
         p = as_mapping(payload)
-        reply_user = as_mapping(p.get("reply_user_info"))
+        reply_user = _reply_user(p.get("reply_user_info"))
         return cls._read(
             p,
             original_comment_id=parent_id(p.get("original_comment_id")),
             reply_user_name=as_text(reply_user.get("user_name")),
             reply_user_avatar_url=as_text(reply_user.get("user_avatar_url")),
         )
+
+
+def _reply_user(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, list | tuple):
+        return next(iter(entries(value)), {})
+    return as_mapping(value)
 
 
 @record

@@ -521,7 +521,7 @@ def test_replies_name_their_parent_even_when_the_answer_does_not(api, account):
 # -- comments: write -----------------------------------------------------------------------
 
 
-def test_a_reply_of_150_characters_is_sent_and_read_back(api, account):
+def test_a_reply_of_1200_characters_is_sent_and_read_back(api, account):
     text = "é" * MAX_ORGANIC_COMMENT_LENGTH
     api.post(API + "business/comment/reply/create/", json=envelope(
         {"comment_id": "r9", "video_id": VIDEO, "create_time": 1627617835, "text": text}))
@@ -535,7 +535,7 @@ def test_a_reply_of_150_characters_is_sent_and_read_back(api, account):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("x" * 151, "151 characters long; the limit is 150"),
+    ("x" * 1201, "1201 characters long; the limit is 1200"),
     ("   ", "empty"),
     ("", "empty"),
 ])

@@ -395,15 +395,15 @@ def test_reply_reads_the_nested_answer_shape(api, client):
     assert reply(client).comment_id == "7400000000000000002"
 
 
-def test_a_reply_of_exactly_150_characters_is_sent(api, client):
+def test_a_reply_of_exactly_1200_characters_is_sent(api, client):
     api.post(API + "comment/post/", json=envelope(REPLY_DATA))
 
-    reply(client, text="x" * 150)
+    reply(client, text="x" * 1200)
 
-    assert body_of(api.calls[0])["text"] == "x" * 150
+    assert body_of(api.calls[0])["text"] == "x" * 1200
 
 
-@pytest.mark.parametrize("text", ["x" * 151, "", "   \n\t"], ids=["151 chars", "empty", "blank"])
+@pytest.mark.parametrize("text", ["x" * 1201, "", "   \n\t"], ids=["1201 chars", "empty", "blank"])
 def test_a_reply_too_long_or_empty_is_refused_with_zero_http_calls(api, client, text):
     with pytest.raises(InvalidRequest) as caught:
         reply(client, text=text)

@@ -6,6 +6,7 @@ import pytest
 
 from tiktok_client.errors import (
     AccessTokenExpired,
+    AppUnavailable,
     AuthCodeError,
     InvalidRequest,
     MalformedResponse,
@@ -33,24 +34,36 @@ from tiktok_client.errors import (
         (40106, TokenError),
         (40101, AuthCodeError),
         (40110, AuthCodeError),
-        (40113, AuthCodeError),
+        (40115, AuthCodeError),
         (40131, AuthCodeError),
+        (40113, AppUnavailable),
         (40001, PermissionDenied),
         (40125, PermissionDenied),
         (40130, PermissionDenied),
+        (40003, PermissionDenied),
         (40000, InvalidRequest),
         (40002, InvalidRequest),
         (40007, InvalidRequest),
         (40011, InvalidRequest),
         (40108, InvalidRequest),
+        (40300, InvalidRequest),
+        (40301, InvalidRequest),
         (40100, RateLimited),
         (40133, RateLimited),
         (40016, RateLimited),
         (61000, RateLimited),
+        (40132, RateLimited),
         (50000, ServerError),
         (50002, ServerError),
         (51010, ServerError),
         (60001, ServerError),
+        (51000, ServerError),
+        (51099, ServerError),
+        (52000, ServerError),
+        (52103, ServerError),
+        (52999, ServerError),
+        (53102, ServerError),
+        (53103, ServerError),
         (20001, PartialSuccess),
     ],
 )
@@ -100,12 +113,14 @@ def test_the_reference_is_left_out_when_unknown():
     assert text.endswith("Check the network connection and try again.")
 
 
-def test_permission_denied_explains_the_analyst_role_and_the_comments_permission():
+def test_permission_denied_asks_the_owner_for_comment_management_not_for_a_role():
     hint = PermissionDenied.hint
 
-    assert "Analyst" in hint
-    assert "Admin or Operator" in hint
+    assert "reply to or hide comments" in hint
+    assert "ask the account's owner to give you comment management permission" in hint
+    assert "Business Center or Ads Manager" in hint
     assert "Ad Comments" in hint
+    assert not any(role in hint for role in ("Analyst", "Admin", "Operator"))
 
 
 def test_a_local_refusal_is_an_invalid_request_without_a_code():
@@ -124,6 +139,7 @@ def test_a_local_refusal_is_an_invalid_request_without_a_code():
         (MalformedResponse, True),
         (TokenError, False),
         (AuthCodeError, False),
+        (AppUnavailable, False),
         (PermissionDenied, False),
         (InvalidRequest, False),
         (OutcomeUnknown, False),
@@ -162,7 +178,7 @@ def test_outcome_unknown_carries_its_cause_and_its_reference():
 
 
 def test_every_error_is_a_tiktok_error():
-    for code in (40105, 40110, 40001, 40000, 40100, 50000, 99999):
+    for code in (40105, 40110, 40113, 40001, 40000, 40100, 50000, 52001, 99999):
         assert isinstance(error_for(code, "", None), TikTokError)
     assert issubclass(OutcomeUnknown, TikTokError)
     assert issubclass(TransportError, TikTokError)

@@ -355,3 +355,80 @@ def test_models_are_immutable():
 
     with pytest.raises(AttributeError):
         comment.content = "edited"  # type: ignore[misc]
+
+
+def test_a_reference_comment_reads_reply_user_info_as_an_array_too():
+    listed = Comment.from_api(
+        {**COMMENT, "reply_user_info": [{"user_name": "orig", "user_avatar_url": "https://a/o"}]}
+    )
+
+    assert (listed.reply_user_name, listed.reply_user_avatar_url) == ("orig", "https://a/o")
+    assert Comment.from_api({**COMMENT, "reply_user_info": []}).reply_user_name is None
+    assert Comment.from_api({**COMMENT, "reply_user_info": ["orig"]}).reply_user_name is None
+
+
+def test_an_ad_from_ad_get_is_not_smart_plus_and_lists_its_one_post():
+    ad = Ad.from_api({"advertiser_id": "1", "ad_id": "2", "tiktok_item_id": 73})
+
+    assert ad.smart_plus is False
+    assert ad.tiktok_item_ids == ("73",)
+    assert Ad.from_api({"advertiser_id": "1", "smart_plus": True}).smart_plus is False
+    assert Ad.from_api({}).tiktok_item_ids == ()
+
+
+def test_a_smart_plus_ad_reads_the_documented_nested_creatives():
+    ad = Ad.from_smart_plus(
+        {
+            "advertiser_id": "1",
+            "smart_plus_ad_id": 1850472306618481,
+            "adgroup_id": "21",
+            "ad_configuration": {"identity_type": "CUSTOMIZED_USER", "identity_id": "idn-c"},
+            "creative_list": [
+                {"creative_info": {"ad_format": "CAROUSEL_ADS", "tiktok_item_id": "71",
+                                   "identity_type": "TT_USER", "identity_id": "idn-t"}},
+                {"creative_info": {"tiktok_item_id": "72",
+                                   "video_info": {"video_id": "v2"}}},
+                {"creative_info": {"tiktok_item_id": "71"}},
+            ],
+            "create_time": "2026-01-01 00:00:01",
+        }
+    )
+
+    assert ad.smart_plus is True
+    assert ad.ad_id == "1850472306618481"
+    assert (ad.identity_type, ad.identity_id) == ("CUSTOMIZED_USER", "idn-c")  # the ad's own
+    assert ad.tiktok_item_ids == ("71", "72")
+    assert (ad.tiktok_item_id, ad.video_id, ad.ad_format) == ("71", "v2", "CAROUSEL_ADS")
+    assert ad.create_time == datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
+
+
+def test_a_smart_plus_ad_reads_flat_creatives_and_top_level_fields():
+    ad = Ad.from_smart_plus(
+        {
+            "advertiser_id": "1",
+            "ad_id": "9",
+            "ad_text": "Top text",
+            "call_to_action": [{"call_to_action": "LEARN_MORE"}],
+            "creative_list": [
+                {"video_id": "v1", "tiktok_item_id": "81", "identity_type": "BC_SELF_TT",
+                 "identity_id": "idn-s"},
+                "not an object",
+            ],
+            "ad_text_list": ["ignored, the ad has its own"],
+        }
+    )
+
+    assert ad.ad_id == "9"
+    assert (ad.video_id, ad.tiktok_item_id) == ("v1", "81")
+    assert (ad.identity_type, ad.identity_id) == ("BC_SELF_TT", "idn-s")
+    assert (ad.ad_text, ad.call_to_action) == ("Top text", "LEARN_MORE")
+
+
+def test_a_smart_plus_ad_without_details_is_all_none_rather_than_an_error():
+    ad = Ad.from_smart_plus({"creative_list": "nope", "ad_configuration": [], "ad_text_list": 3})
+
+    assert ad.smart_plus is True
+    assert ad.ad_id is None and ad.identity_id is None and ad.ad_text is None
+    assert ad.tiktok_item_ids == ()
+    assert Ad.from_smart_plus(None).smart_plus is True
+
