@@ -6,7 +6,9 @@ shows the screen: the business accounts to log in as (the first one chosen) and 
 asked for. Its form posts to ``/v2/auth/authorize/confirm``, which answers 302 to
 ``redirect_uri?code=CODE&scopes=a,b&state=STATE``, or to ``/v2/auth/authorize/cancel``,
 which answers 302 to ``redirect_uri?error=access_denied&error_description=...&state=STATE``.
-Every scope asked for is granted. The redirect URI must be http(s); it must be on loopback
+Every scope asked for is granted, unless ``SandboxConfig.account_granted_scopes`` says which
+the account holder grants: the screen then marks the others as not granted, and ``scopes``
+names only the granted ones. The redirect URI must be http(s); it must be on loopback
 unless ``SandboxConfig.account_redirect_uris`` lists the allowed ones (compared without
 their query string). Anything wrong is shown as an error page, never redirected to.
 """
@@ -70,9 +72,11 @@ def consent_page(config: SandboxConfig, accounts: AccountsState, query: dict[str
         f'<span class="id">{html.escape(a.display_name)}</span></label>'
         for n, a in enumerate(choices)
     )
+    granted = accounts.granted_scopes(scopes)
     labels = "\n".join(
         f"      <li>{html.escape(SCOPE_LABELS.get(s, s))} "
-        f'<span class="id">{html.escape(s)}</span></li>'
+        f'<span class="id">{html.escape(s)}</span>'
+        f"{'' if s in granted else ' (not granted)'}</li>"
         for s in scopes
     )
     return consent_screen(
@@ -91,7 +95,7 @@ def authorize(config: SandboxConfig, accounts: AccountsState, form: dict[str, st
     open_id = form.get("open_id", "")
     if accounts.account(open_id) is None:
         return error_page("Choose the TikTok account to log in as.")
-    scopes = _scopes(form["scope"])
+    scopes = accounts.granted_scopes(_scopes(form["scope"]))
     code = accounts.issue_code(open_id, scopes, form["redirect_uri"])
     return redirect_back(form, [("code", code), ("scopes", ",".join(scopes))])
 

@@ -26,6 +26,8 @@ Tokens. Where TikTok's documentation is silent the sandbox assumes:
 - Authorization codes work once, for one hour, and only with the ``redirect_uri`` they were
   issued for: unknown or used 40110, expired 40131, another redirect_uri 40101 (the code
   stays usable).
+- The account holder grants the scopes asked for that ``SandboxConfig.account_granted_scopes``
+  names (all of them when it is None): ``granted_scopes``.
 """
 
 from __future__ import annotations
@@ -149,9 +151,17 @@ class AccountsState:
             expired=(TT_USER_AUTH_FAILED, "Authorization code is expired."))
         self._access: dict[str, AccessGrant] = {}
         self._refresh: dict[str, Authorization] = {}
+        unknown = [s for s in config.account_granted_scopes or () if s not in KNOWN_SCOPES]
+        if unknown:
+            raise ValueError(f"account_granted_scopes names unknown scopes: {unknown}")
 
     def now(self) -> float:
         return self._config.now()
+
+    def granted_scopes(self, asked: Iterable[str]) -> tuple[str, ...]:
+        """The scopes of ``asked`` the account holder grants (``account_granted_scopes``)."""
+        granting = self._config.account_granted_scopes
+        return tuple(s for s in dict.fromkeys(asked) if granting is None or s in granting)
 
     # Comments: indexes and arrivals
 
@@ -382,9 +392,11 @@ class AccountsState:
             comment = self._comment_of(open_id, comment_id, self._video_of(open_id, video_id))
             comment.status = HIDDEN if hidden else PUBLIC
 
-    def like(self, open_id: str, comment_id: str, liked: bool) -> None:
+    def like(self, open_id: str, comment_id: str, liked: bool, *,
+             video_id: str | None = None) -> None:
         with self._lock:
-            comment = self._comment_of(open_id, comment_id)
+            video = None if video_id is None else self._video_of(open_id, video_id)
+            comment = self._comment_of(open_id, comment_id, video)
             if comment.liked != liked:
                 comment.liked = liked
                 comment.likes = max(0, comment.likes + (1 if liked else -1))
@@ -400,9 +412,10 @@ class AccountsState:
                     other.pinned = False
             comment.pinned = pinned
 
-    def delete(self, open_id: str, comment_id: str) -> None:
+    def delete(self, open_id: str, comment_id: str, *, video_id: str | None = None) -> None:
         with self._lock:
-            comment = self._comment_of(open_id, comment_id)
+            video = None if video_id is None else self._video_of(open_id, video_id)
+            comment = self._comment_of(open_id, comment_id, video)
             if not comment.owner:
                 raise ApiError(NO_PERMISSION,
                                "No permission to operate: only comments written by the account "
@@ -437,7 +450,7 @@ class AccountsState:
                 open_id = self._account_list[0].open_id
             if open_id not in self._accounts:
                 raise ValueError(f"unknown open_id {open_id!r}")
-            chosen = tuple(ACCOUNT_SCOPES if scopes is None else scopes)
+            chosen = self.granted_scopes(ACCOUNT_SCOPES) if scopes is None else tuple(scopes)
             unknown = [s for s in chosen if s not in KNOWN_SCOPES]
             if unknown:
                 raise ValueError(f"unknown scopes: {unknown}")

@@ -12,6 +12,11 @@ Where TikTok's documentation is silent the sandbox assumes (token rules: see
 
 - Scopes needed: business/get user.info.basic; business/video/list video.list; the comment
   lists comment.list; every comment write comment.list.manage.
+- business/get also needs the scope of each field asked for (``PROFILE_FIELD_SCOPES``):
+  one field the grant does not cover fails the whole call with 40130 naming the scope, as
+  integrators saw live. username needs user.info.username; followers_count,
+  following_count, total_likes and videos_count user.info.stats; is_business_account
+  user.account.type; metric and audience fields user.insights; the rest user.info.basic.
 - business/get without ``fields`` answers display_name and profile_image. Metric fields
   (video_views, daily_new_followers, ...) come as ``metrics``, one entry per UTC day from
   ``start_date`` to ``end_date`` (both needed, at most 60 days, not after today).
@@ -27,8 +32,13 @@ Where TikTok's documentation is silent the sandbox assumes (token rules: see
   video (pinning another unpins the first). Only the account's own comments (``owner``)
   can be deleted; deleting a top-level comment deletes its replies. Liking twice is
   harmless.
-- ``text`` is 1 to 150 characters, not blank. Image fields are accepted and ignored (there
-  is no image upload).
+- ``text`` is 1 to ``SandboxConfig.organic_text_limit`` characters (default 1,200, after
+  TikTok's changelog of 2026-08-07), not blank; longer is 40002 naming ``text``. Image
+  fields are accepted and ignored (there is no image upload).
+- business/comment/like and business/comment/delete take ``business_id`` and ``comment_id``
+  as documented; a ``video_id`` sent with them must be the comment's video. The endpoints
+  ``SandboxConfig.account_video_id_endpoints`` names answer 40002 "video_id: Missing data for
+  required field." without one, as integrators saw TikTok do.
 """
 
 from __future__ import annotations
@@ -55,6 +65,8 @@ from .errors import (
 from .organic import HIDDEN
 from .params import Params
 
+SCOPE_NOT_AUTHORIZED = 40130
+
 MAX_VIDEO_COUNT = 20
 MAX_COMMENT_COUNT = 30
 DEFAULT_COMMENT_COUNT = 20
@@ -67,6 +79,15 @@ READ_PROFILE = "user.info.basic"
 LIST_VIDEOS = "video.list"
 LIST_COMMENTS = "comment.list"
 MANAGE_COMMENTS = "comment.list.manage"
+# The scope each business/get field needs, beyond the endpoint's own.
+PROFILE_FIELD_SCOPES = {
+    **dict.fromkeys(render.PROFILE_FIELDS, READ_PROFILE),
+    **dict.fromkeys((*render.METRIC_FIELDS, *render.AUDIENCE_FIELDS), "user.insights"),
+    "username": "user.info.username",
+    "is_business_account": "user.account.type",
+    **dict.fromkeys(("followers_count", "following_count", "total_likes", "videos_count"),
+                    "user.info.stats"),
+}
 
 
 def _accounts(request: ApiRequest) -> AccountsState:
@@ -108,6 +129,16 @@ class _BusinessCall:
     def accounts(self, scope: str) -> AccountsState:
         _check_business(self.grant, self.business_id, scope)
         return _accounts(self.request)
+
+
+def _check_field_scopes(grant: AccessGrant, fields: list[str]) -> None:
+    """40130 for the first field asked for whose scope the grant lacks: the whole call fails."""
+    for field in fields:
+        scope = PROFILE_FIELD_SCOPES.get(field, READ_PROFILE)
+        if scope not in grant.scope:
+            raise ApiError(SCOPE_NOT_AUTHORIZED, f"Scope not authorized: the field {field} needs "
+                                                 f"the {scope} scope, which the account holder "
+                                                 "did not grant.")
 
 
 def _check_grant_type(grant_type: str, expected: str) -> None:
@@ -190,7 +221,9 @@ def business_get(request: ApiRequest) -> dict[str, Any]:
         (*render.PROFILE_FIELDS, *render.METRIC_FIELDS, *render.AUDIENCE_FIELDS)))
     fields = endpoint.selected_fields(call.params, allowed) or list(DEFAULT_PROFILE_FIELDS)
     days = _metric_days(call.params, dt.datetime.fromtimestamp(request.state.now(), dt.UTC).date())
-    return call.accounts(READ_PROFILE).profile(
+    accounts = call.accounts(READ_PROFILE)
+    _check_field_scopes(call.grant, fields)
+    return accounts.profile(
         call.business_id,
         fields=[f for f in fields if f in render.PROFILE_FIELDS],
         metric_fields=[f for f in fields if f in render.METRIC_FIELDS],
@@ -267,35 +300,47 @@ def business_comment_reply_list(request: ApiRequest) -> dict[str, Any]:
 # Comments: write
 
 
-def _comment_write(apply: Callable[..., dict[str, Any] | None], *ids: str, text: bool = False,
-                   switch: tuple[str, str] | None = None) -> Handler:
-    """The handler of a comment write, which needs comment.list.manage. It reads the
-    required ``ids``, then the ``text`` (with ``text``) or the ``action`` that turns
-    something on or off (``switch``: the two actions, "on" first), and calls
-    ``apply(accounts, business_id, *ids, text or on)``."""
+def _comment_write(path: str, apply: Callable[..., dict[str, Any] | None], *ids: str,
+                   text: bool = False, switch: tuple[str, str] | None = None,
+                   video_id: bool = False) -> Handler:
+    """The handler of the comment write on ``path``, which needs comment.list.manage. It
+    reads the required ``ids``, then the ``text`` (with ``text``) or the ``action`` that
+    turns something on or off (``switch``: the two actions, "on" first), and calls
+    ``apply(accounts, business_id, *ids, text or on)``. With ``video_id`` (a write whose
+    documented body has none) a ``video_id`` sent is read first and passed on as a keyword,
+    and it is required when ``account_video_id_endpoints`` names ``path``."""
 
     def handler(request: ApiRequest) -> dict[str, Any]:
         call = _BusinessCall.open(request)
+        options: dict[str, Any] = {}
+        if video_id:
+            required = path in request.config.account_video_id_endpoints
+            options["video_id"] = call.params.string("video_id", required=required)
         values: list[Any] = [call.params.required(name) for name in ids]
         if text:
-            values.append(endpoint.comment_text(call.params))
+            values.append(endpoint.comment_text(call.params,
+                                                max_length=request.config.organic_text_limit))
         if switch is not None:
             values.append(call.params.enum("action", switch, required=True) == switch[0])
-        return apply(call.accounts(MANAGE_COMMENTS), call.business_id, *values) or {}
+        return apply(call.accounts(MANAGE_COMMENTS), call.business_id, *values,
+                     **options) or {}
 
     return handler
 
 
-business_comment_create = _comment_write(AccountsState.create_comment, "video_id", text=True)
-business_comment_reply_create = _comment_write(AccountsState.create_reply, "video_id",
+business_comment_create = _comment_write("business/comment/create/",
+                                         AccountsState.create_comment, "video_id", text=True)
+business_comment_reply_create = _comment_write("business/comment/reply/create/",
+                                               AccountsState.create_reply, "video_id",
                                                "comment_id", text=True)
-business_comment_hide = _comment_write(AccountsState.hide, "video_id", "comment_id",
-                                       switch=("HIDE", "UNHIDE"))
-business_comment_like = _comment_write(AccountsState.like, "comment_id",
-                                       switch=("LIKE", "UNLIKE"))
-business_comment_pin = _comment_write(AccountsState.pin, "video_id", "comment_id",
-                                      switch=("PIN", "UNPIN"))
-business_comment_delete = _comment_write(AccountsState.delete, "comment_id")
+business_comment_hide = _comment_write("business/comment/hide/", AccountsState.hide,
+                                       "video_id", "comment_id", switch=("HIDE", "UNHIDE"))
+business_comment_like = _comment_write("business/comment/like/", AccountsState.like,
+                                       "comment_id", switch=("LIKE", "UNLIKE"), video_id=True)
+business_comment_pin = _comment_write("business/comment/pin/", AccountsState.pin, "video_id",
+                                      "comment_id", switch=("PIN", "UNPIN"))
+business_comment_delete = _comment_write("business/comment/delete/", AccountsState.delete,
+                                         "comment_id", video_id=True)
 
 
 ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({

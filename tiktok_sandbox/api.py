@@ -7,16 +7,29 @@ parameter), then access to the advertiser (40106), then permissions (40001).
 
 Where TikTok's documentation is silent the sandbox assumes:
 
-- comment/list: ``start_time`` and ``end_time`` are UTC calendar days, both included.
-  ``end_time`` may be at most 30 days after ``start_time`` (2025-01-01..2025-01-31 is
-  accepted, 2025-01-01..2025-02-01 is refused with 40002). This maximum span is the
-  sandbox's own assumption.
-- comment/list on an ad group the advertiser does not own answers an empty page.
+- comment/list: ``start_time`` and ``end_time`` are UTC calendar days, both included. No
+  source gives a longest span: there is none unless ``SandboxConfig.comment_window_days``
+  sets one (30 accepts 2025-01-01..2025-01-31 and refuses 2025-01-01..2025-02-01 with
+  40002 naming ``end_time``).
+- comment/list on an ad group the advertiser does not own answers an empty page; on one of
+  its Upgraded Smart+ ad groups it is refused (see ``smart_plus.py``).
 - comment/list without ``comment_status`` lists PUBLIC and HIDDEN comments. ``sort_field``
   SMART (listed in TikTok's OpenAPI only) sorts by likes and replies.
-- comment/post ``text`` must be 1 to 150 characters (TikTok's comment limit).
-- comment/status/update takes up to 100 comment IDs and applies all of them or none.
-- advertiser/info ``create_time`` is epoch seconds; ``role`` is ADMIN, OPERATOR or ANALYST.
+- comment/post ``text`` must not be blank; no source gives a longest text, so there is
+  none unless ``SandboxConfig.ad_reply_max_length`` sets one.
+- ad/get and smart_plus/ad/get: no source gives a largest ``page_size``, so there is none
+  unless ``SandboxConfig.ad_page_size_max`` sets one. campaign/get and adgroup/get take up
+  to 1000.
+- comment/status/update takes up to 100 comment IDs and applies all of them or none. A
+  comment that hit a blocked word cannot be hidden or made public by hand (TikTok's help);
+  a batch with one is refused with 40002 naming ``comment_ids`` (code and wording are the
+  sandbox's choice).
+- advertiser/info ``create_time`` is epoch seconds; ``role`` is the account's type
+  (ROLE_ADVERTISER, ROLE_CHILD_ADVERTISER, ROLE_CHILD_AGENT, ROLE_AGENT), which says
+  nothing about the user's permission: a user who may only read an advertiser learns it
+  from the 40001 its writes get.
+- comment/reference sends ``reply_user_info`` as one object, or as a list of one when
+  ``SandboxConfig.reference_reply_user_info`` is ``"list"``.
 - Unknown keys inside ``filtering`` are ignored.
 """
 
@@ -24,22 +37,34 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from . import endpoint, faults, render
-from .data import COMMENT, DISABLE, ENABLE, HIDDEN, PUBLIC, REPLY, Ad, AdGroup, Campaign
+from .config import SandboxConfig
+from .data import (
+    COMMENT,
+    DISABLE,
+    ENABLE,
+    HIDDEN,
+    IDENTITY_TYPES,
+    PUBLIC,
+    REPLY,
+    Ad,
+    AdGroup,
+    Campaign,
+)
 from .endpoint import ApiRequest, Endpoint, Handler
 from .errors import INVALID_CORE_USER, ApiError, param_error, token_invalid
 from .params import Params, id_list, parse_datetime
+from .smart_plus import OPTIMIZATION_GOAL
 from .state import SORT_FIELDS, Grant, ObjectKind, SandboxState
 
-MAX_SPAN_DAYS = 30
 MAX_PAGE_SIZE = 1000
 MAX_COMMENT_PAGE_SIZE = 100
-IDENTITY_TYPES = ("CUSTOMIZED_USER", "TT_USER")
 PRIMARY_STATUSES = (
     "STATUS_ALL", "STATUS_NOT_DELETE", "STATUS_DELIVERY_OK", "STATUS_NOT_DELIVERY",
     "STATUS_DISABLE", "STATUS_DELETE",
@@ -86,7 +111,7 @@ class _AdvertiserCall:
         return self.request.state
 
 
-def _paging(params: Params, maximum: int) -> tuple[int, int]:
+def _paging(params: Params, maximum: int | None) -> tuple[int, int]:
     page = params.integer("page", default=1, minimum=1)
     page_size = params.integer("page_size", default=10, minimum=1, maximum=maximum)
     return page, page_size
@@ -164,11 +189,15 @@ def _filter_time(filtering: Mapping[str, Any], key: str) -> int | None:
     return parse_datetime(f"filtering.{key}", filtering[key])
 
 
-def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Ad], bool]:
+def _ad_filter(filtering: Mapping[str, Any], *, smart_plus_keys: bool = False
+               ) -> Callable[[Ad], bool]:
+    """What ad/get's ``filtering`` keeps; with ``smart_plus_keys``, smart_plus/ad/get's
+    (``smart_plus_ad_ids`` for ``ad_ids``, ``optimization_goal``, no ``ad_name``)."""
     campaign_ids = _filter_ids(filtering, "campaign_ids")
     adgroup_ids = _filter_ids(filtering, "adgroup_ids")
-    ad_ids = _filter_ids(filtering, "ad_ids")
-    ad_name = filtering.get("ad_name")
+    ad_ids = _filter_ids(filtering, "smart_plus_ad_ids" if smart_plus_keys else "ad_ids")
+    ad_name = None if smart_plus_keys else filtering.get("ad_name")
+    goal = filtering.get("optimization_goal") if smart_plus_keys else None
     if ad_name is not None and not isinstance(ad_name, str):
         raise param_error("filtering.ad_name", "Not a valid string.")
     primary = filtering.get("primary_status") or "STATUS_NOT_DELETE"
@@ -194,6 +223,7 @@ def _ad_filter(filtering: Mapping[str, Any]) -> Callable[[Ad], bool]:
             and (not ad_name or ad_name.lower() in ad.ad_name.lower())
             and (not secondary or ad.secondary_status == secondary)
             and (not objective or ad.adgroup.campaign.objective_type == objective)
+            and (not goal or goal == OPTIMIZATION_GOAL)
             and (created_from is None or ad.create_ts >= created_from)
             and (created_to is None or ad.create_ts <= created_to)
             and (modified_after is None or ad.modify_ts >= modified_after)
@@ -214,12 +244,23 @@ def _adgroup_filter(filtering: Mapping[str, Any]) -> Callable[[AdGroup], bool]:
                       and (adgroup_ids is None or g.adgroup_id in adgroup_ids))
 
 
+def _fixed_page_size_max(config: SandboxConfig) -> int:
+    return MAX_PAGE_SIZE
+
+
+def _ad_page_size_max(config: SandboxConfig) -> int | None:
+    return config.ad_page_size_max
+
+
 def _object_get(kind: ObjectKind, allowed_fields: tuple[str, ...],
                 make_filter: Callable[[Mapping[str, Any]], Callable[[Any], bool]],
-                accepted_lists: tuple[str, ...] = ()) -> Handler:
-    """The handler of ad/get, campaign/get or adgroup/get: a page of the advertiser's
-    objects of ``kind`` that pass ``filtering``. ``accepted_lists`` are list parameters that
-    are checked but change nothing."""
+                accepted_lists: tuple[str, ...] = (),
+                page_size_max: Callable[[SandboxConfig], int | None] = _fixed_page_size_max
+                ) -> Handler:
+    """The handler of ad/get, campaign/get, adgroup/get or smart_plus/ad/get: a page of the
+    advertiser's objects of ``kind`` that pass ``filtering``. ``accepted_lists`` are list
+    parameters that are checked but change nothing; ``page_size_max`` gives the largest
+    ``page_size`` (None: no maximum)."""
 
     def handler(request: ApiRequest) -> dict[str, Any]:
         call = _AdvertiserCall.open(request)
@@ -228,7 +269,7 @@ def _object_get(kind: ObjectKind, allowed_fields: tuple[str, ...],
         fields = endpoint.selected_fields(params, allowed_fields)
         for name in accepted_lists:
             params.string_list(name)
-        page, page_size = _paging(params, MAX_PAGE_SIZE)
+        page, page_size = _paging(params, page_size_max(request.config))
         rows, total = call.state().select(kind, call.advertiser_id, keep, page, page_size)
         return {"list": endpoint.project(rows, fields),
                 "page_info": _page_info(page, page_size, total)}
@@ -237,7 +278,12 @@ def _object_get(kind: ObjectKind, allowed_fields: tuple[str, ...],
 
 
 ad_get = _object_get("ads", render.AD_FIELDS, _ad_filter,
-                     accepted_lists=("exclude_field_types_in_response",))
+                     accepted_lists=("exclude_field_types_in_response",),
+                     page_size_max=_ad_page_size_max)
+smart_plus_ad_get = _object_get(
+    "smart_plus_ads", render.SMART_PLUS_AD_FIELDS,
+    functools.partial(_ad_filter, smart_plus_keys=True),
+    page_size_max=_ad_page_size_max)
 campaign_get = _object_get("campaigns", render.CAMPAIGN_FIELDS, _campaign_filter)
 adgroup_get = _object_get("adgroups", render.ADGROUP_FIELDS, _adgroup_filter)
 
@@ -254,9 +300,10 @@ def comment_list(request: ApiRequest) -> dict[str, Any]:
     end = params.date("end_time")
     if end < start:
         raise param_error("end_time", "Must not be earlier than start_time.")
-    if (end - start).days > MAX_SPAN_DAYS:
+    window = request.config.comment_window_days
+    if window is not None and (end - start).days > window:
         raise param_error("end_time", "The span from start_time to end_time must not exceed "
-                                      f"{MAX_SPAN_DAYS} days.")
+                                      f"{window} days.")
     types = params.enum_list("comment_type", ("ALL", COMMENT, REPLY), default=["ALL"])
     statuses = params.enum_list("comment_status", ("ALL", PUBLIC, HIDDEN), default=["ALL"])
     sort_field = params.enum("sort_field", SORT_FIELDS, default="CREATE_TIME")
@@ -298,7 +345,7 @@ def comment_post(request: ApiRequest) -> dict[str, Any]:
     call = _AdvertiserCall.open(request)
     target = _write_target(call.params)
     call.params.enum("comment_type", (REPLY,), required=True)
-    text = endpoint.comment_text(call.params)
+    text = endpoint.comment_text(call.params, max_length=request.config.ad_reply_max_length)
     return call.state().post_reply(call.advertiser_id, text=text, **target)
 
 
@@ -329,6 +376,7 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({
     "campaign/get/": Endpoint("GET", campaign_get, faults.READ_KINDS),
     "adgroup/get/": Endpoint("GET", adgroup_get, faults.READ_KINDS),
     "ad/get/": Endpoint("GET", ad_get, faults.READ_KINDS),
+    "smart_plus/ad/get/": Endpoint("GET", smart_plus_ad_get, faults.READ_KINDS),
     "comment/list/": Endpoint("GET", comment_list, faults.READ_KINDS),
     "comment/reference/": Endpoint("GET", comment_reference, faults.READ_KINDS),
     "comment/post/": Endpoint("POST", comment_post, faults.WRITE_KINDS),

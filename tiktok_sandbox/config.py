@@ -6,6 +6,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal
 
 LOOPBACK_HOST = "127.0.0.1"
 ACCEPTED_HOSTS = frozenset({"127.0.0.1", "localhost"})
@@ -28,6 +29,19 @@ class SandboxConfig:
     - ``qps``, ``qpm``: the app's rate limits (sliding windows of 1 s and 60 s).
     - ``fault_rate``: share of API requests that meet a fault (see ``faults.py``);
       ``stall_seconds`` is how long a stalled answer is held back.
+    - ``ad_page_size_max``: the largest ``page_size`` ad/get/ and smart_plus/ad/get/ take;
+      ``comment_window_days``: how many days comment/list's ``end_time`` may be after its
+      ``start_time`` (30 accepts 2025-01-01..2025-01-31); ``ad_reply_max_length``: the
+      longest ``text`` comment/post takes. No source gives these limits: None (the default)
+      sets none, and values beyond a set one are answered with 40002.
+    - ``reference_reply_user_info``: comment/reference sends ``reply_user_info`` as one
+      object (``"object"``, as TikTok's documentation shows it) or as a list of one
+      (``"list"``; the OpenAPI capture's notation could be read so).
+    - ``smart_plus_ads``: Upgraded Smart+ ads (see ``smart_plus.py``), each in its own ad
+      group with its own comments; smart_plus/ad/get/ lists them, ad/get/ does not.
+      ``smart_plus_refusal`` is how comment/list answers for their ad groups, on every try:
+      ``"40002"`` "This API does not support Upgraded Smart Plus ads", or ``"51010"``
+      internal timeout.
     - ``app_id``, ``secret``, ``app_name``: the one registered app.
     - ``redirect_uris``: allowed OAuth redirect URIs; None allows any loopback http(s) URL.
     - ``clock``: epoch seconds; defaults to ``time.time``. Pass a ``ManualClock`` to move
@@ -45,6 +59,14 @@ class SandboxConfig:
       ``max_live_comments`` in all.
     - ``account_redirect_uris``: allowed account-holder redirect URIs; None allows any
       loopback http(s) URL.
+    - ``account_granted_scopes``: the scopes an account holder grants of those asked for (on
+      the consent screen, and by ``issue_account_token`` without ``scopes``); None grants
+      every scope asked for. business/get/ answers 40130 for a field they do not cover.
+    - ``account_video_id_endpoints``: comment writes that answer 40002 "video_id: Missing
+      data for required field." without ``video_id`` although TikTok's documentation leaves
+      it out (e.g. ``("business/comment/like/",)``); hide and pin always need it.
+    - ``organic_text_limit``: the longest text business/comment/create/ and
+      business/comment/reply/create/ take (TikTok's changelog of 2026-08-07: 1,200).
     """
 
     host: str = LOOPBACK_HOST
@@ -61,6 +83,12 @@ class SandboxConfig:
     qpm: int = 600
     fault_rate: float = 0.0
     stall_seconds: float = 12.0
+    ad_page_size_max: int | None = None
+    comment_window_days: int | None = None
+    ad_reply_max_length: int | None = None
+    reference_reply_user_info: Literal["object", "list"] = "object"
+    smart_plus_ads: int = 0
+    smart_plus_refusal: Literal["40002", "51010"] = "40002"
     app_id: str = "sandbox-app"
     secret: str = "sandbox-secret"  # noqa: S105 (the sandbox's public demo secret)
     app_name: str = "Comment Desk"
@@ -71,13 +99,17 @@ class SandboxConfig:
     organic_comments: int = 1500
     new_organic_comments_per_minute: float = 1.0
     account_redirect_uris: tuple[str, ...] | None = None
+    account_granted_scopes: tuple[str, ...] | None = None
+    account_video_id_endpoints: tuple[str, ...] = ()
+    organic_text_limit: int = 1200
 
     def __post_init__(self) -> None:
         if self.host not in ACCEPTED_HOSTS:
             raise ValueError(
                 f"the sandbox only listens on loopback ({LOOPBACK_HOST}), not on {self.host!r}"
             )
-        for name in ("redirect_uris", "account_redirect_uris"):
+        for name in ("redirect_uris", "account_redirect_uris", "account_granted_scopes",
+                     "account_video_id_endpoints"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -92,12 +124,29 @@ class SandboxConfig:
             (self.qps >= 1 and self.qpm >= 1, "qps and qpm must be at least 1"),
             (0.0 <= self.fault_rate <= 1.0, "fault_rate must be between 0 and 1"),
             (self.stall_seconds >= 0, "stall_seconds must not be negative"),
+            (self.ad_page_size_max is None or self.ad_page_size_max >= 1,
+             "ad_page_size_max must be at least 1"),
+            (self.comment_window_days is None or self.comment_window_days >= 0,
+             "comment_window_days must not be negative"),
+            (self.ad_reply_max_length is None or self.ad_reply_max_length >= 1,
+             "ad_reply_max_length must be at least 1"),
+            (self.reference_reply_user_info in ("object", "list"),
+             "reference_reply_user_info must be 'object' or 'list'"),
+            (self.smart_plus_ads >= 0, "smart_plus_ads must not be negative"),
+            (self.smart_plus_refusal in ("40002", "51010"),
+             "smart_plus_refusal must be '40002' or '51010'"),
             (bool(self.app_id) and bool(self.secret), "app_id and secret must not be empty"),
             (self.business_accounts >= 0, "business_accounts must not be negative"),
             (self.videos_per_account >= 1, "videos_per_account must be at least 1"),
             (self.organic_comments >= 0, "organic_comments must not be negative"),
             (self.new_organic_comments_per_minute >= 0,
              "new_organic_comments_per_minute must not be negative"),
+            (all(isinstance(s, str) and s for s in self.account_granted_scopes or ()),
+             "account_granted_scopes must be scope names"),
+            (all(isinstance(e, str) and e.startswith("business/comment/") and e.endswith("/")
+                 for e in self.account_video_id_endpoints),
+             "account_video_id_endpoints must name business/comment/.../ endpoints"),
+            (self.organic_text_limit >= 1, "organic_text_limit must be at least 1"),
         ]
         for ok, message in checks:
             if not ok:

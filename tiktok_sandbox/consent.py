@@ -19,9 +19,17 @@ from string import Template
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .config import SandboxConfig
+from .data import ROLE_ADVERTISER, ROLE_AGENT, ROLE_CHILD_ADVERTISER, ROLE_CHILD_AGENT
 from .state import SandboxState
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+# How the consent screen names each account type (advertiser/info's ``role``).
+ACCOUNT_TYPE_LABELS = {
+    ROLE_ADVERTISER: "Advertiser",
+    ROLE_CHILD_ADVERTISER: "Agency client",
+    ROLE_CHILD_AGENT: "Sub-agency",
+    ROLE_AGENT: "Agency",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +126,7 @@ def consent_page(config: SandboxConfig, state: SandboxState, query: dict[str, st
     redirect_uri = query["redirect_uri"]
     advertisers = "\n".join(
         f'    <li>{html.escape(a.name)} <span class="id">{html.escape(a.advertiser_id)}'
-        f" · {html.escape(a.role)}</span></li>"
+        f" · {html.escape(ACCOUNT_TYPE_LABELS[a.account_type])}</span></li>"
         for a in state.advertisers()
     )
     return consent_screen(

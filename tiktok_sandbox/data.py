@@ -9,9 +9,10 @@ and C = ceil(G / 4) campaigns; every campaign has at least one ad group and ever
 at least one ad, the rest are spread at random, so most ad groups hold one to four ads.
 With ``ads=400`` that gives 200 ad groups.
 
-Advertisers. Names, currencies and timezones cycle through ``corpus.ADVERTISER_PRESETS``.
-The first advertiser is ADMIN, the last one (when there are two or more) ANALYST, which
-may read but not write; the others are OPERATOR.
+Advertisers. Names, currencies and timezones cycle through ``corpus.ADVERTISER_PRESETS``,
+account types (advertiser/info's ``role``) through ``ACCOUNT_TYPES``. The connected user may
+write (reply, hide, delete) on every advertiser but the last one when there are two or
+more; that one is read-only, which TikTok only shows by refusing writes with 40001.
 
 Identities. Each advertiser has a CUSTOMIZED_USER and a TT_USER that may manage comments,
 plus a creator's TT_USER (a Spark Ads post) without comment permission
@@ -45,8 +46,13 @@ DAY = 86_400
 T = TypeVar("T")
 C = TypeVar("C", bound="BaseComment")
 
-ADMIN, OPERATOR, ANALYST = "ADMIN", "OPERATOR", "ANALYST"
+# advertiser/info's ``role``: the ad account's type, not the user's permission on it.
+ROLE_ADVERTISER, ROLE_CHILD_ADVERTISER = "ROLE_ADVERTISER", "ROLE_CHILD_ADVERTISER"
+ROLE_CHILD_AGENT, ROLE_AGENT = "ROLE_CHILD_AGENT", "ROLE_AGENT"
+ACCOUNT_TYPES = (ROLE_ADVERTISER, ROLE_CHILD_ADVERTISER, ROLE_CHILD_AGENT, ROLE_AGENT)
 CUSTOMIZED_USER, TT_USER = "CUSTOMIZED_USER", "TT_USER"
+# Every identity type comment/post and comment/delete take (TikTok's OpenAPI enum).
+IDENTITY_TYPES = (CUSTOMIZED_USER, "AUTH_CODE", TT_USER, "BC_AUTH_TT", "BC_SELF_TT")
 COMMENT, REPLY = "COMMENT", "REPLY"
 PUBLIC, HIDDEN = "PUBLIC", "HIDDEN"
 ENABLE, DISABLE = "ENABLE", "DISABLE"
@@ -70,7 +76,8 @@ class Advertiser:
     timezone: str
     country: str
     create_ts: int
-    role: str
+    account_type: str
+    user_can_write: bool
     product: str
 
 
@@ -223,12 +230,16 @@ def numbered_preset(index: int) -> tuple[str, str, str, str, str, str]:
 
 
 class CommentFactory:
-    """Writes comments: text, author, likes and ID. Also used for comments arriving live."""
+    """Writes comments: text, author, likes and ID. Also used for comments arriving live.
 
-    def __init__(self, rng: random.Random, viewers: list[Viewer]) -> None:
+    The sequence in the low bits of comment IDs counts on from ``first_sequence``, so that
+    two factories with far-apart starts never make the same ID."""
+
+    def __init__(self, rng: random.Random, viewers: list[Viewer], first_sequence: int = 0
+                 ) -> None:
         self.rng = rng
         self._viewers = viewers
-        self._sequence = 0
+        self._sequence = first_sequence
         self._languages = [lang for lang, _ in corpus.LANGUAGE_WEIGHTS]
         self._language_cum = _cumulative([w for _, w in corpus.LANGUAGE_WEIGHTS])
         self._kinds = [kind for kind, _ in corpus.KIND_WEIGHTS]
@@ -334,7 +345,7 @@ class CommentFactory:
         )
 
 
-class _Ids:
+class Ids:
     """Unique random 19-digit IDs."""
 
     def __init__(self, rng: random.Random) -> None:
@@ -385,7 +396,7 @@ def build_world(
 ) -> World:
     """Generate the whole world for one sandbox."""
     rng = random.Random(seed)
-    ids = _Ids(rng)
+    ids = Ids(rng)
     factory = CommentFactory(rng, make_viewers(rng, max(200, min(40_000, comments // 3))))
     result = World(start_ts, [], [], [], [], [], [], factory)
     for index, ad_count in enumerate(_split(ads, advertisers)):
@@ -394,15 +405,16 @@ def build_world(
     return result
 
 
-def _build_advertiser(rng: random.Random, ids: _Ids, world: World, index: int, total: int,
+def _build_advertiser(rng: random.Random, ids: Ids, world: World, index: int, total: int,
                       ad_count: int, start_ts: int, history_days: int) -> None:
     name, company, timezone, currency, country, product = numbered_preset(index)
-    role = ADMIN if index == 0 else ANALYST if index == total - 1 else OPERATOR
     advertiser = Advertiser(
         advertiser_id=ids.new(7_000_000_000_000_000_000, 7_099_999_999_999_999_999),
         name=name, company=company, status="STATUS_ENABLE", currency=currency,
         timezone=timezone, country=country,
-        create_ts=start_ts - rng.randint(200, 900) * DAY, role=role, product=product,
+        create_ts=start_ts - rng.randint(200, 900) * DAY,
+        account_type=ACCOUNT_TYPES[index % len(ACCOUNT_TYPES)],
+        user_can_write=total == 1 or index < total - 1, product=product,
     )
     world.advertisers.append(advertiser)
     handle = _slug(name)

@@ -72,11 +72,12 @@ def project(rows: list[dict[str, Any]], fields: list[str] | None) -> list[dict[s
     return [{field: row[field] for field in fields} for row in rows]
 
 
-def comment_text(params: Params) -> str:
-    """The ``text`` of a comment or reply: 1 to 150 characters, not blank (TikTok's limit)."""
+def comment_text(params: Params, *, max_length: int | None = MAX_TEXT_LENGTH) -> str:
+    """The ``text`` of a comment or reply: not blank, and at most ``max_length`` characters
+    (150 unless told; None: no maximum)."""
     text = params.required("text")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise param_error("text", f"Length must be between 1 and {MAX_TEXT_LENGTH}.")
+    if max_length is not None and len(text) > max_length:
+        raise param_error("text", f"Length must be between 1 and {max_length}.")
     if not text.strip():
         raise param_error("text", "Must not be blank.")
     return text

@@ -72,8 +72,14 @@ def comment_row(c: Comment) -> dict[str, Any]:
     }
 
 
-def reference_row(c: Comment, original: Comment | None) -> dict[str, Any]:
-    """A ``data.comments[]`` item of comment/reference."""
+def reference_row(c: Comment, original: Comment | None, *, info_as_list: bool = False
+                  ) -> dict[str, Any]:
+    """A ``data.comments[]`` item of comment/reference. ``reply_user_info`` names the author
+    of ``original``: one object or None, or with ``info_as_list`` a list of at most one."""
+    info = ({"user_name": original.user_name, "user_avatar_url": original.user_avatar_url}
+            if original is not None else None)
+    if info_as_list:
+        info = [info] if info is not None else []
     return {
         **_attributes(c, "comment_id", "content", "comment_type", "comment_status",
                       "hit_blockedword"),
@@ -81,10 +87,7 @@ def reference_row(c: Comment, original: Comment | None) -> dict[str, Any]:
         **_attributes(c, "user_name", "user_id", "user_avatar_url"),
         "tiktok_item_id": c.ad.tiktok_item_id,
         **_identity_part(c),
-        "reply_user_info": (
-            {"user_name": original.user_name, "user_avatar_url": original.user_avatar_url}
-            if original is not None else None
-        ),
+        "reply_user_info": info,
     }
 
 
@@ -143,9 +146,38 @@ ADVERTISER_FIELDS = (
 
 
 def advertiser_row(advertiser: Advertiser) -> dict[str, Any]:
-    """A ``data.list[]`` item of advertiser/info."""
+    """A ``data.list[]`` item of advertiser/info: ``role`` is the account's type."""
     return _row(advertiser, ADVERTISER_FIELDS, display_timezone=advertiser.timezone,
-                create_time=advertiser.create_ts)
+                create_time=advertiser.create_ts, role=advertiser.account_type)
+
+
+SMART_PLUS_AD_FIELDS = (
+    "advertiser_id", "campaign_id", "adgroup_id", "smart_plus_ad_id", "ad_name",
+    "operation_status", "secondary_status", "create_time", "modify_time", "creative_list",
+    "ad_text_list", "call_to_action_list", "landing_page_url_list",
+)
+
+
+def smart_plus_ad_row(ad: Ad) -> dict[str, Any]:
+    """A ``data.list[]`` item of smart_plus/ad/get: the lists and creative shapes of the
+    official SDK's SmartPlusAdCreateBody, one creative (a video post) per ad."""
+    identity = ad.identity
+    creative = {
+        "ad_format": "SINGLE_VIDEO",
+        "identity_id": identity.identity_id,
+        "identity_type": identity.identity_type,
+        "tiktok_item_id": ad.tiktok_item_id,
+        "video_info": {"video_id": ad.video_id, "file_name": f"{ad.video_id}.mp4"},
+    }
+    return _row(
+        ad, SMART_PLUS_AD_FIELDS,
+        campaign_id=ad.adgroup.campaign.campaign_id, adgroup_id=ad.adgroup.adgroup_id,
+        smart_plus_ad_id=ad.ad_id, create_time=api_time(ad.create_ts),
+        modify_time=api_time(ad.modify_ts), creative_list=[{"creative_info": creative}],
+        ad_text_list=[{"ad_text": ad.ad_text}],
+        call_to_action_list=[{"call_to_action": ad.call_to_action}],
+        landing_page_url_list=[{"landing_page_url": ad.landing_page_url}],
+    )
 
 
 IDENTITY_FIELDS = (

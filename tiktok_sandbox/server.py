@@ -11,7 +11,8 @@ Routes:
 - ``/v2/auth/authorize/``, ``/v2/auth/authorize/confirm``, ``/v2/auth/authorize/cancel``:
   the TikTok account holder's consent screen (see ``account_consent.py``).
 - ``/_sandbox/health`` and ``/_sandbox/ground_truth`` (``?advertiser_id=``,
-  ``?adgroup_id=``, ``?include=advertisers,ads,comments,stats``,
+  ``?adgroup_id=``, ``?include=advertisers,ads,comments,stats``; "ads" and "comments" bring
+  the Upgraded Smart+ ads' ``smart_plus_ads`` and ``smart_plus_comments``,
   ``?fields=comment_id,create_ts,...``), ``/_sandbox/ground_truth_accounts``
   (``?business_id=``, ``?video_id=``, ``?include=accounts,videos,comments``): for tests
   and benchmarks.
@@ -45,7 +46,14 @@ from . import account_consent, accounts_api, api, consent, faults
 from .accounts import ACCOUNT_SCOPES
 from .config import SandboxConfig
 from .endpoint import ApiRequest, Endpoint
-from .errors import INTERNAL_TIMEOUT, NO_SCHEMA, OK, RATE_LIMITED, ApiError
+from .errors import (
+    INTERNAL_TIMEOUT,
+    INTERNAL_TIMEOUT_MESSAGE,
+    NO_SCHEMA,
+    OK,
+    RATE_LIMITED,
+    ApiError,
+)
 from .limits import RateLimiter, RequestStats
 from .params import Params
 from .state import SandboxState
@@ -176,7 +184,7 @@ class Sandbox:
             return self.envelope(RATE_LIMITED, f"Rate limit exceeded: app QPS limit of "
                                                f"{self.config.qps} requests per second reached. "
                                                "Please retry later.", delay=delay)
-        return self.envelope(INTERNAL_TIMEOUT, "internal timeout", delay=delay)
+        return self.envelope(INTERNAL_TIMEOUT, INTERNAL_TIMEOUT_MESSAGE, delay=delay)
 
     def _spoil(self, reply: Reply, fault: faults.Fault) -> None:
         if fault.kind == faults.STALL:
@@ -220,7 +228,7 @@ def _health(app: Sandbox, request: HttpRequest) -> Reply:
 
 def _ground_truth(app: Sandbox, request: HttpRequest) -> Reply:
     """``?advertiser_id=&adgroup_id=`` narrow it, ``?include=ads,comments,...`` picks sections,
-    ``?fields=comment_id,create_ts,...`` picks the columns of comment rows."""
+    ``?fields=comment_id,create_ts,...`` picks the columns of comment rows (Smart+ ones too)."""
     query = _single(request.query)
     include = query.get("include", "advertisers,ads,comments,stats")
     truth = app.ground_truth(query.get("advertiser_id") or None,
@@ -228,8 +236,8 @@ def _ground_truth(app: Sandbox, request: HttpRequest) -> Reply:
                              [part.strip() for part in include.split(",")])
     if query.get("fields") and "comments" in truth:
         fields = [part.strip() for part in query["fields"].split(",") if part.strip()]
-        truth["comments"] = [{f: row[f] for f in fields if f in row}
-                             for row in truth["comments"]]
+        for section in ("comments", "smart_plus_comments"):
+            truth[section] = [{f: row[f] for f in fields if f in row} for row in truth[section]]
     return _json(truth)
 
 

@@ -15,6 +15,7 @@ whenever they are observed.
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import itertools
 import random
@@ -23,11 +24,10 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import Any, Literal
 
-from . import render
+from . import render, smart_plus
 from .accounts import AccountsState
 from .config import SandboxConfig
 from .data import (
-    ANALYST,
     COMMENT,
     ENABLE,
     HIDDEN,
@@ -47,7 +47,7 @@ from .live import Arrivals, AuthCodes, Replies, by_time
 GRANTED_SCOPES = (4, 100, 220, 15000000, 15010100, 15010200)
 SORT_FIELDS = ("CREATE_TIME", "LIKES", "REPLIES", "SMART")
 
-ObjectKind = Literal["ads", "campaigns", "adgroups"]
+ObjectKind = Literal["ads", "campaigns", "adgroups", "smart_plus_ads"]
 
 
 @dataclasses.dataclass
@@ -81,11 +81,15 @@ class SandboxState:
         self._adgroups = {g.adgroup_id: g for g in world.adgroups}
         self._ads = {ad.ad_id: ad for ad in world.ads}
         self._ad_order = sorted(world.ads, key=lambda ad: (ad.create_ts, ad.ad_id), reverse=True)
-        # What ad/get, campaign/get and adgroup/get list (ads newest first), and as which rows.
+        self._smart_plus = smart_plus.build_smart_plus(config, self.start_ts, world.advertisers,
+                                                       world.identities)
+        # What ad/get, campaign/get, adgroup/get and smart_plus/ad/get list (ads newest
+        # first), and as which rows.
         self._listings: dict[ObjectKind, tuple[Iterable[Any], Callable[[Any], dict[str, Any]]]] = {
             "ads": (self._ad_order, render.ad_row),
             "campaigns": (self._campaigns.values(), render.campaign_row),
             "adgroups": (self._adgroups.values(), render.adgroup_row),
+            "smart_plus_ads": (self._smart_plus.ads, render.smart_plus_ad_row),
         }
         self._comments: dict[str, Comment] = {}
         self._by_adgroup: dict[str, list[Comment]] = {g: [] for g in self._adgroups}
@@ -177,8 +181,9 @@ class SandboxState:
 
     def select(self, kind: ObjectKind, advertiser_id: str, keep: Callable[[Any], bool],
                page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-        """ad/get, campaign/get, adgroup/get: a page of one advertiser's ads (newest first),
-        campaigns or ad groups that ``keep`` keeps, and how many it keeps in all."""
+        """ad/get, campaign/get, adgroup/get, smart_plus/ad/get: a page of one advertiser's
+        ads (newest first), campaigns, ad groups or Smart+ ads that ``keep`` keeps, and how
+        many it keeps in all."""
         pool, row = self._listings[kind]
         with self._lock:
             chosen = [item for item in pool if item.advertiser_id == advertiser_id and keep(item)]
@@ -190,10 +195,14 @@ class SandboxState:
                       comment_types: Collection[str], statuses: Collection[str],
                       sort_field: str, descending: bool, page: int, page_size: int
                       ) -> tuple[list[dict[str, Any]], int]:
-        """comment/list: one ad group's comments created in [start_ts, end_ts)."""
+        """comment/list: one ad group's comments created in [start_ts, end_ts); refused for
+        an Upgraded Smart+ ad group."""
         with self._lock:
             adgroup = self._adgroups.get(adgroup_id)
             if adgroup is None or adgroup.advertiser_id != advertiser_id:
+                smart = self._smart_plus.adgroups.get(adgroup_id)
+                if smart is not None and smart.advertiser_id == advertiser_id:
+                    raise smart_plus.refusal(self._config)
                 return [], 0
             listing = self._by_adgroup[adgroup_id]
             low = bisect.bisect_left(listing, (start_ts, ""), key=by_time)
@@ -232,8 +241,9 @@ class SandboxState:
             else:
                 rows = [(comment, None)]
                 rows += [(r, comment) for r in self._replies.of(comment_id)]
-            chosen = _page(rows, page, page_size)
-            return [render.reference_row(c, original) for c, original in chosen], len(rows)
+            as_list = self._config.reference_reply_user_info == "list"
+            return [render.reference_row(c, original, info_as_list=as_list)
+                    for c, original in _page(rows, page, page_size)], len(rows)
 
     def _owned_comment(self, advertiser_id: str, comment_id: str, param: str) -> Comment:
         comment = self._comments.get(comment_id)
@@ -244,11 +254,11 @@ class SandboxState:
     # Comment writes
 
     def _require_writer(self, advertiser_id: str) -> None:
-        advertiser = self._advertisers[advertiser_id]
-        if advertiser.role == ANALYST:
-            raise ApiError(NO_PERMISSION,
-                           f"No permission to operate: your role on advertiser {advertiser_id} "
-                           "is ANALYST, which cannot manage comments.")
+        """40001 when the connected user may only read the advertiser; TikTok says nothing
+        about that permission before a write."""
+        if not self._advertisers[advertiser_id].user_can_write:
+            raise ApiError(NO_PERMISSION, "You don't have permission to operate this "
+                                          f"advertiser: {advertiser_id}.")
 
     def _write_target(self, advertiser_id: str, *, ad_id: str, tiktok_item_id: str,
                       comment_id: str, identity_type: str, identity_id: str) -> Comment:
@@ -295,10 +305,16 @@ class SandboxState:
             }
 
     def set_status(self, advertiser_id: str, comment_ids: list[str], status: str) -> None:
-        """comment/status/update: hide or show comments, all or none."""
+        """comment/status/update: hide or show comments, all or none. A comment that hit a
+        blocked word cannot be hidden or made public by hand (TikTok's help), so a batch with
+        one is refused whole."""
         with self._lock:
             self._require_writer(advertiser_id)
             chosen = [self._owned_comment(advertiser_id, c, "comment_ids") for c in comment_ids]
+            blocked = next((c for c in chosen if c.hit_blockedword), None)
+            if blocked is not None:
+                raise param_error("comment_ids", f"Comment {blocked.comment_id} hit a blocked "
+                                                 "word; its status cannot be changed by hand.")
             for comment in chosen:
                 comment.comment_status = status
 
@@ -358,7 +374,11 @@ class SandboxState:
                      sections: Collection[str] = ("advertisers", "ads", "comments")
                      ) -> dict[str, Any]:
         """A copy of the current accounts and comments, optionally for one advertiser or
-        ad group."""
+        ad group. Beyond what TikTok sends: ``user_can_write`` on advertisers,
+        ``is_auth_comment_manage_scope`` and ``comment_count`` on ads, and the Upgraded
+        Smart+ ads and their comments in sections of their own (``smart_plus_ads`` with
+        "ads", ``smart_plus_comments`` with "comments", where ``ad_id`` is the
+        ``smart_plus_ad_id``)."""
         self.catch_up()
         with self._lock:
 
@@ -373,8 +393,8 @@ class SandboxState:
             }
             if "advertisers" in sections:
                 truth["advertisers"] = [
-                    render.advertiser_row(a) for a in self._advertiser_list
-                    if wanted(a.advertiser_id)
+                    {**render.advertiser_row(a), "user_can_write": a.user_can_write}
+                    for a in self._advertiser_list if wanted(a.advertiser_id)
                 ]
                 truth["identities"] = [
                     render.identity_row(i) for i in self._identities if wanted(i.advertiser_id)
@@ -406,7 +426,25 @@ class SandboxState:
                         counts[row["ad_id"]] = counts.get(row["ad_id"], 0) + 1
                     for row in truth["ads"]:
                         row["comment_count"] = counts.get(row["ad_id"], 0)
+            truth.update(self._smart_plus_truth(wanted, sections))
             return truth
+
+    def _smart_plus_truth(self, wanted: Callable[[str, str | None], bool],
+                          sections: Collection[str]) -> dict[str, Any]:
+        """The ground truth's Smart+ sections, of the ads and comments ``wanted`` keeps."""
+        world = self._smart_plus
+        comments = [c for c in world.comments
+                    if wanted(c.ad.advertiser_id, c.ad.adgroup.adgroup_id)]
+        part: dict[str, Any] = {}
+        if "ads" in sections:
+            counts = collections.Counter(c.ad.ad_id for c in comments)
+            part["smart_plus_ads"] = [
+                {**render.smart_plus_ad_row(ad), "comment_count": counts[ad.ad_id]}
+                for ad in world.ads if wanted(ad.advertiser_id, ad.adgroup.adgroup_id)
+            ]
+        if "comments" in sections:
+            part["smart_plus_comments"] = [render.truth_comment(c) for c in comments]
+        return part
 
     def comment_count(self) -> int:
         with self._lock:

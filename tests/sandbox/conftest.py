@@ -76,8 +76,14 @@ def truth(sandbox: SandboxHandle) -> dict[str, Any]:
     return sandbox.ground_truth()
 
 
-def advertiser_with_role(truth: dict[str, Any], role: str) -> dict[str, Any]:
-    return next(a for a in truth["advertisers"] if a["role"] == role)
+def writable_advertiser(truth: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    """The ``index``-th advertiser on which the connected user may reply and hide."""
+    return [a for a in truth["advertisers"] if a["user_can_write"]][index]
+
+
+def read_only_advertiser(truth: dict[str, Any]) -> dict[str, Any]:
+    """The advertiser the connected user may only read (the world's last one)."""
+    return next(a for a in truth["advertisers"] if not a["user_can_write"])
 
 
 def busiest_adgroup(truth: dict[str, Any], advertiser_id: str) -> str:

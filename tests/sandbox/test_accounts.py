@@ -373,7 +373,7 @@ def test_bad_read_parameters_are_40002_naming_the_parameter(biz, account, endpoi
 
 @pytest.mark.parametrize(("endpoint", "body", "named"), [
     ("business/comment/reply/create/", {"video_id": "1", "comment_id": "2"}, "text"),
-    ("business/comment/reply/create/", {"video_id": "1", "comment_id": "2", "text": "x" * 151},
+    ("business/comment/reply/create/", {"video_id": "1", "comment_id": "2", "text": "x" * 1201},
      "text"),
     ("business/comment/reply/create/", {"video_id": "1", "comment_id": "2", "text": "  "},
      "text"),

@@ -45,12 +45,25 @@ def test_the_requested_sizes_are_met(truth):
     assert max(per_group.values()) >= 2, "several ads per ad group"
 
 
-def test_advertisers_differ_in_timezone_and_currency_and_one_is_an_analyst(truth):
+def test_advertisers_differ_in_timezone_and_currency_and_one_is_read_only(truth):
     advertisers = truth["advertisers"]
     assert {a["timezone"] for a in advertisers} == {"America/New_York", "Europe/Berlin",
                                                     "Asia/Tokyo"}
     assert len({a["currency"] for a in advertisers}) == 3
-    assert [a["role"] for a in advertisers].count("ANALYST") == 1
+    assert [a["user_can_write"] for a in advertisers] == [True, True, False]
+    assert len({a["role"] for a in advertisers}) == 3
+
+
+def test_a_world_of_one_advertiser_may_write_on_it():
+    [advertiser] = world(advertisers=1, ads=4, comments=40)["advertisers"]
+    assert (advertiser["role"], advertiser["user_can_write"]) == ("ROLE_ADVERTISER", True)
+
+
+def test_some_comments_hit_a_blocked_word_and_are_hidden(truth):
+    blocked = [c for c in truth["comments"] if c["hit_blockedword"]]
+    assert blocked
+    assert all(c["comment_status"] == "HIDDEN" and c["comment_type"] == "COMMENT"
+               for c in blocked)
 
 
 def test_ads_use_both_identity_types_and_a_few_lack_comment_permission(truth):

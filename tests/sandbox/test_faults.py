@@ -129,9 +129,9 @@ def test_a_code_exchange_only_meets_faults_that_leave_the_code_unused():
 def test_a_faulty_write_is_applied_exactly_when_the_fault_says_so():
     with faulty(rate=1.0) as sandbox:
         truth = sandbox.ground_truth()
-        role = {a["advertiser_id"]: a["role"] for a in truth["advertisers"]}
+        writer = next(a["advertiser_id"] for a in truth["advertisers"] if a["user_can_write"])
         candidates = [c for c in truth["comments"]
-                      if c["comment_status"] == "PUBLIC" and role[c["advertiser_id"]] == "ADMIN"]
+                      if c["comment_status"] == "PUBLIC" and c["advertiser_id"] == writer]
         token = sandbox.issue_token()
         kinds_seen = set()
         for comment in candidates[:60]:

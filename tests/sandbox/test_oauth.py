@@ -143,7 +143,10 @@ def test_the_exchanged_token_lists_its_advertisers_and_works(sandbox, truth):
     assert wrong["code"] == 40101
 
 
-def test_advertiser_info_reports_role_timezone_and_currency(api, truth):
+ACCOUNT_TYPES = {"ROLE_ADVERTISER", "ROLE_CHILD_ADVERTISER", "ROLE_CHILD_AGENT", "ROLE_AGENT"}
+
+
+def test_advertiser_info_reports_account_type_timezone_and_currency(api, truth):
     ids = [a["advertiser_id"] for a in truth["advertisers"]]
     answer = api.get("advertiser/info/", advertiser_ids=ids)
     assert answer["code"] == 0
@@ -152,8 +155,27 @@ def test_advertiser_info_reports_role_timezone_and_currency(api, truth):
     for row in rows:
         assert {"advertiser_id", "name", "company", "status", "currency", "timezone", "country",
                 "create_time", "role"} <= set(row)
-    assert {r["role"] for r in rows} == {"ADMIN", "OPERATOR", "ANALYST"}
+    assert [r["role"] for r in rows] == ["ROLE_ADVERTISER", "ROLE_CHILD_ADVERTISER",
+                                         "ROLE_CHILD_AGENT"]
     assert len({r["timezone"] for r in rows}) == 3
+
+
+def test_advertiser_info_says_nothing_about_the_users_permission(api, truth):
+    """The read-only advertiser looks like the others until a write is refused."""
+    ids = [a["advertiser_id"] for a in truth["advertisers"]]
+    rows = api.get("advertiser/info/", advertiser_ids=ids)["data"]["list"]
+    assert {r["role"] for r in rows} <= ACCOUNT_TYPES
+    assert all(set(r) == set(rows[0]) for r in rows)
+    assert not any("user_can_write" in r or "permission" in r for r in rows)
+    assert [a["user_can_write"] for a in truth["advertisers"]] == [True, True, False]
+
+
+def test_consent_screen_shows_each_account_type(sandbox, truth):
+    page = consent(sandbox).text
+    for advertiser, label in zip(truth["advertisers"],
+                                 ["Advertiser", "Agency client", "Sub-agency"], strict=True):
+        assert f"{advertiser['advertiser_id']} · {label}<" in page
+    assert "ROLE_" not in page and "ANALYST" not in page and "ADMIN" not in page
 
 
 def test_revoking_through_the_api_kills_the_token(sandbox, api):

@@ -46,8 +46,9 @@ def token(sandbox, client):
 
 @pytest.fixture
 def writable(truth):
-    """An ADMIN advertiser's ad group and a top-level comment on an ad that may be answered."""
-    admin = next(a["advertiser_id"] for a in truth["advertisers"] if a["role"] == "ADMIN")
+    """A writable advertiser's ad group and a top-level comment on an ad that may be
+    answered."""
+    admin = next(a["advertiser_id"] for a in truth["advertisers"] if a["user_can_write"])
     ads = {a["ad_id"]: a for a in truth["ads"]}
     low, high = 1_757_462_400, 1_760_054_400  # WINDOW in epoch seconds
     comment = max(

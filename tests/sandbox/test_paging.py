@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import TODAY, advertiser_with_role, busiest_adgroup
+from .conftest import TODAY, busiest_adgroup, writable_advertiser
 
 START_DAY = "2025-09-10"
 
@@ -22,7 +22,7 @@ def day_bounds(start: str, end: str) -> tuple[int, int]:
 
 @pytest.fixture
 def target(truth):
-    advertiser_id = advertiser_with_role(truth, "ADMIN")["advertiser_id"]
+    advertiser_id = writable_advertiser(truth)["advertiser_id"]
     return advertiser_id, busiest_adgroup(truth, advertiser_id)
 
 
@@ -166,7 +166,7 @@ def test_filtering_by_type_and_status(api, truth, target):
 
 
 def test_another_advertisers_ad_group_lists_nothing(api, truth):
-    admin = advertiser_with_role(truth, "ADMIN")["advertiser_id"]
+    admin = writable_advertiser(truth)["advertiser_id"]
     foreign = next(g["adgroup_id"] for g in truth["adgroups"] if g["advertiser_id"] != admin)
     answer = api.get("comment/list/", advertiser_id=admin, search_field="ADGROUP_ID",
                      search_value=foreign, start_time=START_DAY, end_time=TODAY)

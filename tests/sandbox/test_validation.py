@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .conftest import API, TODAY, advertiser_with_role, busiest_adgroup
+from .conftest import API, TODAY, busiest_adgroup, writable_advertiser
 
 
 @pytest.fixture
 def listing(truth):
-    """Valid comment/list parameters for the admin advertiser's busiest ad group."""
-    advertiser_id = advertiser_with_role(truth, "ADMIN")["advertiser_id"]
+    """Valid comment/list parameters for a writable advertiser's busiest ad group."""
+    advertiser_id = writable_advertiser(truth)["advertiser_id"]
     return {
         "advertiser_id": advertiser_id,
         "search_field": "ADGROUP_ID",
@@ -59,14 +59,6 @@ def test_end_time_before_start_time_is_refused(api, listing):
     assert "end_time" in answer["message"]
 
 
-def test_span_of_thirty_days_is_accepted_and_thirty_one_refused(api, listing):
-    accepted = api.get("comment/list/", **{**listing, "start_time": "2025-09-09"})
-    refused = api.get("comment/list/", **{**listing, "start_time": "2025-09-08"})
-    assert accepted["code"] == 0
-    assert refused["code"] == 40002
-    assert "30 days" in refused["message"]
-
-
 @pytest.mark.parametrize(("name", "value"), [("page_size", 101), ("page_size", 0),
                                              ("page", 0), ("page", "two")])
 def test_listing_paging_limits(api, listing, name, value):
@@ -86,14 +78,6 @@ def test_listing_enums_are_checked(api, listing, name, value):
     answer = api.get("comment/list/", **{**listing, name: value})
     assert answer["code"] == 40002
     assert answer["message"].startswith(f"{name}:")
-
-
-def test_ad_listing_allows_up_to_one_thousand_per_page(api, truth):
-    advertiser_id = truth["advertisers"][0]["advertiser_id"]
-    assert api.get("ad/get/", advertiser_id=advertiser_id, page_size=1000)["code"] == 0
-    answer = api.get("ad/get/", advertiser_id=advertiser_id, page_size=1001)
-    assert answer["code"] == 40002
-    assert "page_size" in answer["message"]
 
 
 def test_ad_listing_filtering_must_be_a_json_object(api, truth):
