@@ -6,7 +6,9 @@ DESK_SANDBOX_ADVERTISERS, DESK_SANDBOX_ADS, DESK_SANDBOX_COMMENTS,
 DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE, DESK_SANDBOX_QPS, DESK_SANDBOX_QPM,
 DESK_SANDBOX_LATENCY_MS and, for its TikTok business accounts, DESK_SANDBOX_BUSINESS_ACCOUNTS,
 DESK_SANDBOX_VIDEOS_PER_ACCOUNT, DESK_SANDBOX_ORGANIC_COMMENTS and
-DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE (defaults: the sandbox's own).
+DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE (defaults: the sandbox's own), and
+DESK_SANDBOX_SMART_PLUS_ADS: Upgraded Smart+ ads, whose comments TikTok does not provide
+(DEMO_DEFAULTS: two, so the demo shows how the app says so).
 """
 
 from __future__ import annotations
@@ -24,23 +26,26 @@ _OPTIONS: tuple[tuple[str, type], ...] = (
     ("seed", int), ("advertisers", int), ("ads", int), ("comments", int),
     ("new_comments_per_minute", float), ("qps", int), ("qpm", int), ("latency_ms", float),
     ("business_accounts", int), ("videos_per_account", int), ("organic_comments", int),
-    ("new_organic_comments_per_minute", float),
+    ("new_organic_comments_per_minute", float), ("smart_plus_ads", int),
 )
+DEMO_DEFAULTS: Mapping[str, float] = MappingProxyType({"smart_plus_ads": 2})
+"""The demo's own choices where the sandbox's defaults would hide a feature."""
 SANDBOX_SETTINGS = MappingProxyType(
     {f"DESK_SANDBOX_{option.upper()}": (option, kind) for option, kind in _OPTIONS})
 """Environment variable -> (the sandbox's option, its type)."""
 
 
 def sandbox_options(environ: Mapping[str, str] | None = None) -> tuple[tuple[str, float], ...]:
-    """The demo sandbox's settings from DESK_SANDBOX_* variables (only those that are set)."""
+    """The demo sandbox's settings: DEMO_DEFAULTS, then the DESK_SANDBOX_* variables that
+    are set."""
     env = os.environ if environ is None else environ
-    chosen = []
+    chosen = dict(DEMO_DEFAULTS)
     for name, (option, kind) in SANDBOX_SETTINGS.items():
         raw = (env.get(name) or "").strip()
         if not raw:
             continue
         try:
-            chosen.append((option, kind(raw)))
+            chosen[option] = kind(raw)
         except ValueError:
             raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    return tuple(sorted(chosen))
+    return tuple(sorted(chosen.items()))

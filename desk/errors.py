@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 from tiktok_client import errors as api
 from tiktok_client.client import MAX_REPLY_LENGTH
+from tiktok_client.learned import stated_limit
+from tiktok_client.marketing_limits import ReplyTooLong
 
 AD_ACCOUNT = "ad account"
 TIKTOK_ACCOUNT = "TikTok account"
@@ -201,15 +203,11 @@ def _permission(error: BaseException, noun: str) -> str:
             "The ad's identity has not given comment-management permission, so no reply can be "
             "posted as it; ask the owner of that TikTok account to authorize comment management."
         )
-    if "analyst" in text:
-        return (
-            "Your role on this ad account is Analyst, which cannot reply to or hide comments; "
-            "ask an admin of the ad account for the Admin or Operator role."
-        )
     return (
-        "TikTok does not allow this for this ad account: the Analyst role cannot reply to or hide "
-        "comments, so ask an admin of the ad account for the Admin or Operator role, or reconnect "
-        "the account on the Home page and grant the Ad Comments permission."
+        "TikTok refused this connection permission to reply to or hide comments on this ad "
+        "account; ask the ad account's owner to give you comment management permission in "
+        "TikTok (Business Center or Ads Manager), or reconnect the account on the Home page and "
+        "grant the Ad Comments permission."
     )
 
 
@@ -218,15 +216,33 @@ def _invalid(error: BaseException, noun: str) -> str:
     text = error.message.lower()
     if "first-level" in text or "first level" in text or "top-level comments can" in text:
         return FIRST_LEVEL_ONLY
+    if isinstance(error, ReplyTooLong):
+        size = f"{error.length} characters long" if error.length else "too long"
+        return (
+            f"The reply is {size}; TikTok takes at most {error.limit} "
+            "characters in a reply to an ad comment, so shorten it and send again."
+        )
     length = re.search(r"(\d+) characters long", text)
     if length or "length must be" in text or "too long" in text:
         size = f"{length.group(1)} characters long" if length else "too long"
+        limit = stated_limit(text) or MAX_REPLY_LENGTH
         return (
-            f"The reply is {size}; TikTok takes at most {MAX_REPLY_LENGTH} characters, so "
+            f"The reply is {size}; TikTok takes at most {limit} characters, so "
             "shorten it and send again."
         )
     if "empty" in text or "blank" in text:
         return "The reply is empty; write some text first."
+    if error.code in (40300, 40301):
+        return (
+            f"TikTok does not know this {noun} (it may have been deleted or the ID is wrong); "
+            "check it on the Advertisers page, or reconnect the account on the Home page."
+            f"{_reference(error)}"
+        )
+    if "blocked word" in text or "blockedword" in text:
+        return (
+            "TikTok does not let comments that hit a word on the blocked-word list be hidden or "
+            "unhidden by hand; change the blocked-word list in TikTok Ads Manager instead."
+        )
     if "does not exist" in text or "not found" in text or error.code == 40007:
         return (
             "TikTok no longer has this comment or its ad (it may have been deleted); sync the "
@@ -277,6 +293,11 @@ WORDING: tuple[Wording, ...] = (
         "TikTok did not accept the authorization (the code expired, was already used, or "
         "the app's ID and secret do not match); click Connect to start again on the Home "
         "page.")),
+    Wording(api.AppUnavailable, lambda error, noun: (
+        "TikTok reports this app (the TIKTOK_CLIENT_KEY app) as blocked or non-existent; check "
+        "the app ID and its secret in the settings and the app's status in the TikTok developer "
+        "portal. Nothing can be connected or synced until it is fixed."
+        f"{_reference(error)}")),
     Wording(api.TransportError, lambda error, noun: (
         "Comment Desk could not reach TikTok (the network or TikTok is down); the "
         "comments already stored stay readable. Try again when the connection is back."

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
+from desk import store as db
 from desk.config import Settings
 from desk.connect.credentials import CredentialStore
-from desk import store as db
 from desk.store import Store
 from tiktok_client.client import TikTokClient
 from tiktok_client.learned import Learned

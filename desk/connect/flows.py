@@ -194,7 +194,7 @@ def finish_account_oauth(workspace: Workspace, params: Mapping[str, str], *,
     name, warning = "", None
     with app.client(token.access_token) as client:
         try:
-            profile = BusinessAccountClient(client, token.open_id).get_profile().to_record()
+            profile = BusinessAccountClient.for_token(client, token).get_profile().to_record()
         except TikTokError as exc:
             warning = (f"The account's profile could not be read yet ({message_for(exc)}); "
                        "the first sync fills it in.")
@@ -220,8 +220,10 @@ def account_client(workspace: Workspace, business_id: str) -> Iterator[BusinessA
     first when it is about to expire; never shown)."""
     with account_keeper(workspace) as keeper:
         token = keeper.access_token(business_id)
-    with workspace.app.client(token) as client:
-        yield BusinessAccountClient(client, business_id)
+    account = workspace.credentials.account_connection(business_id)
+    with workspace.client(token) as client:
+        yield BusinessAccountClient(client, business_id,
+                                    scopes=account.scope if account is not None else None)
 
 
 def account_statuses(workspace: Workspace) -> list[tuple[AccountConnection, TokenStatus]]:

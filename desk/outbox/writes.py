@@ -23,6 +23,7 @@ from tiktok_client.errors import (
     MalformedResponse,
     OutcomeUnknown,
     PartialSuccess,
+    PermissionDenied,
     TikTokError,
 )
 
@@ -99,6 +100,17 @@ def set_hidden(cur: db.Cursor, writer: Writer, *, comment_ids: Sequence[str], hi
         )
         ledger.audit(cur, None, actor, writer.advertiser_id, "refused",
                      f"{kind} {writer.describe(', '.join(unknown))}: {reason}")
+        raise ActionRefused(reason)
+    fixed = {c: writer.status_fixed(rows[c]) for c in ids}
+    fixed = {c: why for c, why in fixed.items() if why}
+    if fixed:
+        reason = next(iter(fixed.values()))
+        if len(ids) > 1:
+            verb = "hidden" if hidden else "unhidden"
+            reason = (f"{len(fixed)} of the chosen comments cannot be {verb} from here. "
+                      f"{reason} Nothing was sent; untick them and try again.")
+        ledger.audit(cur, None, actor, writer.advertiser_id, "refused",
+                     f"{kind} {writer.describe(', '.join(fixed))}: {reason}")
         raise ActionRefused(reason)
 
     results: dict[str, ActionResult] = {}
@@ -237,6 +249,7 @@ def _send_reply(cur: db.Cursor, writer: Writer, action: dict[str, Any],
         return _fail(cur, writer, action, actor, err)
     except Exception as err:  # the request may have gone out: treat it as unanswered
         return _unknown_then_reconcile(cur, writer, action, actor, err)
+    note_write_access(cur, writer)
     if not sent.comment_id:  # an OK answer without the new reply's ID: look it up
         return _unknown_then_reconcile(
             cur, writer, action, actor, MalformedResponse("the answer had no comment_id"))
@@ -265,6 +278,7 @@ def _send_status(cur: db.Cursor, writer: Writer, actions: list[dict[str, Any]],
         return [_fail(cur, writer, a, actor, err) for a in actions]
     except Exception as err:
         return [_unknown_then_reconcile(cur, writer, a, actor, err) for a in actions]
+    note_write_access(cur, writer)
     writer.set_stored_status(cur, [a["comment_id"] for a in actions], operation)
     results = []
     for action in actions:
@@ -277,6 +291,7 @@ def _send_status(cur: db.Cursor, writer: Writer, actions: list[dict[str, Any]],
 
 def _fail(cur: db.Cursor, writer: Writer, action: dict[str, Any], actor: str,
           err: TikTokError) -> ActionResult:
+    note_write_access(cur, writer, err)
     moved = ledger.transition(cur, action, status="failed", event="failed", actor=actor,
                               detail=ledger.error_detail(err),
                               error=message_for(err, writer.noun))
@@ -362,6 +377,25 @@ def _reconcile_status(cur: db.Cursor, writer: Writer, action: dict[str, Any],
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
+
+
+def note_write_access(cur: db.Cursor, writer: Writer,
+                      err: TikTokError | None = None) -> None:
+    """Remember what TikTok's answer to a write says about this connection's right to write on
+    the account: allowed after a write TikTok carried out, refused after a permission error
+    about the account. TikTok says it nowhere else (advertiser/info's `role` is the account's
+    type, not the user's permission). A refusal about the ad's identity (its TikTok account
+    has not authorised comment management) concerns that ad only, and is left out."""
+    if err is None:
+        db.record_write_access(cur, writer.kind, writer.account_id, True)
+    elif isinstance(err, PermissionDenied) and not _about_identity(err):
+        db.record_write_access(cur, writer.kind, writer.account_id, False, err.code,
+                               err.message or None)
+
+
+def _about_identity(err: TikTokError) -> bool:
+    said = (err.message or "").lower()
+    return "comment_manage" in said or "comment management" in said or "identity" in said
 
 
 def _check_writer(action: Mapping[str, Any], writer: Writer) -> None:

@@ -2,8 +2,12 @@
 
 How a sync walks an account (the Accounts API, cursor-paged):
 
-1. business/get/ gives the profile (-> business_accounts); business/video/list/, every page,
-   the videos (-> videos) with each video's comment count.
+1. business/get/ gives the profile (-> business_accounts), asking only for the fields the
+   account holder's granted scopes cover (and for the basic ones alone when TikTok refuses
+   them: tiktok_client's BusinessAccountClient.get_profile). A profile that cannot be read
+   does not stop the sync: the result's `profile_error` says why, and the videos and comments
+   sync all the same. business/video/list/, every page, gives the videos (-> videos) with
+   each video's comment count.
 2. Each video is then brought up to date, oldest work first:
    - *skip*: it was synced before and TikTok's comment count equals the number stored: no
      request at all. (The sandbox counts every comment and reply, hidden ones included. If
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, TypeVar
@@ -55,6 +59,7 @@ from tiktok_client.accounts_models import CursorPage, OrganicComment, Video
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import (
     AccessTokenExpired,
+    AppUnavailable,
     MalformedResponse,
     PermissionDenied,
     TikTokError,
@@ -101,10 +106,17 @@ class OrganicSyncResult(SyncResult):
     part: ClassVar[str] = "video"
     videos: int = 0
     videos_skipped: int = 0  # known unchanged: not a single request
+    profile_error: str | None = None  # why the profile could not be read; None when it was
 
     def _extra(self) -> str:
         return (f"; {self.videos_skipped} unchanged videos skipped" if self.videos_skipped
                 else "")
+
+
+def profile_note(error: str) -> str:
+    """The sentence a sync's message ends with when the account's profile could not be read."""
+    return (f" The account's profile could not be read ({error}); its videos and comments "
+            "synced all the same.")
 
 
 def _comment_frame(comments: list[OrganicComment]) -> pd.DataFrame:
@@ -125,9 +137,11 @@ class _Run:
     def __init__(self, cur: db.Cursor, client: TikTokClient, business_id: str,
                  token: Callable[[], str], options: OrganicSyncOptions,
                  progress: Callable[[OrganicSyncProgress], None] | None,
-                 stop: threading.Event | None):
+                 stop: threading.Event | None, scopes: Sequence[str] | None = None):
         self.cur = cur
         self.client, self.business_id, self.token = client, business_id, token
+        self.scopes = tuple(scopes) if scopes else None
+        self.profile_error: str | None = None
         self.options, self.report, self.stop = options, progress, stop or threading.Event()
         self.account: BusinessAccountClient | None = None
         self.account_token: str | None = None
@@ -152,7 +166,8 @@ class _Run:
     def _api(self) -> BusinessAccountClient:
         token = self.token()
         if self.account is None or token != self.account_token:
-            self.account = BusinessAccountClient(self.client.with_token(token), self.business_id)
+            self.account = BusinessAccountClient(self.client.with_token(token), self.business_id,
+                                                 scopes=self.scopes)
             self.account_token = token
         return self.account
 
@@ -192,11 +207,26 @@ class _Run:
 
     # the phases
 
+    def sync_profile(self) -> None:
+        """Store the account's profile. What TikTok did not send (a field the grant does not
+        cover) is left as stored; a profile that cannot be read at all is recorded in
+        `profile_error` and the account is stored by its business_id alone. A refused token
+        still stops the sync."""
+        row: dict[str, object] = {"business_id": self.business_id}
+        try:
+            profile = self._call(lambda api: api.get_profile()).to_record()
+        except TokenError:
+            raise
+        except TikTokError as exc:
+            self.profile_error = str(exc)
+        else:
+            row.update((k, v) for k, v in profile.items()
+                       if v is not None and not isinstance(v, list))
+        db.upsert_business_accounts(self.cur, pd.DataFrame.from_records([row]))
+
     def sync_profile_and_videos(self, seen_at: datetime) -> list[Video]:
         self._report("profile")
-        profile = self._call(lambda api: api.get_profile()).to_record()
-        row = {k: v for k, v in profile.items() if not isinstance(v, list)}
-        db.upsert_business_accounts(self.cur, pd.DataFrame.from_records([row]))
+        self.sync_profile()
         self._report("videos")
         videos: list[Video] = []
         for page in self._pages(
@@ -282,20 +312,23 @@ def sync_business_account(
     options: OrganicSyncOptions | None = None,
     progress: Callable[[OrganicSyncProgress], None] | None = None,
     stop: threading.Event | None = None,
+    scopes: Sequence[str] | None = None,
 ) -> OrganicSyncResult:
     """Bring the store up to date with one business account's profile, videos and organic
     comments. `client` carries the app's settings and rate limiter; `token()` gives the
-    account's current access token.
+    account's current access token; `scopes` are the scopes the account holder granted
+    (stored with its tokens), when known: the profile asks only for the fields they cover.
 
     Raises SyncAborted when the token or the permission is refused; any other API error is
-    recorded against its video and the other videos still sync.
+    recorded against its video and the other videos still sync. A profile that cannot be read
+    (any error but a refused token) is reported in the result's `profile_error` and message.
     """
     options = options or OrganicSyncOptions()
     started = time.monotonic()
     seen_at = datetime.now(UTC)
     business_id = str(business_id)
     with recorded_run(store, "organic", business_id) as record, store.cursor() as cur:
-        run = _Run(cur, client, business_id, token, options, progress, stop)
+        run = _Run(cur, client, business_id, token, options, progress, stop, scopes)
         try:
             videos = run.sync_profile_and_videos(seen_at)
             # Oldest videos first keeps the order stable from run to run.
@@ -305,7 +338,7 @@ def sync_business_account(
                 try:
                     run.sync_video(video, seen_at)
                 except TikTokError as exc:
-                    if isinstance(exc, TokenError | PermissionDenied):
+                    if isinstance(exc, TokenError | PermissionDenied | AppUnavailable):
                         raise
                     run.buffer, run.buffered = [], 0  # its high-water mark stays where it was
                     run.failures[str(video.video_id)] = str(exc)
@@ -316,14 +349,17 @@ def sync_business_account(
             record.status, record.message = outcome(
                 run.stop.is_set(), len(run.failures), OrganicSyncResult.part,
                 f"{run.rows:,} organic comments from {len(videos)} videos.")
-        except (TokenError, PermissionDenied) as exc:
+            if run.profile_error is not None:
+                record.message += profile_note(run.profile_error)
+        except (TokenError, PermissionDenied, AppUnavailable) as exc:
             raise SyncAborted(exc, TIKTOK_ACCOUNT) from exc
         finally:
             record.requests, record.rows = run.progress("done").requests, run.rows
             record.errors = len(run.failures)
             run._report("done")
     return OrganicSyncResult(**record.result_fields(time.monotonic() - started, run.failures),
-                             videos=run.videos_total, videos_skipped=run.skipped)
+                             videos=run.videos_total, videos_skipped=run.skipped,
+                             profile_error=run.profile_error)
 
 
 def run_organic_sync(
@@ -336,8 +372,10 @@ def run_organic_sync(
     options: OrganicSyncOptions | None = None,
     progress: Callable[[OrganicSyncProgress], None] | None = None,
     stop: threading.Event | None = None,
+    scopes: Sequence[str] | None = None,
 ) -> OrganicSyncResult:
-    """Sync a business account with the token the keeper holds for it (refreshed on use).
+    """Sync a business account with the token the keeper holds for it (refreshed on use);
+    `scopes` as in sync_business_account.
 
     Raises AccountNotConnected / AccountNeedsReconnect / TokenUnavailable from the keeper,
     and SyncAborted when TikTok refuses the token or the permission.
@@ -346,4 +384,4 @@ def run_organic_sync(
         return keeper.access_token(business_id, now=clock() if clock else None)
 
     return sync_business_account(store, client, business_id, token, options=options,
-                                 progress=progress, stop=stop)
+                                 progress=progress, stop=stop, scopes=scopes)

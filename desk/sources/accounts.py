@@ -1,10 +1,10 @@
 """A TikTok business account as a comment source: the Accounts API (organic videos).
 
 Comments are listed per video with cursor paging (business/comment/list, reply/list),
-replies go to business/comment/reply/create as the account, hide and unhide to
-business/comment/hide one comment a call. The account's access token lasts 24 hours: it is
-renewed before it expires, on use and during a long sync (desk.connect.tokens). The sync
-engine itself is desk.sources.account_sync.
+replies (up to 1,200 characters) go to business/comment/reply/create as the account, hide
+and unhide to business/comment/hide one comment a call. The account's access token lasts 24
+hours: it is renewed before it expires, on use and during a long sync (desk.connect.tokens).
+The sync engine itself is desk.sources.account_sync.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from desk.sources.account_sync import (
 )
 from desk.sources.base import CommentSource, PostedReply, Writer, value
 from desk.workspace import Workspace
-from tiktok_client.accounts import BusinessAccountClient, check_comment_text
+from tiktok_client.accounts import MAX_ORGANIC_COMMENT_LENGTH, BusinessAccountClient
+from tiktok_client.checks import check_text
 
 
 class TikTokAccountWriter(Writer):
@@ -38,6 +39,7 @@ class TikTokAccountWriter(Writer):
     account_column = "business_id"
     status_batch = 1  # business/comment/hide takes one comment
     posted_as = "the TikTok account"
+    max_reply_length = MAX_ORGANIC_COMMENT_LENGTH  # business/comment/reply/create: 1,200
     missing_for_reply = ("video_id", "business_id")
     missing_reason = (
         "This comment is missing its video or TikTok account, so it cannot be answered "
@@ -49,7 +51,7 @@ class TikTokAccountWriter(Writer):
         self.account = account
 
     def check_text(self, text: str) -> None:
-        check_comment_text(text, "reply")
+        check_text(text, "reply", self.max_reply_length)
 
     def reply_fields(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         return {"tiktok_item_id": parent["video_id"], "video_id": parent["video_id"]}
@@ -130,11 +132,20 @@ class TikTokAccount(CommentSource):
         with self._tokens() as token, self.workspace.client(purpose="sync") as client:
             return sync_business_account(self.workspace.store, client, self.account_id, token,
                                          options=OrganicSyncOptions(), progress=progress,
-                                         stop=stop)
+                                         stop=stop, scopes=self._granted_scopes())
+
+    def _granted_scopes(self) -> tuple[str, ...] | None:
+        """The scopes the account holder granted, as stored with the account's tokens; None
+        when they are not known (a token given as it is, or none stored)."""
+        if self._access_token:
+            return None
+        conn = self.workspace.credentials.account_connection(self.account_id)
+        return conn.scope if conn is not None and conn.scope else None
 
     @contextmanager
     def writer(self) -> Iterator[TikTokAccountWriter]:
         with self._tokens() as token:
             access = token()
         with self.workspace.client(access) as client:
-            yield TikTokAccountWriter(BusinessAccountClient(client, self.account_id))
+            yield TikTokAccountWriter(BusinessAccountClient(client, self.account_id,
+                                                            scopes=self._granted_scopes()))

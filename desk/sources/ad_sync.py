@@ -18,6 +18,7 @@ Only the calling thread writes to the store; worker threads only talk to TikTok.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -33,10 +34,19 @@ from desk import store as db
 from desk.errors import SyncAborted
 from desk.sources.base import SyncResult, fraction_done, outcome, recorded_run
 from tiktok_client.client import TikTokClient
-from tiktok_client.errors import MalformedResponse, PermissionDenied, TikTokError, TokenError
-from tiktok_client.models import Page
+from tiktok_client.errors import (
+    AppUnavailable,
+    MalformedResponse,
+    PermissionDenied,
+    ServerError,
+    TikTokError,
+    TokenError,
+)
+from tiktok_client.marketing_limits import comments_refused
+from tiktok_client.models import Ad, Page
 
 FULL, HEAD = "full", "head"
+log = logging.getLogger(__name__)
 ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
 MAX_WINDOW_PAGES = 10_000  # a million comments in one ad group's window: more is a broken answer
 _INTEGER = range(-(2**31), 2**31)  # what the store's INTEGER columns (likes, replies) hold
@@ -45,7 +55,11 @@ _INTEGER = range(-(2**31), 2**31)  # what the store's INTEGER columns (likes, re
 @dataclass(frozen=True)
 class SyncOptions:
     lookback_days: int = 90
-    window_days: int = 30  # the longest span comment/list accepts
+    # The longest span of days one comment/list request covers. None: the whole look-back in
+    # one request, or the shorter span TikTok's refusals taught (TikTokClient.
+    # comment_window_days); a span TikTok refuses steps down and is remembered. No source
+    # gives the limit (docs/tiktok-api-notes.md).
+    window_days: int | None = None
     overlap_days: int = 1
     head_margin: timedelta = timedelta(hours=1)
     workers: int = 8
@@ -92,6 +106,8 @@ class AdSyncResult(SyncResult):
     pages: int = 0
     throttled: int = 0
     retried: int = 0
+    refused: tuple[str, ...] = ()
+    """Ad groups whose comments TikTok does not provide (Upgraded Smart+ ads)."""
 
     def _extra(self) -> str:
         return f", {self.throttled} throttled" if self.throttled else ""
@@ -146,8 +162,21 @@ def plan_windows(
         start, high_water = today - timedelta(days=options.lookback_days), None
         if oldest_ad is not None:
             start = max(start, oldest_ad.date() - timedelta(days=1))
+    span = options.window_days or _span(start, end)
+    return _windows(adgroup_id, start, end, span, high_water)
+
+
+def _span(start: date, end: date) -> int:
+    """Days from `start` to `end`, both included."""
+    return (end - start).days + 1
+
+
+def _windows(adgroup_id: str, start: date, end: date, span: int,
+             high_water: datetime | None) -> list[_Window]:
+    """[start, end] in windows of `span` days; the first in head mode when there is a
+    high-water mark to stop at."""
     windows = []
-    for i, (lo, hi) in enumerate(date_windows(start, end, options.window_days)):
+    for i, (lo, hi) in enumerate(date_windows(start, end, max(1, span))):
         head = i == 0 and high_water is not None
         windows.append(
             _Window(adgroup_id, lo, hi, HEAD if head else FULL, high_water if head else None)
@@ -188,6 +217,9 @@ class _Run:
         self.plans: dict[str, deque[_Window]] = {}
         self.ready: deque[tuple[_Window, int]] = deque()
         self.failures: dict[str, str] = {}
+        self.smart_plus: set[str] = set()  # ad groups of Upgraded Smart+ ads
+        self.refused: dict[str, str] = {}  # ad group -> TikTok's refusal of its comments
+        self.provided: set[str] = set()  # ad groups whose comments came in whole
         self.cursors: dict[str, db.SyncCursor] = {}
         self.buffer: list[pd.DataFrame] = []
         self.buffered_rows = 0
@@ -243,6 +275,7 @@ class _Run:
         ads = list(self.client.iter_ads(self.advertiser_id))
         if any(ad.ad_id is None for ad in ads):
             raise MalformedResponse("ad/get returned an ad without an ad_id")
+        ads += self._smart_plus_ads({ad.ad_id for ad in ads})
         self.ads = len(ads)
         oldest: dict[str, datetime | None] = {}
         if ads:
@@ -258,12 +291,31 @@ class _Run:
                     created is not None and created < have) else have
         return oldest
 
+    def _smart_plus_ads(self, listed: set[str | None]) -> list[Ad]:
+        """The Upgraded Smart+ ads, which ad/get leaves out (smart_plus/ad/get/). An account
+        or app that cannot list them still syncs its other ads: only a refused token or
+        permission stops the sync."""
+        try:
+            found = [ad for ad in self.client.iter_smart_plus_ads(self.advertiser_id)
+                     if ad.ad_id is not None and ad.ad_id not in listed]
+        except (TokenError, AppUnavailable):
+            raise
+        except TikTokError as exc:
+            log.info("smart_plus/ad/get/ for %s: %s", self.advertiser_id, exc)
+            return []
+        self.smart_plus = {ad.adgroup_id for ad in found if ad.adgroup_id is not None}
+        return found
+
     def plan(self, oldest: dict[str, datetime | None], today: date) -> None:
         self.cursors = db.get_cursors(self.cur, self.advertiser_id)
         for adgroup_id in sorted(oldest):
-            windows = plan_windows(
-                adgroup_id, self.cursors.get(adgroup_id), oldest[adgroup_id], today, self.options
-            )
+            windows = plan_windows(adgroup_id, self.cursors.get(adgroup_id),
+                                   oldest[adgroup_id], today, self.options)
+            if self.options.window_days is None and windows:
+                # One window over everything, unless TikTok's refusals taught a shorter span.
+                whole = windows[0]
+                days = self.client.comment_window_days(_span(whole.start, whole.end))
+                windows = _windows(adgroup_id, whole.start, whole.end, days, whole.high_water)
             if windows:
                 self.plans[adgroup_id] = deque(windows)
                 self.ready.append((windows[0], 1))
@@ -321,6 +373,7 @@ class _Run:
         else:
             del self.plans[window.adgroup_id]
             self.adgroups_done += 1
+            self.provided.add(window.adgroup_id)
 
     def flush(self, seen_at: datetime) -> None:
         """Store the buffered pages in one upsert, then move the cursors of complete windows."""
@@ -346,6 +399,38 @@ class _Run:
             and time.monotonic() - self.flushed_at >= self.options.flush_seconds
         )
 
+    def _narrow(self, window: _Window, error: TikTokError) -> bool:
+        """When TikTok refused `window`'s date span, plan the rest of its ad group again in
+        shorter windows (TikTokClient.next_comment_window) and return True; False when the
+        error is something else or no shorter span is left."""
+        shorter = self.client.next_comment_window(error, _span(window.start, window.end))
+        if shorter is None:
+            return False
+        windows = self.plans[window.adgroup_id]
+        last = windows[-1].end
+        windows.clear()
+        windows.extend(_windows(window.adgroup_id, window.start, last, shorter,
+                                window.high_water))
+        self.ready.append((windows[0], 1))
+        return True
+
+    def _refused(self, adgroup_id: str, error: TikTokError) -> bool:
+        """When TikTok does not provide this ad group's comments (Upgraded Smart+ ads: the
+        40002 "does not support Upgraded Smart Plus ads", or a 51010 that outlasted the
+        retries on a Smart+ ad group), record that on its ads and return True. Not a failure:
+        a sync cannot change it."""
+        if not (comments_refused(error) or (
+                adgroup_id in self.smart_plus and isinstance(error, ServerError)
+                and error.code == 51010)):
+            return False
+        said = f"{error.message or error.title} (code {error.code})"
+        self.refused[adgroup_id] = said
+        db.set_comments_refused(self.cur, self.advertiser_id, [adgroup_id], said)
+        if self.plans.pop(adgroup_id, None) is not None:
+            self.adgroups_done += 1
+        self.ready = deque((w, p) for w, p in self.ready if w.adgroup_id != adgroup_id)
+        return True
+
     def _fail(self, adgroup_id: str, error: TikTokError, run_id: int) -> None:
         self.failures[adgroup_id] = str(error)
         db.record_sync_failure(self.cur, run_id, self.advertiser_id, adgroup_id, str(error))
@@ -370,14 +455,16 @@ class _Run:
                     done, _ = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in done:
                         window, page_no = in_flight.pop(future)
-                        if window.adgroup_id in self.failures:
+                        if window.adgroup_id in self.failures or window.adgroup_id in self.refused:
                             continue
                         try:
                             page, frame = future.result()
-                        except (TokenError, PermissionDenied) as exc:
+                        except (TokenError, PermissionDenied, AppUnavailable) as exc:
                             raise SyncAborted(exc) from exc
                         except TikTokError as exc:
-                            self._fail(window.adgroup_id, exc, run_id)
+                            if not ((page_no == 1 and self._narrow(window, exc))
+                                    or self._refused(window.adgroup_id, exc)):
+                                self._fail(window.adgroup_id, exc, run_id)
                             continue
                         self._take_page(window, page_no, page, frame)
                         if window.complete():
@@ -391,6 +478,8 @@ class _Run:
                     future.cancel()
                 # Whatever was fetched is good data, even when the run stops early.
                 self.flush(seen_at)
+                db.set_comments_refused(self.cur, self.advertiser_id, sorted(self.provided),
+                                        None)
 
 
 def sync_advertiser(
@@ -421,6 +510,10 @@ def sync_advertiser(
             record.status, record.message = outcome(
                 run.stop.is_set(), len(run.failures), AdSyncResult.part,
                 f"{run.rows:,} comments from {run.ads} ads.")
+            if run.refused:
+                record.message += (
+                    f" TikTok does not provide the comments of {len(run.refused)} ad groups "
+                    "(Upgraded Smart+ ads); the Ads page names their ads.")
         except TikTokError as exc:
             raise SyncAborted(exc) from exc
         finally:
@@ -431,4 +524,4 @@ def sync_advertiser(
             run._report("done")
     return AdSyncResult(**record.result_fields(time.monotonic() - started, run.failures),
                         ads=run.ads, pages=run.pages_done, throttled=prog.throttled,
-                        retried=prog.retried)
+                        retried=prog.retried, refused=tuple(sorted(run.refused)))

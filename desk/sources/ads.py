@@ -22,8 +22,14 @@ from desk.errors import AD_ACCOUNT, NotConnected, SyncAborted
 from desk.sources.ad_sync import AdSyncResult, SyncOptions, sync_advertiser
 from desk.sources.base import CommentSource, PostedReply, Writer, value
 from desk.workspace import Workspace
-from tiktok_client.client import TikTokClient, check_reply_text, iter_numbered_pages
+from tiktok_client.client import (
+    MAX_REPLY_LENGTH,
+    TikTokClient,
+    check_reply_text,
+    iter_numbered_pages,
+)
 from tiktok_client.errors import TokenError
+from tiktok_client.learned import AD_REPLY_LENGTH
 
 REFERENCE_PAGE_SIZE = 100
 MAX_REFERENCE_PAGES = 1000
@@ -44,6 +50,7 @@ class AdAccountWriter(Writer):
     account_column = "advertiser_id"
     status_batch = 100  # comment/status/update takes at most this many comment IDs
     posted_as = "the ad's identity"
+    max_reply_length = MAX_REPLY_LENGTH
     missing_for_reply = ("ad_id", "tiktok_item_id", "identity_type", "identity_id")
     missing_reason = (
         "This comment is missing its ad's video or identity, so it cannot be answered "
@@ -53,6 +60,12 @@ class AdAccountWriter(Writer):
         "The ad's identity has not given comment-management permission, so no reply can be "
         "posted as it; ask the owner of that TikTok account to authorize comment "
         "management for the ad account."
+    )
+
+    BLOCKED_WORD: ClassVar[str] = (
+        "TikTok hid this comment itself because it contains a word on the ad account's "
+        "blocked-word list; TikTok does not let such comments be hidden or unhidden by hand. "
+        "Change the blocked-word list in TikTok Ads Manager to change what it hides."
     )
 
     def __init__(self, client: TikTokClient, advertiser_id: str) -> None:
@@ -66,8 +79,18 @@ class AdAccountWriter(Writer):
             return cls.NO_COMMENT_PERMISSION
         return reason
 
+    @classmethod
+    def status_fixed(cls, row: Mapping[str, Any]) -> str | None:
+        """TikTok's help ("How to view and manage comments"): a comment that hit a blocked
+        word cannot be hidden or unhidden by hand."""
+        return cls.BLOCKED_WORD if value(row.get("hit_blockedword")) is True else None
+
+    @classmethod
+    def reply_limit(cls, learned: Mapping[str, Any]) -> int:
+        return int(learned.get(AD_REPLY_LENGTH) or cls.max_reply_length)
+
     def check_text(self, text: str) -> None:
-        check_reply_text(text)
+        check_reply_text(text, self.client.ad_reply_limit())
 
     def reply_fields(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         return {name: parent[name] for name in self.missing_for_reply}

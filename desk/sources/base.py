@@ -113,6 +113,7 @@ class Writer(ABC):
     missing_for_reply: ClassVar[tuple[str, ...]]  # columns a comment needs to be answered
     missing_reason: ClassVar[str]
     posted_as: ClassVar[str]  # who a reply appears as: "the ad's identity", "the TikTok account"
+    max_reply_length: ClassVar[int]  # the reply limit when nothing was learned
 
     def __init__(self, account_id: str) -> None:
         self.account_id = str(account_id)
@@ -139,6 +140,17 @@ class Writer(ABC):
     def can_change_status(cls, row: Mapping[str, Any]) -> bool:
         """Whether the stored comment holds what hiding or showing it on TikTok needs."""
         return True
+
+    @classmethod
+    def reply_limit(cls, learned: Mapping[str, Any]) -> int:
+        """The most characters TikTok takes in a reply on this kind of account, given what was
+        learned from TikTok so far (tiktok_client.learned)."""
+        return cls.max_reply_length
+
+    @classmethod
+    def status_fixed(cls, row: Mapping[str, Any]) -> str | None:
+        """Why TikTok lets nobody hide or unhide this comment by hand, or None."""
+        return None
 
     def reply_fields(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         """What the outbox row of a reply to `parent` records, besides the account."""

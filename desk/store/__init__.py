@@ -24,6 +24,13 @@ Callers import this package (`from desk import store as db`); where each concern
 from desk.errors import StoreError, StoreLocked
 from desk.store.filters import CommentFilters
 from desk.store.handle import Store
+from desk.store.learned import (
+    WriteAccess,
+    learned_values,
+    record_write_access,
+    save_learned,
+    write_access,
+)
 from desk.store.organic_queries import (
     comment_volume_by_video,
     conversation_for_video,
@@ -45,13 +52,6 @@ from desk.store.queries import (
     list_advertisers,
     replies_for,
     unanswered_comments,
-)
-from desk.store.learned import (
-    WriteAccess,
-    learned_values,
-    record_write_access,
-    save_learned,
-    write_access,
 )
 from desk.store.runs import (
     SyncCursor,
@@ -86,6 +86,7 @@ from desk.store.sql import (
 from desk.store.upserts import (
     ORGANIC_COMMENT_COLUMNS,
     organic_comment_frame,
+    set_comments_refused,
     upsert_ads,
     upsert_advertisers,
     upsert_business_accounts,
@@ -141,6 +142,7 @@ __all__ = (
     "replies_for",
     "save_learned",
     "schema_version",
+    "set_comments_refused",
     "set_cursor",
     "set_organic_cursor",
     "start_sync_run",

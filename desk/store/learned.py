@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from desk.store.schema import CommentSource
-from desk.store.sql import Cursor, fetch_first, fetch_rows
+from desk.store.sql import Cursor, fetch_rows, query_records
 from desk.store.times import as_utc, utc_now
 
 
@@ -54,12 +54,14 @@ def record_write_access(cur: Cursor, source: CommentSource, account_id: str, all
 
 def write_access(cur: Cursor, source: CommentSource, account_id: str) -> WriteAccess | None:
     """What TikTok answered to the last write on the account; None before any write."""
-    row = fetch_first(
+    rows = query_records(
         cur,
         "SELECT allowed, code, message, checked_at FROM write_access "
         "WHERE source = ? AND account_id = ?",
         [source, account_id],
     )
-    if row is None:
+    if not rows:
         return None
-    return WriteAccess(bool(row[0]), row[1], row[2], as_utc(row[3]))
+    row = rows[0]
+    return WriteAccess(bool(row["allowed"]), row["code"], row["message"],
+                       as_utc(row["checked_at"]))

@@ -202,6 +202,8 @@ def ads_with_counts(cur: Cursor, advertiser_id: str) -> pd.DataFrame:
                coalesce(a.adgroup_id, p.adgroup_id) AS adgroup_id,
                coalesce(a.adgroup_name, p.adgroup_name) AS adgroup_name,
                a.operation_status,
+               coalesce(a.smart_plus, false) AS smart_plus,
+               a.comments_refused,
                coalesce(p.comment_count, 0)::BIGINT AS comment_count,
                coalesce(p.unanswered_count, 0)::BIGINT AS unanswered_count,
                coalesce(p.hidden_count, 0)::BIGINT AS hidden_count,

@@ -366,6 +366,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, account_id)
     );
     """,
+    # 7: Upgraded Smart+ ads (listed by smart_plus/ad/get/, not ad/get/) and the ads whose
+    # comments TikTok does not provide: comments_refused holds TikTok's answer, from the
+    # last sync that asked for them; NULL when TikTok provides them.
+    """
+    ALTER TABLE ads ADD COLUMN smart_plus BOOLEAN;
+    ALTER TABLE ads ADD COLUMN comments_refused VARCHAR;
+
+    CREATE OR REPLACE VIEW analyst.ads AS
+        SELECT ad_id, advertiser_id, campaign_id, campaign_name, adgroup_id, adgroup_name,
+               ad_name, tiktok_item_id, video_id, identity_type, identity_id, ad_text,
+               operation_status, secondary_status, create_time, modify_time, first_seen_at,
+               last_seen_at, coalesce(smart_plus, false) AS smart_plus, comments_refused
+        FROM main.ads;
+    """,
 )
 
 

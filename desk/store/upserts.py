@@ -35,6 +35,20 @@ def upsert_ads(cur: Cursor, data: TableData, seen_at: datetime) -> int:
     return _upsert_seen(cur, "ads", "ad_id", data, seen_at)
 
 
+def set_comments_refused(cur: Cursor, advertiser_id: str, adgroup_ids: Sequence[str],
+                         reason: str | None) -> None:
+    """Record that TikTok does not provide the comments of these ad groups' ads (`reason`:
+    its answer), or, with None, that it does again."""
+    if not adgroup_ids:
+        return
+    fetch_rows(
+        cur,
+        "UPDATE ads SET comments_refused = ? WHERE advertiser_id = ? "
+        "AND adgroup_id IN (SELECT unnest(?::VARCHAR[]))",
+        [reason, advertiser_id, list(adgroup_ids)],
+    )
+
+
 def upsert_comments(cur: Cursor, data: TableData, seen_at: datetime) -> int:
     """Insert or update comments by comment_id, as seen at `seen_at`; return the rows written."""
     return _upsert_seen(cur, "comments", "comment_id", data, seen_at)

@@ -16,11 +16,12 @@ import streamlit as st
 
 from desk.outbox import can_reply
 from desk.sources import KINDS
+from desk.sources.access import write_refusal
 from desk.sources.base import source_of
 from desk.text import local_time, md_escape, text, video_label
+from desk.ui import queries
 from desk.ui.context import USER_ERRORS, PageContext, show_error
 from desk.ui.writes import flash_results, retry_action, send_reply, set_hidden
-from tiktok_client.client import MAX_REPLY_LENGTH
 
 NESTED_REPLIES_SHOWN = 10
 
@@ -96,13 +97,20 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
     """Reply, hide/unhide and the outbox state of one comment."""
     comment_id = text(row["comment_id"])
     reason = can_reply(row)
+    writer = KINDS[source_of(row)].writer_class
+    fixed = writer.status_fixed(row)
+    refused = write_refusal(
+        queries.write_access(ctx, writer.kind, text(row.get(writer.account_column))),
+        writer.noun)
+    if refused:
+        st.warning(md_escape(refused), icon="🔒")
     hidden = row.get("comment_status") == "HIDDEN"
     buttons = st.columns([1, 1, 6], vertical_alignment="center")
     if reason is None:
         buttons[0].button("Reply", key=f"{page}_reply_open_{comment_id}", icon="💬",
                           on_click=_open_reply, args=(page, comment_id))
     verb = "Unhide" if hidden else "Hide"
-    if buttons[1].button(verb, key=f"{page}_{verb.lower()}_{comment_id}"):
+    if fixed is None and buttons[1].button(verb, key=f"{page}_{verb.lower()}_{comment_id}"):
         try:
             flash_results(set_hidden(ctx, [row], not hidden))
         except USER_ERRORS as exc:
@@ -110,8 +118,9 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
         else:
             st.rerun()
     with buttons[2]:
-        if reason is not None:
-            st.caption(md_escape(reason))
+        for why in (reason, fixed):
+            if why is not None:
+                st.caption(md_escape(why))
         _outbox_state(ctx, page, outbox)
     if st.session_state.get(f"{page}_replying") == comment_id and reason is None:
         _reply_box(ctx, page, row)
@@ -150,18 +159,20 @@ def _reply_box(ctx: PageContext, page: str, row: Mapping[str, Any]) -> None:
     comment_id = text(row["comment_id"])
     text_key = f"{page}_reply_text_{comment_id}"
     writer = KINDS[source_of(row)].writer_class
-    body = st.text_area("Your reply", key=text_key, max_chars=MAX_REPLY_LENGTH, height=90,
+    limit = writer.reply_limit(queries.learned(ctx))
+    body = st.text_area("Your reply", key=text_key, max_chars=limit, height=90,
                         placeholder=f"Posted on TikTok as {writer.posted_as}.") or ""
-    st.caption(f"{len(body)}/{MAX_REPLY_LENGTH}")
+    st.caption(f"{len(body)}/{limit} characters (TikTok's limit for replies on a "
+               f"{writer.noun})")
     send, cancel, _ = st.columns([1, 1, 4])
     clicked = send.button("Send reply", key=f"{page}_reply_send_{comment_id}", type="primary")
     cancel.button("Cancel", key=f"{page}_reply_cancel_{comment_id}",
                   on_click=_close_reply, args=(page, comment_id))
     if not clicked:
         return
-    if len(body) > MAX_REPLY_LENGTH:
+    if len(body) > limit:
         st.error(f"The reply is {len(body)} characters long; TikTok takes at most "
-                 f"{MAX_REPLY_LENGTH}. Shorten it and send again. Nothing was sent.")
+                 f"{limit}. Shorten it and send again. Nothing was sent.")
         return
     if not body.strip():
         st.error("The reply is empty; write some text first. Nothing was sent.")

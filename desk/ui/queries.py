@@ -17,6 +17,7 @@ import streamlit as st
 from desk import outbox
 from desk import store as db
 from desk.connect.credentials import CredentialStore
+from desk.sources.access import account_type, write_access_summary
 from desk.store import CommentFilters
 from desk.text import ago, text
 from desk.ui import handles
@@ -39,6 +40,18 @@ def _advertisers(path: str) -> pd.DataFrame:
 def _last_sync(path: str, account_id: str, kind: str) -> db.SyncRun | None:
     with handles.store_at(path).cursor() as cur:
         return db.last_sync_run(cur, account_id, kind)  # type: ignore[arg-type]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _write_access(path: str, kind: str, account_id: str) -> db.WriteAccess | None:
+    with handles.store_at(path).cursor() as cur:
+        return db.write_access(cur, kind, account_id)  # type: ignore[arg-type]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _learned(path: str, app_id: str) -> dict:
+    with handles.store_at(path).cursor() as cur:
+        return db.learned_values(cur, app_id)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -254,6 +267,16 @@ def advertiser_timezone(ctx: PageContext, advertiser_id: str) -> str:
     return name or "UTC"
 
 
+def write_access(ctx: PageContext, kind: str, account_id: str) -> db.WriteAccess | None:
+    """What TikTok answered to the last reply or hide on the account (None: none yet)."""
+    return _write_access(ctx.db, kind, account_id)
+
+
+def learned(ctx: PageContext) -> dict:
+    """The limits learned from TikTok for this app (see tiktok_client.learned)."""
+    return _learned(ctx.db, ctx.app.app_id)
+
+
 def advertiser_overview(ctx: PageContext) -> pd.DataFrame:
     """One row per known ad account: details, connection state and the last sync."""
     stored = advertisers(ctx).set_index("advertiser_id")
@@ -272,7 +295,8 @@ def advertiser_overview(ctx: PageContext) -> pd.DataFrame:
         rows.append({
             "name": name or "(name not known yet)",
             "advertiser_id": advertiser_id,
-            "role": text(info["role"]) if info is not None else "",
+            "role": account_type(info["role"]) if info is not None else "",
+            "writes": write_access_summary(write_access(ctx, "ad", advertiser_id)),
             "timezone": text(info["timezone"]) if info is not None else "",
             "currency": text(info["currency"]) if info is not None else "",
             "connection": connection,
@@ -280,8 +304,8 @@ def advertiser_overview(ctx: PageContext) -> pd.DataFrame:
             "last_result": "" if run is None else f"{run.status}: {text(run.message)}",
         })
     frame = pd.DataFrame(rows, columns=[
-        "name", "advertiser_id", "role", "timezone", "currency", "connection", "last_sync",
-        "last_result",
+        "name", "advertiser_id", "role", "writes", "timezone", "currency", "connection",
+        "last_sync", "last_result",
     ])
     return frame.sort_values(["name", "advertiser_id"], ignore_index=True)
 

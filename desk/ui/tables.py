@@ -30,7 +30,8 @@ def overview_columns() -> dict[str, Any]:
     return {
         "name": st.column_config.TextColumn("Ad account"),
         "advertiser_id": st.column_config.TextColumn("ID"),
-        "role": st.column_config.TextColumn("Your role"),
+        "role": st.column_config.TextColumn("Account type"),
+        "writes": st.column_config.TextColumn("Replies and hiding", width="medium"),
         "timezone": st.column_config.TextColumn("Time zone"),
         "currency": st.column_config.TextColumn("Currency"),
         "connection": st.column_config.TextColumn("Connection"),

@@ -20,6 +20,7 @@ from desk.errors import ActionRefused, message_for
 from desk.sources import AdAccountWriter
 from desk.store import Store
 from tiktok_client.errors import (
+    AppUnavailable,
     AuthCodeError,
     InvalidRequest,
     MalformedResponse,
@@ -37,7 +38,7 @@ from tiktok_sandbox import start_sandbox
 from .test_actions_support import (
     ACTOR,
     STATUS_PATH,
-    advertiser_with_role,
+    advertiser_with_access,
     fill_store,
     first_level_comments,
     make_client,
@@ -77,6 +78,9 @@ class Unreliable:
         if mode == "crash":
             raise Crash
         return result
+
+    def ad_reply_limit(self) -> int:
+        return self._client.ad_reply_limit()
 
     def reply_to_comment(self, *args, **kwargs):
         return self._write(
@@ -119,7 +123,7 @@ def client(sandbox):
 @pytest.fixture
 def admin(sandbox, cur, client) -> str:
     """The ADMIN advertiser, its last 30 days of comments in the store."""
-    advertiser_id = advertiser_with_role(sandbox, "ADMIN")
+    advertiser_id = advertiser_with_access(sandbox, "WRITER")
     assert fill_store(cur, client, advertiser_id, sandbox_today(sandbox)) > 50
     return advertiser_id
 
@@ -220,9 +224,10 @@ def test_the_same_text_under_new_keys_is_a_new_reply(sandbox, cur, client, admin
     assert len(sandbox_replies(sandbox, admin, parent["comment_id"], "Thank you!")) == 2
 
 
-def test_a_reply_over_150_characters_is_refused_before_sending(sandbox, cur, client, admin, parent):
-    with pytest.raises(ActionRefused, match="151 characters.*at most 150") as refused:
-        send_reply(cur, client, admin, parent, "x" * 151)
+def test_a_reply_over_1200_characters_is_refused_before_sending(sandbox, cur, client, admin,
+                                                                parent):
+    with pytest.raises(ActionRefused, match="1201 characters.*at most 1200") as refused:
+        send_reply(cur, client, admin, parent, "x" * 1201)
 
     assert "shorten" in str(refused.value)
     assert sends(sandbox) == 0
@@ -231,8 +236,8 @@ def test_a_reply_over_150_characters_is_refused_before_sending(sandbox, cur, cli
     assert (pd.isna(action_id), event, actor) == (True, "refused", ACTOR)
 
 
-def test_a_reply_of_exactly_150_characters_is_sent(sandbox, cur, client, admin, parent):
-    assert send_reply(cur, client, admin, parent, "y" * 150).status == "sent"
+def test_a_reply_of_exactly_1200_characters_is_sent(sandbox, cur, client, admin, parent):
+    assert send_reply(cur, client, admin, parent, "y" * 1200).status == "sent"
     assert sends(sandbox) == 1
 
 
@@ -275,39 +280,40 @@ def test_an_identity_without_comment_permission_is_refused_with_the_reason(
 def test_an_unknown_comment_is_refused(sandbox, cur, client, admin, parent):
     with pytest.raises(ActionRefused, match="sync the account"):
         send_reply(cur, client, admin, {**parent, "comment_id": "404"})
-    other = advertiser_with_role(sandbox, "ANALYST")
+    other = advertiser_with_access(sandbox, "READ_ONLY")
     with pytest.raises(ActionRefused, match="not in Comment Desk's data"):
         send_reply(cur, client, other, parent)  # a comment of another ad account
     assert sends(sandbox) == 0
 
 
-def test_an_analyst_role_reply_fails_with_the_role_message(sandbox, cur, client):
-    analyst = advertiser_with_role(sandbox, "ANALYST")
-    fill_store(cur, client, analyst, sandbox_today(sandbox))
-    parent = first_level_comments(cur, analyst)[0]
+def test_a_read_only_reply_fails_and_says_to_ask_for_comment_management(sandbox, cur, client):
+    read_only = advertiser_with_access(sandbox, "READ_ONLY")
+    fill_store(cur, client, read_only, sandbox_today(sandbox))
+    parent = first_level_comments(cur, read_only)[0]
 
-    result = send_reply(cur, client, analyst, parent, key="analyst-1")
+    result = send_reply(cur, client, read_only, parent, key="read_only-1")
 
     assert result.status == "failed" and result.result_comment_id is None
-    assert "Analyst" in result.message and "Admin or Operator" in result.message
+    assert "comment management permission" in result.message
+    assert "Ad Comments" in result.message
     assert sends(sandbox) == 1
-    [row] = outbox.recent_actions(cur, analyst).to_dict("records")
+    [row] = outbox.recent_actions(cur, read_only).to_dict("records")
     assert row["error"] == result.message
-    assert [e[1] for e in events(cur, analyst)] == ["requested", "failed"]
+    assert [e[1] for e in events(cur, read_only)] == ["requested", "failed"]
     assert stored(cur, parent["comment_id"])["replies"] == parent["replies"]
 
 
 def test_retrying_a_refused_write_sends_it_again_only_once_per_retry(sandbox, cur, client):
-    analyst = advertiser_with_role(sandbox, "ANALYST")
-    fill_store(cur, client, analyst, sandbox_today(sandbox))
-    parent = first_level_comments(cur, analyst)[0]
-    failed = send_reply(cur, client, analyst, parent)
+    read_only = advertiser_with_access(sandbox, "READ_ONLY")
+    fill_store(cur, client, read_only, sandbox_today(sandbox))
+    parent = first_level_comments(cur, read_only)[0]
+    failed = send_reply(cur, client, read_only, parent)
 
-    again = outbox.retry(cur, AdAccountWriter(client, analyst), failed.action_id, actor=OTHER)
+    again = outbox.retry(cur, AdAccountWriter(client, read_only), failed.action_id, actor=OTHER)
 
-    assert again.status == "failed" and "Analyst" in again.message
+    assert again.status == "failed" and "comment management permission" in again.message
     assert sends(sandbox) == 2
-    assert [e[1:] for e in events(cur, analyst)][-3:] == [
+    assert [e[1:] for e in events(cur, read_only)][-3:] == [
         ("reconciled", OTHER),
         ("retried", OTHER),
         ("failed", OTHER),
@@ -551,18 +557,18 @@ def test_hiding_an_unknown_comment_is_refused_and_nothing_is_sent(
     )
 
 
-def test_the_analyst_role_cannot_hide(sandbox, cur, client):
-    analyst = advertiser_with_role(sandbox, "ANALYST")
-    fill_store(cur, client, analyst, sandbox_today(sandbox))
-    comment = first_level_comments(cur, analyst)[0]
-    [result] = outbox.set_hidden(cur, AdAccountWriter(client, analyst),
+def test_a_read_only_user_cannot_hide(sandbox, cur, client):
+    read_only = advertiser_with_access(sandbox, "READ_ONLY")
+    fill_store(cur, client, read_only, sandbox_today(sandbox))
+    comment = first_level_comments(cur, read_only)[0]
+    [result] = outbox.set_hidden(cur, AdAccountWriter(client, read_only),
         comment_ids=[comment["comment_id"]],
         hidden=True,
         actor=ACTOR,
         request_key="k",
     )
     assert result.status == "failed"
-    assert "Analyst" in result.message and "Admin or Operator" in result.message
+    assert "comment management permission" in result.message and "Ad Comments" in result.message
     assert store_status(cur, comment["comment_id"]) == comment["comment_status"]
 
 
@@ -648,10 +654,10 @@ def test_the_audit_log_records_who_did_what_and_when(sandbox, cur, client, admin
 
 
 def test_failed_sends_are_audited_as_failed(sandbox, cur, client):
-    analyst = advertiser_with_role(sandbox, "ANALYST")
-    fill_store(cur, client, analyst, sandbox_today(sandbox))
-    send_reply(cur, client, analyst, first_level_comments(cur, analyst)[0])
-    log = outbox.audit_log(cur, analyst)
+    read_only = advertiser_with_access(sandbox, "READ_ONLY")
+    fill_store(cur, client, read_only, sandbox_today(sandbox))
+    send_reply(cur, client, read_only, first_level_comments(cur, read_only)[0])
+    log = outbox.audit_log(cur, read_only)
     [detail] = log.loc[log["event"] == "failed", "detail"]
     assert "PermissionDenied" in detail and "40001" in detail
 
@@ -768,16 +774,16 @@ def test_can_reply_reads_dataframe_rows_with_missing_values():
     ("error", "says"),
     [
         (
-            PermissionDenied(
-                "No permission to operate: your role on advertiser 7 is ANALYST, "
-                "which cannot manage comments.",
-                40001,
-            ),
-            ["Analyst", "cannot reply", "Admin or Operator"],
+            PermissionDenied("No permission to operate.", 40001),
+            ["reply to or hide comments", "owner", "comment management permission"],
         ),
         (
-            PermissionDenied("No permission to operate.", 40001),
-            ["Analyst role cannot reply", "Admin or Operator", "reconnect"],
+            PermissionDenied("Developer has no permission.", 40125),
+            ["comment management permission", "Business Center or Ads Manager", "reconnect"],
+        ),
+        (
+            AppUnavailable("App is blocked.", 40113, "req-9"),
+            ["blocked or non-existent", "TIKTOK_CLIENT_KEY", "developer portal", "req-9"],
         ),
         (
             PermissionDenied(

@@ -19,7 +19,7 @@ from .test_actions_support import (
     ACTOR,
     POST_PATH,
     STATUS_PATH,
-    advertiser_with_role,
+    advertiser_with_access,
     assert_exactly_once,
     fill_store,
     first_level_comments,
@@ -46,7 +46,7 @@ def faulty(fault_rate: float):
 
 
 def filled(sandbox, cur, client) -> str:
-    admin = advertiser_with_role(sandbox, "ADMIN")
+    admin = advertiser_with_access(sandbox, "WRITER")
     fill_store(cur, client, admin, sandbox_today(sandbox))
     return admin
 

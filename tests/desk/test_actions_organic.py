@@ -171,15 +171,15 @@ def test_a_reply_to_an_organic_reply_is_refused_without_any_request(sandbox, sto
     assert list(log["event"]) == ["refused"]
 
 
-def test_an_organic_reply_over_150_characters_is_refused_without_any_request(sandbox, store):
+def test_an_organic_reply_over_1200_characters_is_refused_without_any_request(sandbox, store):
     cur, account, _ = synced(sandbox, store)
     parent = organic_rows(cur, account.business_id, "COMMENT")[0]
     before = requests_made(sandbox)
 
-    with pytest.raises(outbox.ActionRefused, match="151 characters long"):
+    with pytest.raises(outbox.ActionRefused, match="1201 characters long"):
         outbox.reply(cur, TikTokAccountWriter(account),
             comment_id=parent["comment_id"],
-            text="x" * 151,
+            text="x" * 1201,
             actor=ACTOR,
             request_key="organic-long",
         )

@@ -16,6 +16,7 @@ import pandas as pd
 from desk import outbox
 from desk import store as db
 from desk.sources import AdAccountWriter
+from tests.world import advertisers_by_access
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox import SandboxConfig
@@ -66,9 +67,9 @@ def make_client(sandbox, token: str | None = None, **options) -> TikTokClient:
     return TikTokClient(token or sandbox.issue_token(), **settings)
 
 
-def advertiser_with_role(sandbox, role: str) -> str:
-    truth = sandbox.ground_truth()
-    return next(a["advertiser_id"] for a in truth["advertisers"] if a["role"] == role)
+def advertiser_with_access(sandbox, access: str) -> str:
+    """The sandbox ad account with that access for the connected user (tests.world)."""
+    return advertisers_by_access(sandbox.ground_truth())[access]
 
 
 def fill_store(cur, client: TikTokClient, advertiser_id: str, today: date, days: int = 30) -> int:

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from desk.connect.credentials import CredentialStore
 from tests.e2e.harness import app_environment, serve_app
+from tests.world import WRITER, advertisers_by_access
 
 # A demo world whose busiest ad of the Admin account can be answered (its identity has
 # comment permission). The test checks this against the sandbox before relying on it.
@@ -54,8 +55,8 @@ def test_a_whole_day_connect_sync_read_reply_hide_chart_query_export(
     assert "auth_code" not in page.page.url  # the spent code is not left in the address
     html.append(page.page.content())
     world = truth(connected.sandbox_url)
-    admin = next(a for a in world["advertisers"] if a["role"] == "ADMIN")
-    advertiser_id = admin["advertiser_id"]
+    advertiser_id = advertisers_by_access(world)[WRITER]
+    admin = next(a for a in world["advertisers"] if a["advertiser_id"] == advertiser_id)
 
     # Pick the Admin ad account: the address names it, and a reload keeps it.
     page.nav("Advertisers")

@@ -105,6 +105,8 @@ class FakeTikTok:
             if self.target == path and page == 1:
                 return as_reply(self.answer)
             return page_of("list", ADS_OK if self.target != path else [], page)
+        if path == "smart_plus/ad/get/":
+            return page_of("list", [], page)
         adgroup_id = query["search_value"]
         if self.target == path and adgroup_id == FUZZED and page == 1:
             return as_reply(self.answer)

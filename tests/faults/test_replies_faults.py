@@ -15,7 +15,7 @@ from desk.outbox import ledger
 from desk.store import Store
 from tests.desk.test_actions_support import (
     POST_PATH,
-    advertiser_with_role,
+    advertiser_with_access,
     assert_exactly_once,
     fill_store,
     first_level_comments,
@@ -45,7 +45,7 @@ def test_two_hundred_replies_under_faults_each_exist_once_and_the_outbox_agrees(
     with Store.open(tmp_path / "desk.duckdb") as store, start_sandbox(config) as sandbox:
         cur = store.cursor()
         client = make_client(sandbox, timeout=0.4, max_attempts=8)
-        admin = advertiser_with_role(sandbox, "ADMIN")
+        admin = advertiser_with_access(sandbox, "WRITER")
         fill_store(cur, client, admin, sandbox_today(sandbox))
         parents = first_level_comments(cur, admin)[:40]
         assert len(parents) == 40

@@ -192,8 +192,11 @@ def check_kill(point: KillPoint, before: Snapshot, after: Snapshot, world: dict)
 
 @pytest.mark.slow
 def test_a_sync_killed_at_ten_points_and_restarted_ends_exactly_true_and_intact(tmp_path):
+    # A 30-day span limit: the first run learns it from TikTok's refusal (and may be killed
+    # while it does), so the comments come in many windows and many pages.
     config = SandboxConfig(seed=3, advertisers=1, ads=100, comments=2500, latency_ms=10,
-                           qps=100_000, qpm=10_000_000, new_comments_per_minute=0.0)
+                           qps=100_000, qpm=10_000_000, new_comments_per_minute=0.0,
+                           comment_window_days=30)
     with start_sandbox(config) as sandbox:
         advertiser_id = sandbox.ground_truth()["advertisers"][0]["advertiser_id"]
         world = truth(sandbox, advertiser_id)
@@ -225,8 +228,9 @@ def test_a_sync_killed_at_ten_points_and_restarted_ends_exactly_true_and_intact(
             last = runs[-1]
             assert last["finished_at"] is not None
             adgroups = {a["adgroup_id"] for a in world["ads"].values()}
-            # The last run resumed from the cursors: one ads page, one page per ad group.
-            assert last["requests"] == len(adgroups) + 1
+            # The last run resumed from the cursors: one page each of ad/get and
+            # smart_plus/ad/get, and one page per ad group (the span limit was learned).
+            assert last["requests"] == len(adgroups) + 2
             cursors = desk_store.get_cursors(cur, advertiser_id)
             assert set(cursors) == adgroups
             end = last["started_at"].astimezone(UTC).date() + timedelta(days=1)

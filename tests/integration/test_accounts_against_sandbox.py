@@ -9,6 +9,7 @@ import pytest
 
 from tiktok_client import (
     AccessTokenExpired,
+    AccountToken,
     BusinessAccountClient,
     InvalidRequest,
     OutcomeUnknown,
@@ -165,7 +166,7 @@ def test_reply_hide_and_delete_show_in_the_ground_truth(sandbox, connected):
                                      "We ship worldwide 🌍")
     account.hide_comment(parent["video_id"], parent["comment_id"])
     with pytest.raises(InvalidRequest):
-        account.reply_to_comment(parent["video_id"], parent["comment_id"], "x" * 151)
+        account.reply_to_comment(parent["video_id"], parent["comment_id"], "x" * 1201)
     with pytest.raises(PermissionDenied):
         account.delete_comment(parent["comment_id"])
 
@@ -219,3 +220,67 @@ def test_a_write_whose_answer_is_lost_raises_outcome_unknown_and_was_applied(clo
         assert texts.count(text) <= 1, "nothing was sent twice blindly"
         if outcome == "ok":
             assert texts.count(text) == 1
+
+
+# -- fields by granted scope, video_id as asked for ----------------------------------------
+
+BASIC_SCOPES = ("user.info.basic", "video.list", "comment.list", "comment.list.manage")
+PROFILE_PATH = "/open_api/v1.3/business/get/"
+LIKE_PATH = "/open_api/v1.3/business/comment/like/"
+
+
+def calls_to(sandbox, path: str) -> int:
+    return sandbox.stats()["by_path"].get(path, 0)
+
+
+def test_a_grant_without_stats_still_reads_the_basic_profile(sandbox, app_client, clock):
+    tokens = sandbox.issue_account_token(scopes=BASIC_SCOPES)
+    token = AccountToken.from_api(tokens, sandbox_now(clock))
+    [truth] = sandbox.ground_truth_accounts(token.open_id)["accounts"]
+
+    knowing = BusinessAccountClient.for_token(app_client, token).get_profile()
+    assert calls_to(sandbox, PROFILE_PATH) == 1, "only the covered fields were asked for"
+
+    guessing = BusinessAccountClient(app_client.with_token(token.access_token),
+                                     token.open_id).get_profile()
+    assert calls_to(sandbox, PROFILE_PATH) == 3, "refused with 40130, then the basic fields"
+
+    for profile in (knowing, guessing):
+        assert (profile.display_name, profile.profile_image) == (truth["display_name"],
+                                                                 truth["profile_image"])
+        assert (profile.username, profile.followers_count) == (None, None)
+
+
+def test_a_like_learns_to_send_the_video_id_when_tiktok_asks_for_it(clock):
+    with start_sandbox(config(clock, account_video_id_endpoints=("business/comment/like/",))
+                       ) as sandbox:
+        tokens = sandbox.issue_account_token()
+        client = TikTokClient(tokens["access_token"], base_url=sandbox.base_url,
+                              rate_limiter=RateLimiter(1000, 100_000))
+        account = BusinessAccountClient(client, tokens["open_id"])
+        comment = next(c for c in sandbox.ground_truth_accounts(tokens["open_id"])["comments"]
+                       if not c["liked"] and not c["owner"])
+
+        account.like_comment(comment["comment_id"], video_id=comment["video_id"])
+        assert calls_to(sandbox, LIKE_PATH) == 2, "refused once, then sent with video_id"
+        assert client.learned.get("video_id.business/comment/like") is True
+
+        account.unlike_comment(comment["comment_id"], video_id=comment["video_id"])
+        assert calls_to(sandbox, LIKE_PATH) == 3, "sent with video_id at once"
+        after = next(c for c in sandbox.ground_truth_accounts(tokens["open_id"])["comments"]
+                     if c["comment_id"] == comment["comment_id"])
+    assert (after["liked"], after["likes"]) == (False, comment["likes"])
+
+
+def test_against_the_documented_api_a_like_goes_once_without_video_id(sandbox, connected):
+    token, account = connected
+    comment = next(c for c in sandbox.ground_truth_accounts(token.open_id)["comments"]
+                   if not c["liked"] and not c["owner"])
+
+    account.like_comment(comment["comment_id"], video_id=comment["video_id"])
+
+    assert calls_to(sandbox, LIKE_PATH) == 1
+    assert account.learned.snapshot() == {}
+    after = next(c for c in sandbox.ground_truth_accounts(token.open_id)["comments"]
+                 if c["comment_id"] == comment["comment_id"])
+    assert after["liked"] is True

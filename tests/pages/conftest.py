@@ -27,6 +27,7 @@ from desk.sources import AdAccount
 from desk.ui import handles
 from desk.ui.context import PageContext
 from desk.workspace import TikTokApp
+from tests.world import advertisers_by_access
 from tiktok_client.ratelimit import RateLimiter
 from tiktok_sandbox.walk import walk_consent
 
@@ -43,6 +44,7 @@ SANDBOX_ENV = {
     "DESK_SANDBOX_VIDEOS_PER_ACCOUNT": "5",
     "DESK_SANDBOX_ORGANIC_COMMENTS": "600",
     "DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE": "0",
+    "DESK_SANDBOX_SMART_PLUS_ADS": "0",
     "TIKTOK_RATE_LIMIT_QPS": "1000",
     "TIKTOK_RATE_LIMIT_QPM": "100000",
     "DESK_LOOKBACK_DAYS": "200",  # the sandbox's whole history (120 days)
@@ -97,8 +99,8 @@ def store(settings) -> db.Store:
 
 @pytest.fixture
 def advertisers(sandbox) -> dict[str, str]:
-    """role -> advertiser_id: ADMIN, OPERATOR, ANALYST."""
-    return {a["role"]: a["advertiser_id"] for a in sandbox.ground_truth()["advertisers"]}
+    """WRITER, SECOND_WRITER, READ_ONLY -> advertiser_id (tests.world)."""
+    return advertisers_by_access(sandbox.ground_truth())
 
 
 @pytest.fixture
@@ -112,9 +114,9 @@ def token(sandbox, credentials) -> str:
 
 @pytest.fixture
 def sync(settings, sandbox, token, store, credentials, advertisers):
-    """sync(role): sync that sandbox ad account into the store; returns its advertiser_id."""
-    def run(role: str) -> str:
-        advertiser_id = advertisers[role]
+    """sync(access): sync that sandbox ad account into the store; returns its advertiser_id."""
+    def run(access: str) -> str:
+        advertiser_id = advertisers[access]
         AdAccount(page_context(settings, advertiser_id).workspace, advertiser_id).sync()
         return advertiser_id
 
@@ -123,8 +125,8 @@ def sync(settings, sandbox, token, store, credentials, advertisers):
 
 @pytest.fixture
 def synced(sync, advertisers) -> dict[str, str]:
-    """The ADMIN ad account synced; returns role -> advertiser_id."""
-    sync("ADMIN")
+    """The first writable ad account synced; returns access -> advertiser_id."""
+    sync("WRITER")
     return advertisers
 
 
@@ -220,7 +222,7 @@ def seed_hostile(store: db.Store) -> pd.DataFrame:
     cur = store.cursor()
     db.upsert_advertisers(cur, pd.DataFrame([{
         "advertiser_id": HOSTILE_ADVERTISER, "name": "Hostile Test Brand",
-        "timezone": "Europe/Berlin", "currency": "EUR", "role": "ADMIN",
+        "timezone": "Europe/Berlin", "currency": "EUR", "role": "ROLE_ADVERTISER",
     }]))
     start = datetime(2025, 3, 1, 12, tzinfo=UTC)
     rows = pd.DataFrame([{

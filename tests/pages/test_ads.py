@@ -10,7 +10,7 @@ PAGE = "pages/2_Ads.py"
 
 
 def test_ads_show_the_stored_counts(synced, sandbox, store):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
     no_errors(at)
     shown = at.dataframe[0].value.set_index("ad_id")
@@ -28,7 +28,7 @@ def test_ads_show_the_stored_counts(synced, sandbox, store):
 
 
 def test_a_connected_but_unsynced_account_says_sync_first(token, advertisers):
-    at = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    at = open_page(PAGE, query={"advertiser": advertisers["WRITER"]})
     no_errors(at)
     assert "Sync it on the Advertisers page" in infos(at)[0]
 
@@ -41,7 +41,7 @@ def test_no_account_chosen_points_to_advertisers(token):
 
 
 def test_choosing_an_ad_opens_its_comments(synced, store):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
     table = at.dataframe[0].value
     ad_id = str(table.iloc[2]["ad_id"])
@@ -53,3 +53,29 @@ def test_choosing_an_ad_opens_its_comments(synced, store):
     assert at.query_params["ad"] == ad_id
     expected = db.comments_count(store.cursor(), db.CommentFilters(advertiser_id, ad_ids=[ad_id]))
     assert f"**{text.plural(expected, 'comment')}**" in at.main.markdown[0].value
+
+
+def test_ads_whose_comments_tiktok_does_not_provide_are_named_and_marked(synced, store):
+    advertiser_id = synced["WRITER"]
+    with store.cursor() as cur:
+        [row] = db.query_records(cur, "SELECT ad_id, ad_name, adgroup_id FROM ads WHERE "
+                                 "advertiser_id = ? ORDER BY ad_id LIMIT 1", [advertiser_id])
+        cur.execute("UPDATE ads SET smart_plus = true WHERE ad_id = ?", [row["ad_id"]])
+        db.set_comments_refused(cur, advertiser_id, [row["adgroup_id"]],
+                                "This API does not support Upgraded Smart Plus ads (code 40002)")
+    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    no_errors(at)
+    [warning] = [w.value for w in at.warning]
+    assert "TikTok does not provide the comments" in warning
+    assert text.md_escape(row["ad_name"]) in warning and "Ads Manager" in warning
+    shown = at.dataframe[0].value.set_index("ad_id")
+    assert shown.loc[row["ad_id"], "kind"] == "Smart+ · comments not provided by TikTok"
+    refused = shown[shown["kind"].str.contains("not provided")]
+    assert set(refused["adgroup_name"]) == {shown.loc[row["ad_id"], "adgroup_name"]}
+
+
+def test_ads_tiktok_provides_comments_for_carry_no_mark(synced):
+    at = open_page(PAGE, query={"advertiser": synced["WRITER"]})
+    no_errors(at)
+    assert not at.warning
+    assert set(at.dataframe[0].value["kind"]) == {""}

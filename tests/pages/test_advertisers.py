@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import streamlit as st
 
 from desk import store as db
 from desk.scheduler import AutoSync, SyncBusy
@@ -28,13 +29,13 @@ def test_without_a_connection_it_points_to_home(sandbox):
 
 
 def test_the_advertiser_in_the_url_is_chosen_and_kept_in_the_url(token, advertisers):
-    chosen = advertisers["OPERATOR"]
+    chosen = advertisers["SECOND_WRITER"]
     at = open_page(PAGE, query={"advertiser": chosen})
     no_errors(at)
     assert at.selectbox(key="advertisers_selected").value == chosen
     assert at.query_params["advertiser"] == chosen
     assert at.session_state["advertiser_id"] == chosen
-    other = advertisers["ADMIN"]
+    other = advertisers["WRITER"]
     at.selectbox(key="advertisers_selected").set_value(other).run()
     assert at.session_state["advertiser_id"] == other
     assert at.query_params["advertiser"] == other
@@ -50,7 +51,7 @@ def test_an_unknown_advertiser_in_the_url_is_ignored(token):
 
 
 def test_sync_now_shows_progress_and_ends_with_the_result(token, advertisers, sandbox, store):
-    advertiser_id = advertisers["ADMIN"]
+    advertiser_id = advertisers["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
     at.button(key="advertisers_sync").click().run()
     no_errors(at)
@@ -69,14 +70,14 @@ def test_sync_now_shows_progress_and_ends_with_the_result(token, advertisers, sa
 def test_sync_with_a_revoked_token_says_reconnect_on_home(token, advertisers, sandbox,
                                                           credentials):
     sandbox.revoke_token(token)
-    at = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    at = open_page(PAGE, query={"advertiser": advertisers["WRITER"]})
     at.button(key="advertisers_sync").click().run()
     no_errors(at)
     [error] = at.error
     assert "reconnect the account on the Home page" in error.value
     assert at.status[0].proto.state == at.status[0].proto.State.ERROR
     assert credentials.connections()[0].needs_reauth
-    again = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    again = open_page(PAGE, query={"advertiser": advertisers["WRITER"]})
     assert "Reconnect it on the Home page" in again.warning[0].value
     assert again.button(key="advertisers_sync").disabled
 
@@ -90,7 +91,7 @@ def test_sync_errors_end_in_a_human_message(token, advertisers, monkeypatch, err
         raise error
 
     monkeypatch.setattr(TikTokClient, "get_advertiser_info", refuse)
-    at = open_page(PAGE, query={"advertiser": advertisers["ADMIN"]})
+    at = open_page(PAGE, query={"advertiser": advertisers["WRITER"]})
     at.button(key="advertisers_sync").click().run()
     no_errors(at)
     assert message in at.error[0].value
@@ -98,7 +99,7 @@ def test_sync_errors_end_in_a_human_message(token, advertisers, monkeypatch, err
 
 
 def test_auto_sync_toggle_enables_the_schedule(token, advertisers, settings):
-    advertiser_id = advertisers["ADMIN"]
+    advertiser_id = advertisers["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
     at.number_input(key="advertisers_autosync_minutes").set_value(30)
     at.toggle(key="advertisers_autosync").set_value(True).run()
@@ -158,3 +159,23 @@ def test_auto_sync_reports_a_failed_sync_and_carries_on():
         assert "limiting how fast" in scheduler.status("a").last_message
     finally:
         scheduler.stop()
+
+
+def test_the_table_shows_the_account_type_and_what_tiktok_said_to_the_last_write(
+        sync, store, advertisers):
+    read_only = sync("READ_ONLY")
+    at = open_page(PAGE)
+    no_errors(at)
+    table = at.dataframe[0].value.set_index("advertiser_id")
+    assert table.loc[read_only, "role"]  # synced: its type is known
+    assert set(table["role"]) - {""} <= {"Advertiser", "Advertiser managed by an agency",
+                                  "Agency managed by an agency", "Agency"}
+    assert table.loc[read_only, "writes"].startswith("Not known yet")
+    with store.cursor() as cur:
+        db.record_write_access(cur, "ad", read_only, False, 40001, "No permission to operate.")
+        db.record_write_access(cur, "ad", advertisers["WRITER"], True)
+    st.cache_data.clear()  # as a write through the outbox does (context.refresh)
+    again = open_page(PAGE)
+    table = again.dataframe[0].value.set_index("advertiser_id")
+    assert table.loc[read_only, "writes"].startswith("Refused by TikTok with code 40001")
+    assert table.loc[advertisers["WRITER"], "writes"].startswith("Allowed")

@@ -57,7 +57,7 @@ def open_comments(advertiser_id: str, comment_type: str = "All"):
 
 
 def test_filters_and_paging_match_the_store(synced, store):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     everything = db.CommentFilters(advertiser_id)
     at = open_comments(advertiser_id)
     total = db.comments_count(store.cursor(), everything)
@@ -89,7 +89,7 @@ def test_filters_and_paging_match_the_store(synced, store):
 
 
 def test_filters_follow_to_the_other_pages(synced, store):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_comments(advertiser_id, "Replies")
     at.switch_page("pages/6_Export.py").run()
     assert at.selectbox(key="export_type").value == "Replies"
@@ -99,7 +99,7 @@ def test_filters_follow_to_the_other_pages(synced, store):
 
 
 def test_no_matching_comments_says_so(synced):
-    at = open_comments(synced["ADMIN"])
+    at = open_comments(synced["WRITER"])
     at.text_input(key="comments_search").input("no comment says this, surely").run()
     no_errors(at)
     assert "No comments match these filters" in infos(at)[0]
@@ -112,7 +112,7 @@ def send(at, comment_id: str, body: str) -> None:
 
 
 def test_a_reply_is_sent_and_shows_tiktoks_id(synced, store, sandbox):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     comment_id = replyable(store, advertiser_id)
     at = open_comments(advertiser_id, "Comments")
     send(at, comment_id, "Thanks so much! 🙌")
@@ -130,7 +130,7 @@ def test_a_reply_is_sent_and_shows_tiktoks_id(synced, store, sandbox):
 
 
 def test_a_double_click_sends_once(synced, store, sandbox):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     comment_id = replyable(store, advertiser_id)
     at = open_comments(advertiser_id, "Comments")
     at.button(key=f"comments_reply_open_{comment_id}").click().run()
@@ -154,29 +154,29 @@ def test_a_double_click_sends_once(synced, store, sandbox):
     assert mine.sum() == 1
 
 
-def test_a_reply_over_150_characters_is_refused_before_sending(synced, store, sandbox,
+def test_a_reply_over_1200_characters_is_refused_before_sending(synced, store, sandbox,
                                                                settings):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     comment_id = replyable(store, advertiser_id)
     at = open_comments(advertiser_id, "Comments")
     at.button(key=f"comments_reply_open_{comment_id}").click().run()
     box = at.text_area(key=f"comments_reply_text_{comment_id}")
-    assert box.max_chars == 150  # the browser stops typing at 150 and counts down
-    box.set_value("x" * 151).run()  # even a crafted request gets no further than 150
-    assert at.text_area(key=f"comments_reply_text_{comment_id}").value == "x" * 150
-    assert "150/150" in [c.value for c in at.main.caption]
+    assert box.max_chars == 1200  # the browser stops typing at the limit and counts down
+    box.set_value("x" * 1201).run()  # even a crafted request gets no further than 1200
+    assert at.text_area(key=f"comments_reply_text_{comment_id}").value == "x" * 1200
+    assert any(c.value.startswith("1200/1200 characters") for c in at.main.caption)
     # Below the widget, the glue the page calls refuses a longer text without sending it.
-    with pytest.raises(ActionRefused, match="151 characters"):
+    with pytest.raises(ActionRefused, match="1201 characters"):
         row = db.comments_page(store.cursor(), db.CommentFilters(advertiser_id), 100_000
                                ).set_index("comment_id").loc[comment_id]
         writes.send_reply(page_context(settings, advertiser_id), {**row, "comment_id": comment_id},
-                      "x" * 151, "k151")
+                      "x" * 1201, "k1201")
     assert post_count(sandbox) == 0
     assert outbox.recent_actions(store.cursor(), advertiser_id).empty
 
 
 def test_a_reply_to_a_reply_gets_no_reply_box_but_the_reason(synced, store):
-    at = open_comments(synced["ADMIN"], "Replies")
+    at = open_comments(synced["WRITER"], "Replies")
     assert shown_ids(at)
     assert not [b for b in at.button if b.key and b.key.startswith("comments_reply_open_")]
     reasons = [c.value for c in at.main.caption if "first" in c.value]
@@ -184,14 +184,14 @@ def test_a_reply_to_a_reply_gets_no_reply_box_but_the_reason(synced, store):
     assert "Only first-level comments can be answered" in plain(reasons[0])
 
 
-def test_an_analyst_reply_fails_with_the_role_message(sync, store, sandbox):
-    advertiser_id = sync("ANALYST")
+def test_a_read_only_reply_fails_and_says_to_ask_for_comment_management(sync, store, sandbox):
+    advertiser_id = sync("READ_ONLY")
     comment_id = replyable(store, advertiser_id)
     at = open_comments(advertiser_id, "Comments")
     send(at, comment_id, "Can we reply?")
     no_errors(at)
-    assert "Analyst" in plain(at.toast[0].value)
-    assert any("Admin or Operator role" in plain(e.value) for e in at.error)
+    assert "comment management permission" in plain(at.toast[0].value)
+    assert any("comment management permission" in plain(e.value) for e in at.error)
     [action_id] = outbox.recent_actions(store.cursor(), advertiser_id)["action_id"].tolist()
     assert at.button(key=f"comments_retry_{action_id}")  # failed: Retry is offered
     truth = sandbox_comments(sandbox, advertiser_id)
@@ -199,7 +199,7 @@ def test_an_analyst_reply_fails_with_the_role_message(sync, store, sandbox):
 
 
 def test_an_unanswered_write_shows_checking_and_retry_settles_it(synced, store, sandbox):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     comment_id = replyable(store, advertiser_id)
     at = open_comments(advertiser_id, "Comments")
     with pytest.MonkeyPatch.context() as patch:  # the answer is lost, and TikTok is unreachable
@@ -233,7 +233,7 @@ def status_in(store, sandbox, advertiser_id, comment_id) -> tuple[str, str]:
 
 
 def test_hide_and_unhide_change_the_store_and_tiktok(synced, store, sandbox):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_comments(advertiser_id, "Comments")
     at.selectbox(key="comments_status").select("Public").run()
     comment_id = shown_ids(at)[0]
@@ -248,7 +248,7 @@ def test_hide_and_unhide_change_the_store_and_tiktok(synced, store, sandbox):
 
 
 def test_bulk_hide_hides_the_ticked_comments_and_unticks_them(synced, store, sandbox):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_comments(advertiser_id, "Comments")
     at.selectbox(key="comments_status").select("Public").run()
     chosen = shown_ids(at)[:3]
@@ -280,3 +280,37 @@ def test_hostile_comment_text_is_shown_literally(sandbox, store):
     assert all(not m.proto.allow_html for m in at.main.markdown)
     page = "\n".join(texts(at.main))
     assert "unsafe_allow_html: true" not in page
+
+
+def test_after_tiktok_refused_a_write_every_comment_of_the_account_says_so_before_a_reply(
+        sync, store):
+    advertiser_id = sync("READ_ONLY")
+    comment_id = replyable(store, advertiser_id)
+    at = open_comments(advertiser_id, "Comments")
+    assert not [w for w in at.warning if "TikTok refused" in plain(w.value)]  # not known yet
+    send(at, comment_id, "Can we reply?")
+
+    again = open_comments(advertiser_id, "Comments")
+
+    notices = [plain(w.value) for w in again.warning if "TikTok refused" in plain(w.value)]
+    assert notices and all("comment management permission" in n for n in notices)
+    assert len(notices) == len(shown_ids(again))  # one above each comment shown
+
+
+def test_a_comment_that_hit_a_blocked_word_offers_no_hide_button_but_the_reason(synced, store):
+    advertiser_id = synced["WRITER"]
+    blocked = db.query_records(store.cursor(), "SELECT comment_id FROM comments WHERE "
+                               "advertiser_id = ? AND hit_blockedword AND comment_type = "
+                               "'COMMENT' ORDER BY create_time DESC LIMIT 1", [advertiser_id])
+    assert blocked
+    comment_id = blocked[0]["comment_id"]
+    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at.text_input(key="comments_search").set_value(
+        db.query_records(store.cursor(), "SELECT content FROM comments WHERE comment_id = ?",
+                         [comment_id])[0]["content"]).run()
+    no_errors(at)
+    assert comment_id in shown_ids(at)
+    keys = {b.key for b in at.button}
+    assert f"comments_unhide_{comment_id}" not in keys
+    assert f"comments_hide_{comment_id}" not in keys
+    assert any("blocked-word list" in plain(c.value) for c in at.main.caption)

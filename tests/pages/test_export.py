@@ -131,7 +131,7 @@ def test_a_huge_export_is_capped_with_a_note(sandbox, store, media, monkeypatch)
 
 
 def test_nothing_to_export_says_so(synced):
-    at = open_page(PAGE, query={"advertiser": synced["ADMIN"]})
+    at = open_page(PAGE, query={"advertiser": synced["WRITER"]})
     at.text_input(key="export_search").input("no comment says this, surely").run()
     no_errors(at)
     assert "nothing to export" in infos(at)[0]
@@ -139,7 +139,7 @@ def test_nothing_to_export_says_so(synced):
 
 
 def test_chunks_over_many_days_keep_the_newest_first_order(synced, store, settings):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     ctx = page_context(settings, advertiser_id)
     filters = db.CommentFilters(advertiser_id)
     whole = db.comments_page(store.cursor(), filters, limit=100_000)

@@ -16,7 +16,7 @@ def charts(at) -> list[dict]:
 
 
 def test_insights_agree_with_the_store(synced, store):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
     no_errors(at)
     everything = db.CommentFilters(advertiser_id)
@@ -43,7 +43,7 @@ def test_insights_agree_with_the_store(synced, store):
 
 
 def test_insights_follow_the_filters(synced, store):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
     at.selectbox(key="insights_status").select("Hidden").run()
     hidden = db.CommentFilters(advertiser_id, status="HIDDEN")

@@ -22,6 +22,7 @@ from desk.ui import queries
 from tests.pages.conftest import no_errors, open_page, plain, texts
 from tests.pages.test_export import downloaded
 from tests.pages.test_export import media as media  # noqa: F401 (the fixture)
+from tests.world import WRITER, advertisers_by_access
 from tiktok_client.accounts_models import AccountToken
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
@@ -37,9 +38,8 @@ def account_link(at) -> str:
 
 
 def linked_account(sandbox) -> dict:
-    """The sandbox's business account whose videos the ADMIN ad account promotes."""
-    truth = sandbox.ground_truth()
-    admin = next(a["advertiser_id"] for a in truth["advertisers"] if a["role"] == "ADMIN")
+    """The sandbox's business account whose videos the first writable ad account promotes."""
+    admin = advertisers_by_access(sandbox.ground_truth())[WRITER]
     return next(a for a in sandbox.ground_truth_accounts()["accounts"]
                 if a["advertiser_id"] == admin)
 
@@ -255,7 +255,7 @@ def test_sync_now_on_videos_stores_exactly_the_accounts_organic_comments(account
 
 
 def test_a_videos_conversation_holds_its_organic_and_spark_ads_comments(organic, sync, store):
-    sync("ADMIN")
+    sync("WRITER")
     videos = db.videos_with_counts(store.cursor(), organic)
     spark = videos.loc[videos["ad_comments"] > 0]
     assert len(spark), "the linked account has a video promoted by a Spark Ad"
@@ -280,10 +280,10 @@ def test_a_videos_conversation_holds_its_organic_and_spark_ads_comments(organic,
 
 
 def test_comments_page_filters_by_source_and_shows_organic_badges(organic, synced, store):
-    at = open_page(COMMENTS, query={"advertiser": synced["ADMIN"]})
+    at = open_page(COMMENTS, query={"advertiser": synced["WRITER"]})
     no_errors(at)
     everything = db.comments_count(store.cursor(), db.CommentFilters(
-        synced["ADMIN"], business_id=organic))
+        synced["WRITER"], business_id=organic))
     assert f"{everything:,} comments" in plain(at.main.markdown[0].value)
     at.selectbox(key="comments_source").select("Organic comments").run()
     no_errors(at)
@@ -352,7 +352,7 @@ def test_retry_of_a_failed_organic_reply_sends_it_once_with_a_renewed_token(orga
 
 def test_bulk_hide_of_ad_and_organic_comments_goes_through_each_account(organic, synced, store,
                                                                         sandbox):
-    advertiser_id = synced["ADMIN"]
+    advertiser_id = synced["WRITER"]
     at = open_page(COMMENTS, query={"advertiser": advertiser_id})
     at.selectbox(key="comments_status").select("Public").run()
     cards = {c.key.removeprefix("comments_pick_") for c in at.checkbox
@@ -377,7 +377,7 @@ def test_bulk_hide_of_ad_and_organic_comments_goes_through_each_account(organic,
 
 
 def test_insights_chart_comments_per_video_and_by_source(organic, synced, store):
-    at = open_page("pages/4_Insights.py", query={"advertiser": synced["ADMIN"]})
+    at = open_page("pages/4_Insights.py", query={"advertiser": synced["WRITER"]})
     no_errors(at)
     charts = {c.proto.id: c for c in at.get("plotly_chart")}
     assert charts
@@ -397,14 +397,14 @@ def test_insights_chart_comments_per_video_and_by_source(organic, synced, store)
     lines = next(s for s in specs if s["data"] and s["data"][0].get("mode") == "lines")
     assert {t["name"] for t in lines["data"]} == {"Ad comments", "Organic comments"}
     totals = stored(store, "SELECT source, count(*) AS n FROM comments WHERE advertiser_id = ? "
-                           "OR business_id = ? GROUP BY source", [synced["ADMIN"], organic])
+                           "OR business_id = ? GROUP BY source", [synced["WRITER"], organic])
     expected = dict(zip(totals["source"], totals["n"], strict=True))
     assert {t["name"]: sum(t["y"]) for t in lines["data"]} == {
         "Ad comments": expected["ad"], "Organic comments": expected["organic"]}
 
 
 def test_export_covers_both_sources_with_a_source_column(organic, synced, store, media):  # noqa: F811
-    at = open_page("pages/6_Export.py", query={"advertiser": synced["ADMIN"]})
+    at = open_page("pages/6_Export.py", query={"advertiser": synced["WRITER"]})
     at.radio(key="export_format").set_value("csv")
     at.button(key="export_prepare").click().run()
     no_errors(at)
@@ -413,7 +413,7 @@ def test_export_covers_both_sources_with_a_source_column(organic, synced, store,
     assert {"source", "video_id", "business_id"} <= set(frame.columns)
     totals = stored(store, "SELECT source, count(*) AS n FROM comments WHERE advertiser_id = ? "
                            "OR (source = 'organic' AND business_id = ?) GROUP BY source",
-                    [synced["ADMIN"], organic])
+                    [synced["WRITER"], organic])
     assert frame["source"].value_counts().to_dict() == dict(
         zip(totals["source"], totals["n"], strict=True))
     # TikTok's open_ids can start with "-": such cells are neutralised like any formula.

@@ -43,16 +43,17 @@ def test_period_ranges(period, dates, expected):
 
 
 def test_sandbox_options_come_from_the_environment():
-    assert demo.sandbox_options({}) == ()
-    assert demo.sandbox_options({"DESK_SANDBOX_COMMENTS": "500", "DESK_SANDBOX_QPS": "50"}) == (
-        ("comments", 500), ("qps", 50))
+    assert demo.sandbox_options({}) == (("smart_plus_ads", 2),)  # the demo shows Smart+ ads
+    assert demo.sandbox_options({"DESK_SANDBOX_COMMENTS": "500", "DESK_SANDBOX_QPS": "50",
+                                 "DESK_SANDBOX_SMART_PLUS_ADS": "0"}) == (
+        ("comments", 500), ("qps", 50), ("smart_plus_ads", 0))
     with pytest.raises(ValueError, match="DESK_SANDBOX_ADS must be a number"):
         demo.sandbox_options({"DESK_SANDBOX_ADS": "lots"})
 
 
 @pytest.mark.parametrize("error, words", [
     (SyncAborted(TokenError("revoked", 40105)), "reconnect the account on the Home page"),
-    (PermissionDenied("your role is ANALYST", 40001), "Admin or Operator role"),
+    (PermissionDenied("No permission to operate.", 40001), "comment management permission"),
     (RateLimited("slow down", 40100), "wait a minute"),
     (AuthCodeError("bad code", 40110), "click Connect to start again"),
     (NotConnected("No connected account grants it. Connect it on the Home page first."),
