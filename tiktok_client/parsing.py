@@ -116,6 +116,11 @@ def _parse_time_text(text: str) -> datetime | None:
         return None
     if _NUMBER.fullmatch(text):
         return _from_epoch(float(text))
+    if len(text) == 19 and text[10] == " ":  # "YYYY-MM-DD HH:MM:SS", by far the most common
+        try:
+            return as_utc(datetime.fromisoformat(text))
+        except ValueError:
+            pass
     text = _TRAILING_ZONE_NAME.sub("", text) if " " in text else text
     for fmt in _TIME_FORMATS:
         try:
@@ -176,7 +181,7 @@ def as_id(value: Any) -> str | None:
             return None
         value = int(value)
     if isinstance(value, int | str):
-        text = _unicode(str(value).strip())
+        text = _unicode(value.strip() if isinstance(value, str) else str(value))
         return text or None
     return None
 
@@ -190,6 +195,8 @@ def parent_id(value: Any) -> str | None:
 
 def as_text(value: Any) -> str | None:
     """A string field; numbers are turned into text, containers are dropped."""
+    if type(value) is str:
+        return _unicode(value)
     if value is None or isinstance(value, dict | list | tuple):
         return None
     if isinstance(value, bool):
@@ -202,7 +209,7 @@ def as_text(value: Any) -> str | None:
 def _unicode(text: str) -> str:
     """Text that can be encoded: JSON may escape lone UTF-16 surrogates ("\\ud83d", half an
     emoji), which no UTF-8 writer accepts; each becomes U+FFFD."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def as_int(value: Any) -> int | None:
@@ -325,6 +332,7 @@ class Record:
 
     __slots__ = ()
     _readers: ClassVar[tuple[_FieldReader, ...]] = ()
+    _names: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_api(cls, payload: Mapping[str, Any] | None) -> Self:
@@ -337,6 +345,15 @@ class Record:
 
         With several payloads (a nested object and the one around it), each field is taken
         from the first payload that has it."""
+        if len(payloads) == 1 and not given:  # the usual case, kept lean: a sync reads millions
+            get = payloads[0].get
+            read = {}
+            for name, keys, coerce in cls._readers:
+                value = get(keys[0])
+                if value is None and len(keys) > 1:
+                    value = first(payloads[0], *keys[1:])
+                read[name] = coerce(value)
+            return cls(**read)
         read = {
             name: coerce(_first_of(payloads, keys))
             for name, keys, coerce in cls._readers
@@ -346,10 +363,10 @@ class Record:
 
     def to_record(self) -> dict[str, Any]:
         """The fields as a plain dict (one row of a DataFrame)."""
-        record = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            record[f.name] = list(value) if isinstance(value, list) else value
+        record = {name: getattr(self, name) for name in self._names}
+        for name, value in record.items():
+            if isinstance(value, list):
+                record[name] = list(value)
         return record
 
 
@@ -372,6 +389,7 @@ def record(
     def make(cls: type[R]) -> type[R]:
         made = dataclass(frozen=True, slots=True, repr=repr)(cls)
         made._readers = _readers_of(made, also or {})
+        made._names = tuple(f.name for f in fields(made))  # type: ignore[arg-type]
         return made
 
     return make if cls is None else make(cls)
