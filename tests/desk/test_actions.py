@@ -636,7 +636,7 @@ def test_the_audit_log_records_who_did_what_and_when(sandbox, cur, client, admin
     failed = send_reply(cur, Unreliable(client, "not_sent"), admin, parents[2], key="gone")
     outbox.retry(cur, AdAccountWriter(client, admin), failed.action_id, actor=OTHER)
     with pytest.raises(ActionRefused):
-        send_reply(cur, client, admin, parents[3], "z" * 200, key="long")
+        send_reply(cur, client, admin, parents[3], "z" * 1201, key="long")
 
     log = outbox.audit_log(cur, admin)
 

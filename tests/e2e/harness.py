@@ -218,7 +218,7 @@ class StreamlitPage:
         box.fill(text)
         box.press("Tab")
         self.settle()
-        expect(card).to_contain_text(f"{len(text)}/150")
+        expect(card).to_contain_text(f"{len(text)}/1200 characters")
         card.get_by_role("button", name="Send reply").click()
         self.settle()
         return card
