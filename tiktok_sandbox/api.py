@@ -23,7 +23,12 @@ Where TikTok's documentation is silent the sandbox assumes:
 - comment/status/update takes up to 100 comment IDs and applies all of them or none. A
   comment that hit a blocked word cannot be hidden or made public by hand (TikTok's help);
   a batch with one is refused with 40002 naming ``comment_ids`` (code and wording are the
-  sandbox's choice).
+  sandbox's choice). So is a batch with a comment whose ad ``ad_type`` does not describe
+  (BRAND for ads of reserved ad groups, BIDDING, the default, for the others): 40002 naming
+  ``ad_type`` (the sandbox's choice; TikTok documents the parameter, not the refusal).
+- ad/get and adgroup/get without ``filtering.buying_types`` list auction and Reach &
+  Frequency buys; ``RESERVATION_TOP_VIEW`` only alone (bububa/tiktok-business's copy of the
+  documentation).
 - advertiser/info ``create_time`` is epoch seconds; ``role`` is the account's type
   (ROLE_ADVERTISER, ROLE_CHILD_ADVERTISER, ROLE_CHILD_AGENT, ROLE_AGENT), which says
   nothing about the user's permission: a user who may only read an advertiser learns it
@@ -46,6 +51,8 @@ from typing import Any
 from . import endpoint, faults, render
 from .config import SandboxConfig
 from .data import (
+    AUCTION,
+    BUYING_TYPES,
     COMMENT,
     DISABLE,
     ENABLE,
@@ -53,6 +60,8 @@ from .data import (
     IDENTITY_TYPES,
     PUBLIC,
     REPLY,
+    RESERVATION_RF,
+    RESERVATION_TOP_VIEW,
     Ad,
     AdGroup,
     Campaign,
@@ -189,6 +198,24 @@ def _filter_time(filtering: Mapping[str, Any], key: str) -> int | None:
     return parse_datetime(f"filtering.{key}", filtering[key])
 
 
+def _buying_types(filtering: Mapping[str, Any]) -> set[str]:
+    """``filtering.buying_types``: by default auction and Reach & Frequency buys; TopView
+    only on its own."""
+    given = filtering.get("buying_types")
+    if given is None:
+        return {AUCTION, RESERVATION_RF}
+    if not isinstance(given, list) or not given or not all(isinstance(v, str) for v in given):
+        raise param_error("filtering.buying_types", "Not a valid list.")
+    unknown = [v for v in given if v not in BUYING_TYPES]
+    if unknown:
+        raise param_error("filtering.buying_types",
+                          f"Must be one of: {', '.join(BUYING_TYPES)}.")
+    if RESERVATION_TOP_VIEW in given and len(set(given)) > 1:
+        raise param_error("filtering.buying_types",
+                          f"{RESERVATION_TOP_VIEW} cannot be used with other values.")
+    return set(given)
+
+
 def _ad_filter(filtering: Mapping[str, Any], *, smart_plus_keys: bool = False
                ) -> Callable[[Ad], bool]:
     """What ad/get's ``filtering`` keeps; with ``smart_plus_keys``, smart_plus/ad/get's
@@ -209,6 +236,8 @@ def _ad_filter(filtering: Mapping[str, Any], *, smart_plus_keys: bool = False
     created_from = _filter_time(filtering, "creation_filter_start_time")
     created_to = _filter_time(filtering, "creation_filter_end_time")
     modified_after = _filter_time(filtering, "modified_after")
+    # smart_plus/ad/get takes no buying_types: Upgraded Smart+ ads are auction buys.
+    buying = {AUCTION} if smart_plus_keys else _buying_types(filtering)
     statuses = {
         "STATUS_DELIVERY_OK": {ENABLE}, "STATUS_NOT_DELIVERY": {DISABLE},
         "STATUS_DISABLE": {DISABLE}, "STATUS_DELETE": set(),
@@ -217,6 +246,7 @@ def _ad_filter(filtering: Mapping[str, Any], *, smart_plus_keys: bool = False
     def keep(ad: Ad) -> bool:
         return (
             ad.operation_status in statuses
+            and ad.adgroup.buying_type in buying
             and (campaign_ids is None or ad.adgroup.campaign.campaign_id in campaign_ids)
             and (adgroup_ids is None or ad.adgroup.adgroup_id in adgroup_ids)
             and (ad_ids is None or ad.ad_id in ad_ids)
@@ -240,8 +270,10 @@ def _campaign_filter(filtering: Mapping[str, Any]) -> Callable[[Campaign], bool]
 def _adgroup_filter(filtering: Mapping[str, Any]) -> Callable[[AdGroup], bool]:
     campaign_ids = _filter_ids(filtering, "campaign_ids")
     adgroup_ids = _filter_ids(filtering, "adgroup_ids")
+    buying = _buying_types(filtering)
     return lambda g: ((campaign_ids is None or g.campaign.campaign_id in campaign_ids)
-                      and (adgroup_ids is None or g.adgroup_id in adgroup_ids))
+                      and (adgroup_ids is None or g.adgroup_id in adgroup_ids)
+                      and g.buying_type in buying)
 
 
 def _fixed_page_size_max(config: SandboxConfig) -> int:
@@ -355,8 +387,9 @@ def comment_status_update(request: ApiRequest) -> dict[str, Any]:
     comment_ids = params.string_list("comment_ids", required=True, max_items=100)
     assert comment_ids is not None
     operation = params.enum("operation", (HIDDEN, PUBLIC), required=True)
-    params.enum("ad_type", ("BIDDING", "BRAND"), default="BIDDING")
-    call.state().set_status(call.advertiser_id, comment_ids, operation or HIDDEN)
+    ad_type = params.enum("ad_type", ("BIDDING", "BRAND"), default="BIDDING")
+    call.state().set_status(call.advertiser_id, comment_ids, operation or HIDDEN,
+                            ad_type or "BIDDING")
     return {}
 
 

@@ -42,6 +42,11 @@ class SandboxConfig:
       ``smart_plus_refusal`` is how comment/list answers for their ad groups, on every try:
       ``"40002"`` "This API does not support Upgraded Smart Plus ads", or ``"51010"``
       internal timeout.
+    - ``reservation_adgroups``: how many of each advertiser's ad groups (its first ones) were
+      reserved rather than bought in the auction, alternately Reach & Frequency
+      (``RESERVATION_RF``) and TopView (``RESERVATION_TOP_VIEW``). ad/get lists TopView ads
+      only when ``filtering.buying_types`` is ``["RESERVATION_TOP_VIEW"]``, and
+      comment/status/update changes comments on reserved ads only with ``ad_type`` BRAND.
     - ``app_id``, ``secret``, ``app_name``: the one registered app.
     - ``redirect_uris``: allowed OAuth redirect URIs; None allows any loopback http(s) URL.
     - ``clock``: epoch seconds; defaults to ``time.time``. Pass a ``ManualClock`` to move
@@ -89,6 +94,7 @@ class SandboxConfig:
     reference_reply_user_info: Literal["object", "list"] = "object"
     smart_plus_ads: int = 0
     smart_plus_refusal: Literal["40002", "51010"] = "40002"
+    reservation_adgroups: int = 0
     app_id: str = "sandbox-app"
     secret: str = "sandbox-secret"  # noqa: S105 (the sandbox's public demo secret)
     app_name: str = "Comment Desk"
@@ -135,6 +141,7 @@ class SandboxConfig:
             (self.smart_plus_ads >= 0, "smart_plus_ads must not be negative"),
             (self.smart_plus_refusal in ("40002", "51010"),
              "smart_plus_refusal must be '40002' or '51010'"),
+            (self.reservation_adgroups >= 0, "reservation_adgroups must not be negative"),
             (bool(self.app_id) and bool(self.secret), "app_id and secret must not be empty"),
             (self.business_accounts >= 0, "business_accounts must not be negative"),
             (self.videos_per_account >= 1, "videos_per_account must be at least 1"),

@@ -56,6 +56,11 @@ IDENTITY_TYPES = (CUSTOMIZED_USER, "AUTH_CODE", TT_USER, "BC_AUTH_TT", "BC_SELF_
 COMMENT, REPLY = "COMMENT", "REPLY"
 PUBLIC, HIDDEN = "PUBLIC", "HIDDEN"
 ENABLE, DISABLE = "ENABLE", "DISABLE"
+# How an ad group was bought (ad/get's and adgroup/get's ``filtering.buying_types``): in the
+# auction, or reserved as Reach & Frequency or TopView. comment/status/update calls comments
+# on reserved ads BRAND and the others BIDDING.
+AUCTION, RESERVATION_RF, RESERVATION_TOP_VIEW = "AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW"
+BUYING_TYPES = (AUCTION, RESERVATION_RF, RESERVATION_TOP_VIEW)
 
 ZIPF_EXPONENT = 1.4
 REPLY_SHARE = 0.14
@@ -111,6 +116,12 @@ class AdGroup:
     advertiser_id: str
     operation_status: str
     create_ts: int
+    buying_type: str = AUCTION
+
+    @property
+    def ad_type(self) -> str:
+        """What comment/status/update's ``ad_type`` must be for this ad group's comments."""
+        return "BIDDING" if self.buying_type == AUCTION else "BRAND"
 
 
 @dataclasses.dataclass(slots=True)
@@ -471,23 +482,34 @@ def _build_advertiser(rng: random.Random, ids: Ids, world: World, index: int, to
         video_id = f"v10033g50000{rng.getrandbits(80):020x}"
         enabled = rng.random() < 0.85
         ad_text = rng.choice(corpus.AD_TEXTS).replace("{product}", product)
-        world.ads.append(Ad(
-            ad_id=ids.new(),
+        world.ads.append(video_ad(
+            rng, ad_id=ids.new(),
             ad_name=f"{product.title()} - {rng.choice(corpus.AD_FORMATS)} {a + 1}",
-            advertiser_id=advertiser.advertiser_id,
-            adgroup=adgroup, identity=chosen, create_ts=created,
-            modify_ts=min(start_ts, created + rng.randint(0, 5 * DAY)),
-            video_id=video_id, tiktok_item_id=item_id,
-            ad_text=ad_text,
-            call_to_action=rng.choice(corpus.CALLS_TO_ACTION),
+            advertiser=advertiser, adgroup=adgroup, identity=chosen, created=created,
+            start_ts=start_ts, video_id=video_id, item_id=item_id, ad_text=ad_text,
+            enabled=enabled, product=product, popularity=0.0,
             landing_page_url=f"https://shop.example.com/{handle}/{product}?utm_source=tiktok",
-            operation_status=ENABLE if enabled else DISABLE,
-            secondary_status="AD_STATUS_DELIVERY_OK" if enabled else "AD_STATUS_DISABLE",
-            video_play_url=f"https://v16m.sandbox.invalid/video/{video_id}.mp4",
-            video_cover_url=f"https://p16-sign.sandbox.invalid/cover/{video_id}.jpeg",
-            product=product,
-            popularity=0.0,
         ))
+
+
+def video_ad(rng: random.Random, *, ad_id: str, ad_name: str, advertiser: Advertiser,
+             adgroup: AdGroup, identity: Identity, created: int, start_ts: int, video_id: str,
+             item_id: str, ad_text: str, enabled: bool, product: str, popularity: float,
+             landing_page_url: str) -> Ad:
+    """A single-video ad; its modify time and call to action are drawn here, in that order."""
+    return Ad(
+        ad_id=ad_id, ad_name=ad_name, advertiser_id=advertiser.advertiser_id, adgroup=adgroup,
+        identity=identity, create_ts=created,
+        modify_ts=min(start_ts, created + rng.randint(0, 5 * DAY)),
+        video_id=video_id, tiktok_item_id=item_id, ad_text=ad_text,
+        call_to_action=rng.choice(corpus.CALLS_TO_ACTION),
+        landing_page_url=landing_page_url,
+        operation_status=ENABLE if enabled else DISABLE,
+        secondary_status="AD_STATUS_DELIVERY_OK" if enabled else "AD_STATUS_DISABLE",
+        video_play_url=f"https://v16m.sandbox.invalid/video/{video_id}.mp4",
+        video_cover_url=f"https://p16-sign.sandbox.invalid/cover/{video_id}.jpeg",
+        product=product, popularity=popularity,
+    )
 
 
 def thread_sizes(rng: random.Random, items: Sequence[T], counts: Sequence[int],

@@ -36,7 +36,6 @@ from .config import SandboxConfig
 from .data import (
     BRAND_REPLY_SHARE,
     DAY,
-    DISABLE,
     ENABLE,
     REPLY_SHARE,
     Ad,
@@ -50,6 +49,7 @@ from .data import (
     make_viewers,
     reply_threads,
     thread_sizes,
+    video_ad,
 )
 from .errors import INTERNAL_TIMEOUT, INTERNAL_TIMEOUT_MESSAGE, PARAM_ERROR, ApiError
 
@@ -123,19 +123,13 @@ def _ad(rng: random.Random, ids: Ids, advertiser: Advertiser, adgroup: AdGroup,
     created = start_ts - int(rng.uniform(3, history_days) * DAY)
     video_id = f"v10033g50000{rng.getrandbits(80):020x}"
     enabled = rng.random() < 0.9
-    return Ad(
-        ad_id=ids.new(), ad_name=f"Smart+ {product.title()} {number}",
-        advertiser_id=advertiser.advertiser_id, adgroup=adgroup, identity=identity,
-        create_ts=created, modify_ts=min(start_ts, created + rng.randint(0, 5 * DAY)),
-        video_id=video_id, tiktok_item_id=str((created << 32) | rng.getrandbits(32)),
-        ad_text=rng.choice(corpus.AD_TEXTS).replace("{product}", product),
-        call_to_action=rng.choice(corpus.CALLS_TO_ACTION),
-        landing_page_url=f"https://shop.example.com/{product}?utm_source=tiktok&smart_plus=1",
-        operation_status=ENABLE if enabled else DISABLE,
-        secondary_status="AD_STATUS_DELIVERY_OK" if enabled else "AD_STATUS_DISABLE",
-        video_play_url=f"https://v16m.sandbox.invalid/video/{video_id}.mp4",
-        video_cover_url=f"https://p16-sign.sandbox.invalid/cover/{video_id}.jpeg",
+    return video_ad(
+        rng, ad_id=ids.new(), ad_name=f"Smart+ {product.title()} {number}",
+        advertiser=advertiser, adgroup=adgroup, identity=identity, created=created,
+        start_ts=start_ts, video_id=video_id, item_id=str((created << 32) | rng.getrandbits(32)),
+        ad_text=rng.choice(corpus.AD_TEXTS).replace("{product}", product), enabled=enabled,
         product=product, popularity=1.0,
+        landing_page_url=f"https://shop.example.com/{product}?utm_source=tiktok&smart_plus=1",
     )
 
 

@@ -33,7 +33,10 @@ from .data import (
     HIDDEN,
     PUBLIC,
     REPLY,
+    RESERVATION_RF,
+    RESERVATION_TOP_VIEW,
     Ad,
+    AdGroup,
     Advertiser,
     Comment,
     build_world,
@@ -79,6 +82,7 @@ class SandboxState:
         self._advertisers = {a.advertiser_id: a for a in world.advertisers}
         self._campaigns = {c.campaign_id: c for c in world.campaigns}
         self._adgroups = {g.adgroup_id: g for g in world.adgroups}
+        _reserve(world.adgroups, config.reservation_adgroups)
         self._ads = {ad.ad_id: ad for ad in world.ads}
         self._ad_order = sorted(world.ads, key=lambda ad: (ad.create_ts, ad.ad_id), reverse=True)
         self._smart_plus = smart_plus.build_smart_plus(config, self.start_ts, world.advertisers,
@@ -304,13 +308,19 @@ class SandboxState:
                 "reply_to_comment_id": parent.comment_id,
             }
 
-    def set_status(self, advertiser_id: str, comment_ids: list[str], status: str) -> None:
+    def set_status(self, advertiser_id: str, comment_ids: list[str], status: str,
+                   ad_type: str = "BIDDING") -> None:
         """comment/status/update: hide or show comments, all or none. A comment that hit a
-        blocked word cannot be hidden or made public by hand (TikTok's help), so a batch with
-        one is refused whole."""
+        blocked word cannot be hidden or made public by hand (TikTok's help), and ``ad_type``
+        must be the one of every comment's ad (BRAND for reserved ads), so a batch with either
+        is refused whole."""
         with self._lock:
             self._require_writer(advertiser_id)
             chosen = [self._owned_comment(advertiser_id, c, "comment_ids") for c in comment_ids]
+            other = next((c for c in chosen if c.ad.adgroup.ad_type != ad_type), None)
+            if other is not None:
+                raise param_error("ad_type", f"Comment {other.comment_id} is on a "
+                                             f"{other.ad.adgroup.ad_type} ad, not {ad_type}.")
             blocked = next((c for c in chosen if c.hit_blockedword), None)
             if blocked is not None:
                 raise param_error("comment_ids", f"Comment {blocked.comment_id} hit a blocked "
@@ -410,6 +420,7 @@ class SandboxState:
                         row = render.ad_row(ad)
                         row["is_auth_comment_manage_scope"] = ad.identity.can_manage_comments
                         row["comment_count"] = 0
+                        row["buying_type"] = ad.adgroup.buying_type
                         ads.append(row)
                 truth["ads"] = ads
             if "comments" in sections:
@@ -449,6 +460,17 @@ class SandboxState:
     def comment_count(self) -> int:
         with self._lock:
             return len(self._comments)
+
+
+def _reserve(adgroups: Iterable[AdGroup], per_advertiser: int) -> None:
+    """Mark each advertiser's first `per_advertiser` ad groups as reserved, alternately
+    Reach & Frequency and TopView."""
+    taken: dict[str, int] = {}
+    for adgroup in adgroups:
+        done = taken.get(adgroup.advertiser_id, 0)
+        if done < per_advertiser:
+            adgroup.buying_type = RESERVATION_TOP_VIEW if done % 2 else RESERVATION_RF
+            taken[adgroup.advertiser_id] = done + 1
 
 
 def _page(items: list[Any], page: int, page_size: int) -> list[Any]:

@@ -281,8 +281,10 @@ def test_a_batch_with_a_blocked_word_comment_changes_nothing(api, truth, sandbox
     assert status_in_truth(sandbox, public["comment_id"]) == "PUBLIC"
 
 
-@pytest.mark.parametrize(("ad_type", "code"), [("BIDDING", 0), ("BRAND", 0), ("AUCTION", 40002)])
+@pytest.mark.parametrize(("ad_type", "code"),
+                         [("BIDDING", 0), ("BRAND", 40002), ("AUCTION", 40002)])
 def test_status_update_takes_an_optional_ad_type(api, truth, sandbox, ad_type, code):
+    """Comments on auction ads are BIDDING ones (see test_reservation for BRAND)."""
     writer = writable_advertiser(truth)["advertiser_id"]
     comment = next(c for c in truth["comments"] if c["comment_status"] == "PUBLIC"
                    and c["advertiser_id"] == writer)
