@@ -403,9 +403,11 @@ def make_viewers(rng: random.Random, count: int) -> list[Viewer]:
 
 
 def build_world(
-    *, seed: int, start_ts: int, advertisers: int, ads: int, comments: int, history_days: int
+    *, seed: int, start_ts: int, advertisers: int, ads: int, comments: int, history_days: int,
+    reserved_adgroups: int = 0,
 ) -> World:
-    """Generate the whole world for one sandbox."""
+    """Generate the whole world for one sandbox; each advertiser's first `reserved_adgroups`
+    ad groups are reserved buys (the rest of the world is the same either way)."""
     rng = random.Random(seed)
     ids = Ids(rng)
     factory = CommentFactory(rng, make_viewers(rng, max(200, min(40_000, comments // 3))))
@@ -413,7 +415,19 @@ def build_world(
     for index, ad_count in enumerate(_split(ads, advertisers)):
         _build_advertiser(rng, ids, result, index, advertisers, ad_count, start_ts, history_days)
     _build_comments(rng, result, comments, start_ts, history_days)
+    _reserve(result.adgroups, reserved_adgroups)
     return result
+
+
+def _reserve(adgroups: Sequence[AdGroup], per_advertiser: int) -> None:
+    """Mark each advertiser's first `per_advertiser` ad groups as reserved, alternately
+    Reach & Frequency and TopView."""
+    taken: dict[str, int] = {}
+    for adgroup in adgroups:
+        done = taken.get(adgroup.advertiser_id, 0)
+        if done < per_advertiser:
+            adgroup.buying_type = RESERVATION_TOP_VIEW if done % 2 else RESERVATION_RF
+            taken[adgroup.advertiser_id] = done + 1
 
 
 def _build_advertiser(rng: random.Random, ids: Ids, world: World, index: int, total: int,

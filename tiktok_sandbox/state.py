@@ -33,10 +33,7 @@ from .data import (
     HIDDEN,
     PUBLIC,
     REPLY,
-    RESERVATION_RF,
-    RESERVATION_TOP_VIEW,
     Ad,
-    AdGroup,
     Advertiser,
     Comment,
     build_world,
@@ -74,6 +71,7 @@ class SandboxState:
         world = build_world(
             seed=config.seed, start_ts=self.start_ts, advertisers=config.advertisers,
             ads=config.ads, comments=config.comments, history_days=config.history_days,
+            reserved_adgroups=config.reservation_adgroups,
         )
         self._factory = world.factory
         self._factory.rng = random.Random(f"{config.seed}/live")
@@ -82,7 +80,6 @@ class SandboxState:
         self._advertisers = {a.advertiser_id: a for a in world.advertisers}
         self._campaigns = {c.campaign_id: c for c in world.campaigns}
         self._adgroups = {g.adgroup_id: g for g in world.adgroups}
-        _reserve(world.adgroups, config.reservation_adgroups)
         self._ads = {ad.ad_id: ad for ad in world.ads}
         self._ad_order = sorted(world.ads, key=lambda ad: (ad.create_ts, ad.ad_id), reverse=True)
         self._smart_plus = smart_plus.build_smart_plus(config, self.start_ts, world.advertisers,
@@ -460,17 +457,6 @@ class SandboxState:
     def comment_count(self) -> int:
         with self._lock:
             return len(self._comments)
-
-
-def _reserve(adgroups: Iterable[AdGroup], per_advertiser: int) -> None:
-    """Mark each advertiser's first `per_advertiser` ad groups as reserved, alternately
-    Reach & Frequency and TopView."""
-    taken: dict[str, int] = {}
-    for adgroup in adgroups:
-        done = taken.get(adgroup.advertiser_id, 0)
-        if done < per_advertiser:
-            adgroup.buying_type = RESERVATION_TOP_VIEW if done % 2 else RESERVATION_RF
-            taken[adgroup.advertiser_id] = done + 1
 
 
 def _page(items: list[Any], page: int, page_size: int) -> list[Any]:
