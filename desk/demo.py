@@ -8,7 +8,9 @@ DESK_SANDBOX_LATENCY_MS and, for its TikTok business accounts, DESK_SANDBOX_BUSI
 DESK_SANDBOX_VIDEOS_PER_ACCOUNT, DESK_SANDBOX_ORGANIC_COMMENTS and
 DESK_SANDBOX_NEW_ORGANIC_COMMENTS_PER_MINUTE (defaults: the sandbox's own), and
 DESK_SANDBOX_SMART_PLUS_ADS: Upgraded Smart+ ads, whose comments TikTok does not provide
-(DEMO_DEFAULTS: two, so the demo shows how the app says so).
+(DEMO_DEFAULTS: two, so the demo shows how the app says so), and
+DESK_SANDBOX_RESERVATION_ADGROUPS: each advertiser's ad groups bought by reservation (Reach &
+Frequency, TopView) rather than in the auction (DEMO_DEFAULTS: two, one of each).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ _OPTIONS: tuple[tuple[str, type], ...] = (
     ("new_comments_per_minute", float), ("qps", int), ("qpm", int), ("latency_ms", float),
     ("business_accounts", int), ("videos_per_account", int), ("organic_comments", int),
     ("new_organic_comments_per_minute", float), ("smart_plus_ads", int),
+    ("reservation_adgroups", int),
 )
-DEMO_DEFAULTS: Mapping[str, float] = MappingProxyType({"smart_plus_ads": 2})
+DEMO_DEFAULTS: Mapping[str, float] = MappingProxyType({"smart_plus_ads": 2,
+                                                       "reservation_adgroups": 2})
 """The demo's own choices where the sandbox's defaults would hide a feature."""
 SANDBOX_SETTINGS = MappingProxyType(
     {f"DESK_SANDBOX_{option.upper()}": (option, kind) for option, kind in _OPTIONS})

@@ -35,12 +35,14 @@ if len(refused):
         f"TikTok does not provide the comments of {len(refused)} of these ads, so Comment Desk "
         f"cannot show or moderate them: {names}. TikTok answered: \"{said}\". Read and "
         "answer their comments in TikTok Ads Manager."), icon="🚫")
+RESERVED = {"RESERVATION_RF": "Reach & Frequency", "RESERVATION_TOP_VIEW": "TopView"}
 ads["kind"] = [
     " · ".join(part for part, present in (("Smart+", smart_plus),
+                                           (RESERVED.get(bought), bought in RESERVED),
                                            ("comments not provided by TikTok", not_provided))
                if present)
-    for smart_plus, not_provided in zip(ads["smart_plus"], ads["comments_refused"].notna(),
-                                        strict=True)
+    for smart_plus, bought, not_provided in zip(
+        ads["smart_plus"], ads["buying_type"], ads["comments_refused"].notna(), strict=True)
 ]
 st.caption("Click a row to open that ad's comments. Click a column header to sort.")
 columns = {

@@ -31,7 +31,7 @@ PENDING_STALE_AFTER = timedelta(minutes=5)
 COLUMNS = (
     "action_id, request_key, kind, advertiser_id, comment_id, ad_id, tiktok_item_id, "
     "identity_type, identity_id, text, status, result_comment_id, error, attempts, actor, "
-    "created_at, updated_at, source, business_id, video_id"
+    "created_at, updated_at, source, business_id, video_id, ad_type"
 )
 _RACE_ERRORS = (duckdb.TransactionException, duckdb.ConstraintException)
 

@@ -77,7 +77,9 @@ def set_hidden(cur: db.Cursor, writer: Writer, *, comment_ids: Sequence[str], hi
     call to TikTok per `writer.status_batch` comments.
 
     Each comment's row has the key ``f"{request_key}:{comment_id}"``; rows that already exist
-    are returned with duplicate=True and not sent again. Raises ActionRefused when a comment
+    are returned with duplicate=True and not sent again. Comments the writer cannot change in
+    one call (`Writer.status_call`: an ad account's auction and reserved ads) go in separate
+    calls. Raises ActionRefused when a comment
     is not stored for this account.
     """
     if not isinstance(hidden, bool):
@@ -122,10 +124,14 @@ def set_hidden(cur: db.Cursor, writer: Writer, *, comment_ids: Sequence[str], hi
             to_send.append(action)
         else:
             results[comment_id] = ledger.result(action, duplicate=True)
-    for start in range(0, len(to_send), writer.status_batch):
-        for outcome in _send_status(cur, writer, to_send[start:start + writer.status_batch],
-                                    actor):
-            results[outcome.comment_id] = outcome
+    calls: dict[Any, list[dict[str, Any]]] = {}
+    for action in to_send:
+        calls.setdefault(writer.status_call(action), []).append(action)
+    for alike in calls.values():
+        for start in range(0, len(alike), writer.status_batch):
+            for outcome in _send_status(cur, writer, alike[start:start + writer.status_batch],
+                                        actor):
+                results[outcome.comment_id] = outcome
     return [results[c] for c in ids]
 
 

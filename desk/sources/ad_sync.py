@@ -3,6 +3,8 @@
 How a sync walks an advertiser:
 
 1. `ad/get/` (all pages) gives the ads and so the ad groups; comments are listed per ad group.
+   ad/get filtered by buying type says which ads were reserved (Reach & Frequency, TopView,
+   the latter listed only that way), and `smart_plus/ad/get/` adds the Upgraded Smart+ ads.
 2. Each ad group gets a list of date windows. Without a cursor they cover the look-back period
    (never earlier than the ad group's oldest ad) and are fetched in *full* mode: oldest first,
    page 1 says how many pages there are and the rest are fetched in parallel. Comments that
@@ -46,6 +48,9 @@ from tiktok_client.marketing_limits import comments_refused
 from tiktok_client.models import Ad, Page
 
 FULL, HEAD = "full", "head"
+# How an ad was bought (ad/get's filtering.buying_types); comments on reserved ads are hidden
+# with ad_type BRAND (desk.sources.ads).
+AUCTION, RESERVATION_RF, RESERVATION_TOP_VIEW = "AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW"
 log = logging.getLogger(__name__)
 ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
 MAX_WINDOW_PAGES = 10_000  # a million comments in one ad group's window: more is a broken answer
@@ -275,12 +280,19 @@ class _Run:
         ads = list(self.client.iter_ads(self.advertiser_id))
         if any(ad.ad_id is None for ad in ads):
             raise MalformedResponse("ad/get returned an ad without an ad_id")
-        ads += self._smart_plus_ads({ad.ad_id for ad in ads})
+        top_view, bought = self._buying_types(ads)
+        ads += top_view
+        smart_plus = self._smart_plus_ads({ad.ad_id for ad in ads})
+        ads += smart_plus
+        if bought:  # Upgraded Smart+ ads are bought in the auction
+            bought.update({ad.ad_id: AUCTION for ad in smart_plus})
         self.ads = len(ads)
         oldest: dict[str, datetime | None] = {}
         if ads:
             frame = pd.DataFrame.from_records([ad.to_record() for ad in ads])
             frame["advertiser_id"] = self.advertiser_id
+            if bought:  # else what an earlier sync learned stays
+                frame["buying_type"] = [bought.get(ad.ad_id) for ad in ads]
             db.upsert_ads(self.cur, frame, seen_at)
             # From the ads themselves, not the frame: pandas turns a missing ID into NaN.
             for ad in ads:
@@ -290,6 +302,29 @@ class _Run:
                 oldest[ad.adgroup_id] = created if have is None or (
                     created is not None and created < have) else have
         return oldest
+
+    def _buying_types(self, ads: list[Ad]) -> tuple[list[Ad], dict[str | None, str]]:
+        """The TopView ads, which ad/get lists only when asked for them alone, and how each ad
+        was bought (AUCTION, RESERVATION_RF or RESERVATION_TOP_VIEW), from ad/get's
+        `filtering.buying_types`: hiding a comment on a reserved ad takes ad_type BRAND. When
+        TikTok will not filter by buying type, nothing is known (an empty mapping) and the
+        sync goes on."""
+        try:
+            reach_frequency = {ad.ad_id for ad in self.client.iter_ads(
+                self.advertiser_id, filtering={"buying_types": [RESERVATION_RF]})}
+            top_view = [ad for ad in self.client.iter_ads(
+                self.advertiser_id, filtering={"buying_types": [RESERVATION_TOP_VIEW]})
+                if ad.ad_id is not None]
+        except (TokenError, AppUnavailable):
+            raise
+        except TikTokError as exc:
+            log.info("ad/get/ by buying type for %s: %s", self.advertiser_id, exc)
+            return [], {}
+        bought = {ad.ad_id: RESERVATION_RF if ad.ad_id in reach_frequency else AUCTION
+                  for ad in ads}
+        bought.update({ad.ad_id: RESERVATION_TOP_VIEW for ad in top_view})
+        listed = {ad.ad_id for ad in ads}
+        return [ad for ad in top_view if ad.ad_id not in listed], bought
 
     def _smart_plus_ads(self, listed: set[str | None]) -> list[Ad]:
         """The Upgraded Smart+ ads, which ad/get leaves out (smart_plus/ad/get/). An account

@@ -19,7 +19,7 @@ import pandas as pd
 
 from desk import store as db
 from desk.errors import AD_ACCOUNT, NotConnected, SyncAborted
-from desk.sources.ad_sync import AdSyncResult, SyncOptions, sync_advertiser
+from desk.sources.ad_sync import AUCTION, AdSyncResult, SyncOptions, sync_advertiser
 from desk.sources.base import CommentSource, PostedReply, Writer, value
 from desk.workspace import Workspace
 from tiktok_client.client import (
@@ -28,8 +28,8 @@ from tiktok_client.client import (
     check_reply_text,
     iter_numbered_pages,
 )
-from tiktok_client.errors import TokenError
-from tiktok_client.learned import AD_REPLY_LENGTH
+from tiktok_client.errors import InvalidRequest, PartialSuccess, TikTokError, TokenError
+from tiktok_client.learned import AD_REPLY_LENGTH, rejects
 
 REFERENCE_PAGE_SIZE = 100
 MAX_REFERENCE_PAGES = 1000
@@ -40,6 +40,14 @@ _INHERITED = (
     "is_auth_comment_manage_scope", "video_play_url", "video_cover_url",
 )
 """What a brand reply stored at once takes from the comment it answers."""
+
+
+def ad_type(buying_type: str | None) -> str | None:
+    """comment/status/update's `ad_type` for an ad bought this way (SDK StatusUpdateBody.md):
+    BRAND for reserved buys, BIDDING for the auction, None when not known."""
+    if buying_type is None:
+        return None
+    return "BIDDING" if buying_type == AUCTION else "BRAND"
 
 
 class AdAccountWriter(Writer):
@@ -120,10 +128,60 @@ class AdAccountWriter(Writer):
         )
         return PostedReply(sent.comment_id, action["text"], sent.create_time)
 
+    def comments(self, cur: db.Cursor, comment_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored comments, each with the `ad_type` comment/status/update wants for its
+        ad: BRAND for reserved ads, BIDDING for auction ones, None when not known."""
+        rows = super().comments(cur, comment_ids)
+        bought = db.buying_types(cur, self.account_id,
+                                 sorted({r["ad_id"] for r in rows.values() if value(r["ad_id"])}))
+        for row in rows.values():
+            row["ad_type"] = ad_type(bought.get(row["ad_id"]))
+        return rows
+
+    def status_fields(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ad_id": row.get("ad_id"), "ad_type": row.get("ad_type")}
+
+    def status_call(self, action: Mapping[str, Any]) -> Any:
+        return action.get("ad_type")
+
     def set_status(self, actions: Sequence[Mapping[str, Any]], hidden: bool) -> None:
-        self.client.set_comment_status(
-            self.account_id, [a["comment_id"] for a in actions], "HIDDEN" if hidden else "PUBLIC"
-        )
+        """One comment/status/update call for comments of one ad_type. BRAND goes only with
+        comments on reserved ads; otherwise none is sent and TikTok takes its default,
+        BIDDING. When TikTok refuses the ad_type (the store did not know how the ads were
+        bought, or knew wrong) the comments go again with the other one; where it was not
+        known and they are on several ads, each ad's comments (which share one) go on their
+        own. A refused call changed nothing."""
+        operation = "HIDDEN" if hidden else "PUBLIC"
+        known = actions[0].get("ad_type")
+        try:
+            self._send_status(actions, operation, known)
+            return
+        except InvalidRequest as err:
+            if not rejects(err, "ad_type"):
+                raise
+        per_ad: dict[Any, list[Mapping[str, Any]]] = {}
+        for action in actions:
+            per_ad.setdefault(action.get("ad_id"), []).append(action)
+        if known is not None or len(per_ad) == 1:
+            self._send_status(actions, operation, "BIDDING" if known == "BRAND" else "BRAND")
+            return
+        for done, alike in enumerate(per_ad.values()):
+            try:
+                try:
+                    self._send_status(alike, operation, None)
+                except InvalidRequest as err:
+                    if not rejects(err, "ad_type"):
+                        raise
+                    self._send_status(alike, operation, "BRAND")
+            except TikTokError as later:
+                if done:  # other ads' comments changed already: the outbox asks TikTok
+                    raise PartialSuccess(str(later), later.code, later.request_id) from later
+                raise
+
+    def _send_status(self, actions: Sequence[Mapping[str, Any]], operation: str,
+                     ad_type: str | None) -> None:
+        self.client.set_comment_status(self.account_id, [a["comment_id"] for a in actions],
+                                       operation, "BRAND" if ad_type == "BRAND" else None)
 
     def replies_on_tiktok(self, action: Mapping[str, Any]) -> Iterable[PostedReply]:
         """Every item comment/reference lists for the first-level comment, but itself."""

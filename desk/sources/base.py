@@ -160,6 +160,11 @@ class Writer(ABC):
         """What the outbox row of a hide or unhide of `row` records, besides the account."""
         return {}
 
+    def status_call(self, action: Mapping[str, Any]) -> Any:
+        """What the comments of one hide or unhide call must have in common (the outbox
+        sends rows that differ here in separate calls); nothing by default."""
+        return None
+
     def describe(self, comment_id: str) -> str:
         """The comment as the audit log names it."""
         return f"comment {comment_id}"

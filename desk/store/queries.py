@@ -86,6 +86,20 @@ def advertiser_updated_at(cur: Cursor, advertiser_id: str) -> datetime | None:
     return as_utc(row[0]["updated_at"]) if row else None
 
 
+def buying_types(cur: Cursor, advertiser_id: str, ad_ids: Sequence[str]) -> dict[str, str]:
+    """How each of these stored ads was bought (AUCTION, RESERVATION_RF,
+    RESERVATION_TOP_VIEW), where the sync learned it."""
+    if not ad_ids:
+        return {}
+    rows = fetch_rows(
+        cur,
+        "SELECT ad_id, buying_type FROM ads WHERE advertiser_id = ? AND buying_type IS NOT NULL "
+        "AND ad_id IN (SELECT unnest(?::VARCHAR[]))",
+        [advertiser_id, list(ad_ids)],
+    )
+    return {ad_id: bought for ad_id, bought in rows}
+
+
 def comments_page(
     cur: Cursor,
     filters: CommentFilters,
@@ -204,6 +218,7 @@ def ads_with_counts(cur: Cursor, advertiser_id: str) -> pd.DataFrame:
                a.operation_status,
                coalesce(a.smart_plus, false) AS smart_plus,
                a.comments_refused,
+               a.buying_type,
                coalesce(p.comment_count, 0)::BIGINT AS comment_count,
                coalesce(p.unanswered_count, 0)::BIGINT AS unanswered_count,
                coalesce(p.hidden_count, 0)::BIGINT AS hidden_count,

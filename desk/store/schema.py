@@ -380,6 +380,22 @@ MIGRATIONS: tuple[str, ...] = (
                last_seen_at, coalesce(smart_plus, false) AS smart_plus, comments_refused
         FROM main.ads;
     """,
+    # 8: how an ad was bought. buying_type is AUCTION, RESERVATION_RF (Reach & Frequency) or
+    # RESERVATION_TOP_VIEW, from ad/get's filtering.buying_types; NULL when TikTok would not
+    # say. Comments on reserved ads are hidden with comment/status/update's ad_type BRAND,
+    # which the outbox row of a hide or unhide records.
+    """
+    ALTER TABLE ads ADD COLUMN buying_type VARCHAR;
+    ALTER TABLE outbox ADD COLUMN ad_type VARCHAR;
+
+    CREATE OR REPLACE VIEW analyst.ads AS
+        SELECT ad_id, advertiser_id, campaign_id, campaign_name, adgroup_id, adgroup_name,
+               ad_name, tiktok_item_id, video_id, identity_type, identity_id, ad_text,
+               operation_status, secondary_status, create_time, modify_time, first_seen_at,
+               last_seen_at, coalesce(smart_plus, false) AS smart_plus, comments_refused,
+               buying_type
+        FROM main.ads;
+    """,
 )
 
 

@@ -156,8 +156,9 @@ def test_a_second_sync_adds_only_what_arrived_and_costs_one_request_per_ad_group
 
     quiet = sync_advertiser(store, client, advertiser_id, options=WHOLE_HISTORY)
     adgroups = {a["adgroup_id"] for a in sandbox.ground_truth(advertiser_id)["ads"]}
-    # one page of ad/get, one of smart_plus/ad/get, and one comment page per ad group
-    assert quiet.requests == len(adgroups) + 2
+    # one page of ad/get, one each of its reserved buys (Reach & Frequency, TopView), one of
+    # smart_plus/ad/get, and one comment page per ad group
+    assert quiet.requests == len(adgroups) + 4
     assert set(stored_comments(store, advertiser_id)) == before
 
     new_ids = sandbox.add_comments(7, advertiser_id)

@@ -228,9 +228,10 @@ def test_a_sync_killed_at_ten_points_and_restarted_ends_exactly_true_and_intact(
             last = runs[-1]
             assert last["finished_at"] is not None
             adgroups = {a["adgroup_id"] for a in world["ads"].values()}
-            # The last run resumed from the cursors: one page each of ad/get and
-            # smart_plus/ad/get, and one page per ad group (the span limit was learned).
-            assert last["requests"] == len(adgroups) + 2
+            # The last run resumed from the cursors: one page each of ad/get, of its reserved
+            # buys (Reach & Frequency, TopView) and of smart_plus/ad/get, and one page per ad
+            # group (the span limit was learned).
+            assert last["requests"] == len(adgroups) + 4
             cursors = desk_store.get_cursors(cur, advertiser_id)
             assert set(cursors) == adgroups
             end = last["started_at"].astimezone(UTC).date() + timedelta(days=1)

@@ -78,4 +78,18 @@ def test_ads_tiktok_provides_comments_for_carry_no_mark(synced):
     at = open_page(PAGE, query={"advertiser": synced["WRITER"]})
     no_errors(at)
     assert not at.warning
-    assert set(at.dataframe[0].value["kind"]) == {""}
+    assert not any("not provided" in kind for kind in at.dataframe[0].value["kind"])
+
+
+def test_reserved_ads_are_marked_with_how_they_were_bought(synced, store):
+    advertiser_id = synced["WRITER"]
+    with store.cursor() as cur:
+        bought = {r["ad_id"]: r["buying_type"] for r in db.query_records(
+            cur, "SELECT ad_id, buying_type FROM ads WHERE advertiser_id = ?", [advertiser_id])}
+    assert set(bought.values()) == {"AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW"}
+    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    no_errors(at)
+    kinds = at.dataframe[0].value.set_index("ad_id")["kind"].to_dict()
+    words = {"AUCTION": "", "RESERVATION_RF": "Reach & Frequency",
+             "RESERVATION_TOP_VIEW": "TopView"}
+    assert kinds == {ad_id: words[kind] for ad_id, kind in bought.items()}

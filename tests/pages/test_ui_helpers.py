@@ -43,10 +43,11 @@ def test_period_ranges(period, dates, expected):
 
 
 def test_sandbox_options_come_from_the_environment():
-    assert demo.sandbox_options({}) == (("smart_plus_ads", 2),)  # the demo shows Smart+ ads
+    # the demo shows Smart+ ads and reserved ones
+    assert demo.sandbox_options({}) == (("reservation_adgroups", 2), ("smart_plus_ads", 2))
     assert demo.sandbox_options({"DESK_SANDBOX_COMMENTS": "500", "DESK_SANDBOX_QPS": "50",
                                  "DESK_SANDBOX_SMART_PLUS_ADS": "0"}) == (
-        ("comments", 500), ("qps", 50), ("smart_plus_ads", 0))
+        ("comments", 500), ("qps", 50), ("reservation_adgroups", 2), ("smart_plus_ads", 0))
     with pytest.raises(ValueError, match="DESK_SANDBOX_ADS must be a number"):
         demo.sandbox_options({"DESK_SANDBOX_ADS": "lots"})
 
