@@ -31,6 +31,7 @@ from functools import partial
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -59,7 +60,7 @@ from .marketing_limits import (
     next_comment_window,
     reply_rejection,
 )
-from .models import Ad, Advertiser, Comment, Page, ReplyResult
+from .models import Ad, Advertiser, ColumnPage, Comment, Page, ReplyResult
 from .paging import iter_numbered_pages, iter_stepping_pages
 from .parsing import as_utc
 from .ratelimit import RateLimiter
@@ -95,7 +96,7 @@ THROTTLE_PAUSE = 1.0
 # is ridden out, an outage is reported in seconds instead of after the whole deadline.
 UNREACHABLE_ATTEMPTS = 3
 
-_POOL_SIZE = 32
+_POOL_SIZE = 64  # connections kept to the API host: a sync's workers, and writes beside them
 _RETRYABLE_4XX = frozenset({408, 429})
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class TikTokClient:
         self._rng = rng if rng is not None else random.Random()
         self._rate_limiter = rate_limiter or RateLimiter(clock=clock, sleep=sleep)
         self._owns_session = session is None
-        self._session = session if session is not None else _new_session()
+        self._session = session if session is not None else _new_session(self._base_url)
         self.stats = ClientStats()
         self.learned = learned if learned is not None else Learned()
         """Limits learned from TikTok's answers (see :mod:`tiktok_client.learned`)."""
@@ -355,8 +356,36 @@ class TikTokClient:
 
         TikTok lists comments only per ad group; ``page_size`` is at most 100.
         """
+        return self._get_page("comment/list/", self._comment_list_params(
+            advertiser_id, adgroup_id, start_date, end_date, page, page_size, comment_type,
+            comment_status, sort_field, sort_type), Comment.from_api, "comments", "list")
+
+    def comment_columns_page(
+        self,
+        advertiser_id: str,
+        adgroup_id: str,
+        start_date: date | str,
+        end_date: date | str,
+        page: int = 1,
+        page_size: int = 100,
+        sort_type: str = "ASC",
+    ) -> ColumnPage:
+        """:meth:`comments_page` (every comment and reply, by creation time) read column by
+        column, as ``Comment.to_record()`` has each field, without making the models: the
+        bulk path of a sync."""
+        params = self._comment_list_params(advertiser_id, adgroup_id, start_date, end_date, page,
+                                           page_size, "ALL", "ALL", "CREATE_TIME", sort_type)
+        return ColumnPage.from_api(self._request("GET", "comment/list/", params=params),
+                                   Comment.columns_from_api, "comments", "list")
+
+    @staticmethod
+    def _comment_list_params(
+        advertiser_id: str, adgroup_id: str, start_date: date | str, end_date: date | str,
+        page: int, page_size: int, comment_type: str | Sequence[str],
+        comment_status: str | Sequence[str], sort_field: str, sort_type: str,
+    ) -> dict[str, Any]:
         check_page(page, page_size, MAX_COMMENT_PAGE_SIZE)
-        params = {
+        return {
             "advertiser_id": str(advertiser_id),
             "search_field": "ADGROUP_ID",
             "search_value": str(adgroup_id),
@@ -369,7 +398,6 @@ class TikTokClient:
             "page": page,
             "page_size": page_size,
         }
-        return self._get_page("comment/list/", params, Comment.from_api, "comments", "list")
 
     def iter_comments(
         self,
@@ -583,7 +611,7 @@ class TikTokClient:
         attempt = 0
         while True:
             attempt += 1
-            self._rate_limiter.acquire()
+            self._rate_limiter.acquire(urgent=write)
             try:
                 return self._attempt(method, url, action, query, json, headers, write, secrets)
             except TikTokError as err:
@@ -680,7 +708,7 @@ class TikTokClient:
                 status=status,
             )
         try:
-            envelope = json.loads(content)
+            envelope = _loads(content)
         except (ValueError, RecursionError):
             raise MalformedResponse(
                 f"{action} got an answer that is not valid JSON ({len(content)} bytes)",
@@ -712,8 +740,22 @@ class TikTokClient:
         )
 
 
-def _new_session() -> requests.Session:
+def _loads(content: bytes) -> Any:
+    """An answer's JSON: orjson, several times faster than json on a page of comments; json
+    where orjson refuses what json reads (lone UTF-16 surrogates in a string, which the
+    models then replace)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
+
+def _new_session(base_url: str) -> requests.Session:
     session = requests.Session()
+    # The environment's proxy settings are read once here, not on every request (requests
+    # reads them, and ~/.netrc, per request: a millisecond each, a tenth of a sync's time).
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.trust_env = False
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

@@ -9,7 +9,7 @@ name or the other names ``record(also=...)`` lists (see :mod:`tiktok_client.pars
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -217,6 +217,17 @@ class Comment(Record):
             reply_user_avatar_url=as_text(reply_user.get("user_avatar_url")),
         )
 
+    @classmethod
+    def columns_from_api(cls, payloads: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        """The comments' fields as ``[from_api(p).to_record() for p in payloads]`` has them,
+        one list per field, without making the models: how a sync reads comment pages."""
+        users = [_reply_user(p.get("reply_user_info")) for p in payloads]
+        return cls._columns(payloads, {
+            "original_comment_id": [parent_id(p.get("original_comment_id")) for p in payloads],
+            "reply_user_name": [as_text(u.get("user_name")) for u in users],
+            "reply_user_avatar_url": [as_text(u.get("user_avatar_url")) for u in users],
+        })
+
 
 def _reply_user(value: Any) -> Mapping[str, Any]:
     if isinstance(value, list | tuple):
@@ -232,6 +243,27 @@ class PageInfo(Record):
     page_size: int | None = None
     total_number: int | None = None
     total_page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnPage:
+    """One page of a list answer read column by column: each field's values, in the order
+    of the items, and the paging facts (see :meth:`Comment.columns_from_api`)."""
+
+    columns: dict[str, list[Any]]
+    rows: int
+    page_info: PageInfo = field(default_factory=PageInfo)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None,
+                 parse_columns: Callable[[Sequence[Mapping[str, Any]]], dict[str, list[Any]]],
+                 *keys: str) -> ColumnPage:
+        """Parse ``data``; items come from the first of ``keys`` present (default "list").
+        Entries that are not objects are skipped."""
+        d = as_mapping(data)
+        raw = first(d, *(keys or ("list",)))
+        items = [e for e in raw if isinstance(e, Mapping)] if isinstance(raw, list) else []
+        return cls(parse_columns(items), len(items), PageInfo.from_api(d.get("page_info")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,3 +236,50 @@ def test_a_margin_widens_both_windows_to_absorb_network_jitter():
     widened = RateLimiter(qps=2, qpm=3, clock=fake.clock, sleep=fake.sleep, margin=0.05)
     times = [widened.acquire() for _ in range(4)]
     assert times == pytest.approx([0.0, 0.0, 1.05, 60.05])
+
+
+def test_a_burst_of_one_paces_the_sends_evenly_through_the_second():
+    fake = FakeTime(start=0.0)
+    paced = RateLimiter(qps=4, qpm=600, clock=fake.clock, sleep=fake.sleep, burst=1)
+
+    times = [paced.acquire() for _ in range(6)]
+
+    assert times == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0, 1.25])
+
+
+@pytest.mark.parametrize("burst", [1, 2, 3, 7])
+def test_any_burst_keeps_both_windows_from_many_threads(burst):
+    fake = FakeTime(start=0.0)
+    rl = RateLimiter(qps=10, qpm=40, clock=fake.clock, sleep=fake.sleep, burst=burst)
+
+    times = run_threads(rl, threads=5, per_thread=12)
+
+    assert max_in_window(times, 1.0) <= 10
+    assert max_in_window(times, 60.0) <= 40
+    assert max_in_window(times, 0.1 * burst) <= burst
+
+
+def test_an_urgent_acquirer_goes_before_the_ones_already_waiting():
+    rl = RateLimiter(qps=5, qpm=10_000, clock=time.monotonic, sleep=time.sleep, burst=1)
+    order: list[str] = []
+    lock = threading.Lock()
+    go = threading.Barrier(5)
+
+    def take(name: str, urgent: bool) -> None:
+        go.wait()
+        if urgent:
+            time.sleep(0.05)  # arrives after the others are already waiting
+        rl.acquire(urgent=urgent)
+        with lock:
+            order.append(name)
+
+    rl.acquire()  # the next slot is 0.2 s away, so everyone below has to wait for it
+    threads = [threading.Thread(target=take, args=(f"sync{i}", False)) for i in range(4)]
+    threads.append(threading.Thread(target=take, args=("write", True)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+
+    assert order[0] == "write"
+    assert sorted(order[1:]) == ["sync0", "sync1", "sync2", "sync3"]
