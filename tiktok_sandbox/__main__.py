@@ -32,6 +32,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--new-comments-per-minute", type=float,
                         default=_DEFAULTS.new_comments_per_minute)
     parser.add_argument("--latency-ms", type=float, default=_DEFAULTS.latency_ms)
+    parser.add_argument("--comment-spread", choices=("zipf", "even"),
+                        default=_DEFAULTS.comment_spread,
+                        help="how comments are spread over the ads")
     parser.add_argument("--qps", type=int, default=_DEFAULTS.qps)
     parser.add_argument("--qpm", type=int, default=_DEFAULTS.qpm)
     parser.add_argument("--fault-rate", type=float, default=_DEFAULTS.fault_rate)
@@ -61,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host, port=args.port, seed=args.seed, advertisers=args.advertisers,
             ads=args.ads, comments=args.comments, history_days=args.history_days,
             new_comments_per_minute=args.new_comments_per_minute, latency_ms=args.latency_ms,
+            comment_spread=args.comment_spread,
             qps=args.qps, qpm=args.qpm, fault_rate=args.fault_rate,
             stall_seconds=args.stall_seconds, app_id=args.app_id, secret=args.secret,
             redirect_uris=tuple(args.redirect_uris) if args.redirect_uris else None,

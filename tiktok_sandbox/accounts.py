@@ -173,6 +173,23 @@ class AccountsState:
         else:
             bisect.insort(self._top[comment.video.video_id], comment, key=by_time)
 
+    def change_comment(self, comment_id: str, *, likes: int | None = None,
+                       status: str | None = None, deleted: bool = False) -> bool:
+        """What happens to an organic comment outside the app: viewers like it, the account
+        holder hides or shows it in the TikTok app, or its author deletes it (with its
+        replies). False when there is no such comment."""
+        with self._lock:
+            comment = self._comments.get(comment_id)
+            if comment is None:
+                return False
+            if likes is not None:
+                comment.likes = likes
+            if status is not None:
+                comment.status = status
+            if deleted:
+                self._remove(comment)
+            return True
+
     def _remove(self, comment: OrganicComment) -> None:
         for reply in list(self._replies.pop_all(comment.comment_id)):
             del self._comments[reply.comment_id]

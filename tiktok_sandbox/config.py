@@ -42,6 +42,8 @@ class SandboxConfig:
       ``smart_plus_refusal`` is how comment/list answers for their ad groups, on every try:
       ``"40002"`` "This API does not support Upgraded Smart Plus ads", or ``"51010"``
       internal timeout.
+    - ``comment_spread``: how comments are spread over the ads: ``"zipf"`` (a few popular
+      ads draw most, as on TikTok) or ``"even"`` (about equally: every ad group busy).
     - ``reservation_adgroups``: how many of each advertiser's ad groups (its first ones) were
       reserved rather than bought in the auction, alternately Reach & Frequency
       (``RESERVATION_RF``) and TopView (``RESERVATION_TOP_VIEW``). ad/get lists TopView ads
@@ -95,6 +97,7 @@ class SandboxConfig:
     smart_plus_ads: int = 0
     smart_plus_refusal: Literal["40002", "51010"] = "40002"
     reservation_adgroups: int = 0
+    comment_spread: Literal["zipf", "even"] = "zipf"
     app_id: str = "sandbox-app"
     secret: str = "sandbox-secret"  # noqa: S105 (the sandbox's public demo secret)
     app_name: str = "Comment Desk"
@@ -142,6 +145,7 @@ class SandboxConfig:
             (self.smart_plus_refusal in ("40002", "51010"),
              "smart_plus_refusal must be '40002' or '51010'"),
             (self.reservation_adgroups >= 0, "reservation_adgroups must not be negative"),
+            (self.comment_spread in ("zipf", "even"), "comment_spread must be 'zipf' or 'even'"),
             (bool(self.app_id) and bool(self.secret), "app_id and secret must not be empty"),
             (self.business_accounts >= 0, "business_accounts must not be negative"),
             (self.videos_per_account >= 1, "videos_per_account must be at least 1"),

@@ -404,17 +404,18 @@ def make_viewers(rng: random.Random, count: int) -> list[Viewer]:
 
 def build_world(
     *, seed: int, start_ts: int, advertisers: int, ads: int, comments: int, history_days: int,
-    reserved_adgroups: int = 0,
+    reserved_adgroups: int = 0, comment_spread: str = "zipf",
 ) -> World:
     """Generate the whole world for one sandbox; each advertiser's first `reserved_adgroups`
-    ad groups are reserved buys (the rest of the world is the same either way)."""
+    ad groups are reserved buys (the rest of the world is the same either way). Comments
+    go to ads by a Zipf-like popularity, or with `comment_spread` "even" about equally."""
     rng = random.Random(seed)
     ids = Ids(rng)
     factory = CommentFactory(rng, make_viewers(rng, max(200, min(40_000, comments // 3))))
     result = World(start_ts, [], [], [], [], [], [], factory)
     for index, ad_count in enumerate(_split(ads, advertisers)):
         _build_advertiser(rng, ids, result, index, advertisers, ad_count, start_ts, history_days)
-    _build_comments(rng, result, comments, start_ts, history_days)
+    _build_comments(rng, result, comments, start_ts, history_days, comment_spread)
     _reserve(result.adgroups, reserved_adgroups)
     return result
 
@@ -570,9 +571,9 @@ def _evening_time(rng: random.Random, low: int, high: int, hour_cum: list[float]
 
 
 def _build_comments(rng: random.Random, world: World, total: int, start_ts: int,
-                    history_days: int) -> None:
+                    history_days: int, spread: str = "zipf") -> None:
     ads = world.ads
-    zipf_popularity(rng, ads, ZIPF_EXPONENT)
+    zipf_popularity(rng, ads, ZIPF_EXPONENT if spread == "zipf" else 0.0)
     per_ad = [1] * len(ads) if total >= 2 * len(ads) else [0] * len(ads)
     rest = total - sum(per_ad)
     picks = rng.choices(range(len(ads)), cum_weights=cumulative_popularity(ads), k=rest)

@@ -510,6 +510,16 @@ class SandboxHandle:
         """Create ``n`` new top-level comments now (deterministically); returns their IDs."""
         return self._app.state.add_comments(n, advertiser_id)
 
+    def change_comment(self, comment_id: str, *, likes: int | None = None,
+                       status: str | None = None, deleted: bool = False) -> None:
+        """Change an ad or organic comment as TikTok would outside the app: its likes, its
+        status (PUBLIC or HIDDEN, as if set in Ads Manager or the TikTok app), or delete it
+        with its replies (as its author can)."""
+        changes = {"likes": likes, "status": status, "deleted": deleted}
+        if not (self._app.state.change_comment(comment_id, **changes)
+                or self._app.state.accounts.change_comment(comment_id, **changes)):
+            raise KeyError(f"no comment {comment_id}")
+
     def issue_token(self, advertiser_ids: Iterable[str] | None = None) -> str:
         """A valid access token without going through the consent screen."""
         return self._app.state.issue_token(advertiser_ids)

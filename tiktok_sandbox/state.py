@@ -72,6 +72,7 @@ class SandboxState:
             seed=config.seed, start_ts=self.start_ts, advertisers=config.advertisers,
             ads=config.ads, comments=config.comments, history_days=config.history_days,
             reserved_adgroups=config.reservation_adgroups,
+            comment_spread=config.comment_spread,
         )
         self._factory = world.factory
         self._factory.rng = random.Random(f"{config.seed}/live")
@@ -162,6 +163,25 @@ class SandboxState:
         if comment.comment_type == REPLY:
             self._replies.add(self._comments[comment.original_comment_id], comment)
 
+    def change_comment(self, comment_id: str, *, likes: int | None = None,
+                       status: str | None = None, deleted: bool = False) -> bool:
+        """What happens to a comment on TikTok outside the app: viewers like it, someone
+        hides or shows it in TikTok Ads Manager, or its author deletes it (with its replies).
+        False when there is no such comment."""
+        with self._lock:
+            comment = self._comments.get(comment_id)
+            if comment is None:
+                return False
+            if likes is not None:
+                comment.likes = likes
+            if status is not None:
+                comment.comment_status = status
+            if deleted:
+                for reply in list(self._replies.of(comment_id)):
+                    self._remove(reply)
+                self._remove(comment)
+            return True
+
     def _remove(self, comment: Comment) -> None:
         del self._comments[comment.comment_id]
         listing = self._by_adgroup[comment.ad.adgroup.adgroup_id]
@@ -208,8 +228,18 @@ class SandboxState:
             listing = self._by_adgroup[adgroup_id]
             low = bisect.bisect_left(listing, (start_ts, ""), key=by_time)
             high = bisect.bisect_left(listing, (end_ts, ""), key=by_time)
+            everything = (set(comment_types) == {COMMENT, REPLY}
+                          and set(statuses) == {PUBLIC, HIDDEN})
+            if everything and sort_field == "CREATE_TIME":  # a sync's request: no copying
+                first = (page - 1) * page_size
+                if descending:
+                    chosen = listing[max(low, high - first - page_size):max(low, high - first)]
+                    chosen.reverse()
+                else:
+                    chosen = listing[min(high, low + first):min(high, low + first + page_size)]
+                return [render.comment_row(c) for c in chosen], high - low
             window = listing[low:high]
-            if set(comment_types) != {COMMENT, REPLY} or set(statuses) != {PUBLIC, HIDDEN}:
+            if not everything:
                 window = [c for c in window
                           if c.comment_type in comment_types and c.comment_status in statuses]
             if sort_field == "LIKES":
