@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -43,6 +44,13 @@ class Settings:
     account_auth_url: str | None = None
     account_redirect_uri: str | None = None
     lookback_days: int = 90
+    # The most memory the database may use for its cache and queries (DuckDB's memory_limit);
+    # beyond it, a query spills to disk beside the database.
+    db_memory: str = "256MB"
+    # A sync lists the last `refresh_days` days again (likes, replies, hidden status and
+    # deletions of stored comments) when the last such refresh is `refresh_minutes` old.
+    refresh_days: int = 7
+    refresh_minutes: int = 60
     notebook_timeout: float = 10.0  # seconds a notebook cell may run
     notebook_download_rows: int = 1_000_000  # rows a notebook result download holds
 
@@ -109,6 +117,9 @@ def load_settings(
         account_auth_url=text("TIKTOK_ACCOUNT_AUTH_URL"),
         account_redirect_uri=text("TIKTOK_ACCOUNT_REDIRECT_URI") or text("TIKTOK_REDIRECT_URI"),
         lookback_days=number("DESK_LOOKBACK_DAYS", defaults.lookback_days, _positive_int),
+        db_memory=number("DESK_DB_MEMORY", defaults.db_memory, _memory_size),
+        refresh_days=number("DESK_REFRESH_DAYS", defaults.refresh_days, _positive_int),
+        refresh_minutes=number("DESK_REFRESH_MINUTES", defaults.refresh_minutes, _positive_int),
         notebook_timeout=number("DESK_NOTEBOOK_TIMEOUT", defaults.notebook_timeout,
                                 _positive_float),
         notebook_download_rows=number("DESK_NOTEBOOK_DOWNLOAD_ROWS",
@@ -145,6 +156,17 @@ def _positive_float(name: str, value: Any) -> float:
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return number
+
+
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def _memory_size(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not _MEMORY_SIZE.fullmatch(text):
+        raise ValueError(f"{name} must be an amount of memory such as 256MB or 2GB, "
+                         f"got {value!r}")
+    return text
 
 
 def _positive_int(name: str, value: Any) -> int:

@@ -1,8 +1,8 @@
 """Read-only, time-limited SQL over the comment store, for the notebook page.
 
 Analysts write ordinary DuckDB SQL against the analyst views (`advertisers`, `ads`,
-`comments`, `replies`, `sync_runs`, `business_accounts`, `videos`; schema `analyst`, made by a
-store migration). Credentials are not in the database at all, and the store's own tables
+`comments`, `replies`, `sync_runs`, `business_accounts`, `videos`, `deleted_comments`;
+schema `analyst`, made by a store migration). Credentials are not in the database at all, and the store's own tables
 (outbox, audit_log, notebooks, sync_cursors, ...) are out of reach.
 
     nb = Notebook(store, timeout=10.0, display_rows=1000, download_rows=1_000_000)

@@ -26,12 +26,14 @@ class Store:
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
-        """Open (creating if needed) the database read-write and apply pending migrations."""
+    def open(cls, path: Path | str, memory_limit: str | None = None) -> Store:
+        """Open (creating if needed) the database read-write and apply pending migrations.
+        `memory_limit` (e.g. "256MB") caps the memory the database uses; beyond it queries
+        spill to disk."""
         target = str(path)
         if not target.startswith(("md:", ":memory:")):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-        connection = _connect(target, read_only=False)
+        connection = _connect(target, read_only=False, memory_limit=memory_limit)
         try:
             migrate(connection)
             _lock_configuration(connection)
@@ -88,9 +90,13 @@ _LOCKED_DOWN = MappingProxyType(
 )
 
 
-def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(target: str, read_only: bool,
+             memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    config = dict(_LOCKED_DOWN)
+    if memory_limit:
+        config["memory_limit"] = memory_limit
     try:
-        connection = duckdb.connect(target, read_only=read_only, config=dict(_LOCKED_DOWN))
+        connection = duckdb.connect(target, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if "Could not set lock on file" in str(exc):
             raise StoreLocked(target) from exc

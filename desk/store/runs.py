@@ -64,18 +64,20 @@ def _columns(source: str) -> tuple[str, str]:
     return _ACCOUNT_COLUMNS[source], _ITEM_COLUMNS[source]
 
 
-def start_sync_run(cur: Cursor, account_id: str, source: CommentSource = "ad") -> int:
+def start_sync_run(cur: Cursor, account_id: str, source: CommentSource = "ad",
+                   refresh_days: int | None = None) -> int:
     """Record a sync as running; return its run_id.
 
     `account_id` is the advertiser_id of an ad account (source "ad") or the business_id of a
-    business account (source "organic").
+    business account (source "organic"); `refresh_days`, that the run lists the last days
+    again to refresh them.
     """
     account, _ = _columns(source)
     row = fetch_first(
         cur,
-        f"INSERT INTO sync_runs (source, {account}, started_at, status) "  # noqa: S608
-        "VALUES (?, ?, ?, 'running') RETURNING run_id",
-        [source, account_id, utc_now()],
+        f"INSERT INTO sync_runs (source, {account}, started_at, status, refresh_days) "  # noqa: S608
+        "VALUES (?, ?, ?, 'running', ?) RETURNING run_id",
+        [source, account_id, utc_now(), refresh_days],
     )
     if row is None:
         raise StoreError("the sync run was not recorded")
@@ -126,6 +128,21 @@ def record_sync_failure(
         "VALUES (?, ?, ?, ?, ?, ?)",
         [run_id, source, account_id, item_id, error, utc_now()],
     )
+
+
+def last_refresh(cur: Cursor, account_id: str, source: CommentSource = "ad") -> datetime | None:
+    """When the account's comments were last all read: the start of its last refresh that
+    ended ok, else of its first sync that ended ok (it read everything); None when no sync
+    of it ever ended ok."""
+    account, _ = _columns(source)
+    [row] = query_records(
+        cur,
+        "SELECT coalesce(max(started_at) FILTER (WHERE refresh_days IS NOT NULL), "  # noqa: S608
+        f"min(started_at)) AS at FROM sync_runs WHERE source = ? AND {account} = ? "
+        "AND status = 'ok'",
+        [source, account_id],
+    )
+    return as_utc(row["at"]) if row["at"] is not None else None
 
 
 def last_sync_run(cur: Cursor, account_id: str, source: CommentSource = "ad") -> SyncRun | None:

@@ -396,6 +396,37 @@ MIGRATIONS: tuple[str, ...] = (
                buying_type
         FROM main.ads;
     """,
+    # 9: comments deleted on TikTok. A refresh lists recent days again; a stored comment of
+    # those days TikTok no longer lists was deleted there: its row moves here (the comment
+    # leaves every page) and comes back if TikTok lists it again. Sync runs say whether they
+    # refreshed.
+    """
+    CREATE TABLE deleted_comments (
+        comment_id          VARCHAR NOT NULL,
+        source              VARCHAR NOT NULL,
+        advertiser_id       VARCHAR,
+        business_id         VARCHAR,
+        adgroup_id          VARCHAR,
+        ad_id               VARCHAR,
+        video_id            VARCHAR,
+        comment_type        VARCHAR,
+        original_comment_id VARCHAR,
+        content             VARCHAR,
+        user_name           VARCHAR,
+        create_time         TIMESTAMPTZ,
+        deleted_at          TIMESTAMPTZ NOT NULL
+    );
+    CREATE VIEW analyst.deleted_comments AS
+        SELECT comment_id, source, advertiser_id, business_id, adgroup_id, ad_id, video_id,
+               comment_type, original_comment_id, content, user_name, create_time, deleted_at
+        FROM main.deleted_comments;
+    -- refresh_days: a run that listed the last N days again (NULL: only what was new).
+    ALTER TABLE sync_runs ADD COLUMN refresh_days INTEGER;
+    CREATE OR REPLACE VIEW analyst.sync_runs AS
+        SELECT run_id, advertiser_id, started_at, finished_at, status, requests, pages, rows,
+               throttled, retried, errors, message, source, business_id, refresh_days
+        FROM main.sync_runs;
+    """,
 )
 
 

@@ -9,7 +9,7 @@ from the schema only; every value is a bound parameter (hence the `noqa: S608` m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -247,3 +247,52 @@ def upsert_organic_comments(cur: Cursor, data: TableData, seen_at: datetime) -> 
         keep = [cid not in taken for cid in batch.column("comment_id").to_pylist()]
         batch = batch.filter(pa.array(keep))
     return upsert_comments(cur, batch, seen_at)
+
+
+_DELETED_COLUMNS = ("comment_id", "source", "advertiser_id", "business_id", "adgroup_id",
+                    "ad_id", "video_id", "comment_type", "original_comment_id", "content",
+                    "user_name", "create_time")
+
+
+def record_deleted_comments(cur: Cursor, source: str, account_id: str, *, since: datetime,
+                            until: datetime, seen: Iterable[str], adgroup_id: str | None = None,
+                            video_id: str | None = None, top_level_only: bool = False,
+                            parent_id: str | None = None) -> int:
+    """After TikTok listed one ad group's (or video's) comments created from `since` to
+    `until` whole (only its top-level ones, or only the replies to `parent_id`): move the
+    stored ones it did not list (`seen`) to deleted_comments, and forget the deletion of any
+    it listed again. Returns how many were deleted."""
+    if source not in ("ad", "organic"):
+        raise ValueError(f"a comment's source is ad or organic, not {source!r}")
+    account = "advertiser_id" if source == "ad" else "business_id"
+    part, part_id = ("adgroup_id", adgroup_id) if adgroup_id is not None else (
+        "video_id", video_id)
+    if part_id is None:
+        raise ValueError("name the ad group or the video that was listed")
+    view = f"_seen_{uuid.uuid4().hex}"
+    cur.register(view, pa.table({"comment_id": pa.array(list(seen), pa.string())}))
+    gone = (f"source = ? AND {account} = ? AND {part} = ? AND create_time >= ? "  # noqa: S608
+            f"AND create_time < ? AND comment_id NOT IN (SELECT comment_id FROM {view})")
+    params = [source, account_id, part_id, to_utc(since), to_utc(until)]
+    if top_level_only:
+        gone += " AND coalesce(comment_type, 'COMMENT') <> 'REPLY'"
+    if parent_id is not None:
+        gone += " AND original_comment_id = ?"
+        params.append(parent_id)
+    columns = ", ".join(_DELETED_COLUMNS)
+    try:
+        cur.begin()
+        try:
+            fetch_rows(cur, f"DELETE FROM deleted_comments WHERE comment_id IN "  # noqa: S608
+                            f"(SELECT comment_id FROM {view})")
+            moved = fetch_rows(
+                cur, f"INSERT INTO deleted_comments ({columns}, deleted_at) "  # noqa: S608
+                     f"SELECT {columns}, ? FROM comments WHERE {gone}", [utc_now(), *params])
+            fetch_rows(cur, f"DELETE FROM comments WHERE {gone}", params)  # noqa: S608
+        except BaseException:
+            cur.rollback()
+            raise
+        cur.commit()
+    finally:
+        cur.unregister(view)
+    return int(moved[0][0]) if moved else 0

@@ -303,6 +303,7 @@ def test_show_tables_lists_only_the_analyst_views(nb):
         "advertisers",
         "business_accounts",
         "comments",
+        "deleted_comments",
         "replies",
         "sync_runs",
         "videos",
@@ -342,6 +343,7 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
 
     assert list(schema) == [
         "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
+        "deleted_comments",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]

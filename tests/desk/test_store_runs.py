@@ -141,7 +141,7 @@ def test_the_analyst_view_of_sync_runs_shows_each_runs_source(cur):
         {"advertiser_id": None, "business_id": "B1", "source": "organic"},
     ]
     assert columns[:2] == ["run_id", "advertiser_id"]
-    assert columns[-2:] == ["source", "business_id"]
+    assert columns[-3:] == ["source", "business_id", "refresh_days"]
 
 
 def test_a_version_4_database_with_an_ad_run_migrates_and_keeps_the_run_readable(tmp_path):
