@@ -61,8 +61,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="database file (default: DESK_DB or data/desk.duckdb)")
     sync.add_argument("--since", type=_parse_date,
                       help="ad accounts: refetch comments from this day (YYYY-MM-DD)")
-    sync.add_argument("--workers", type=int, default=8,
-                      help="ad accounts: concurrent requests (default 8)")
+    sync.add_argument("--workers", type=int, default=None,
+                      help="concurrent requests (default: as many as the rate limit needs)")
+    sync.add_argument("--refresh", action="store_true",
+                      help="list the last DESK_REFRESH_DAYS days (default 7) again, for likes, "
+                           "replies, hidden status and deletions of stored comments (done "
+                           "anyway when the last refresh is DESK_REFRESH_MINUTES old)")
     return parser
 
 
@@ -100,7 +104,7 @@ def _source(args: argparse.Namespace, settings: Settings, store: Store) -> Comme
 def sync_command(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
-        store = Store.open(args.db or settings.db_path)
+        store = Store.open(args.db or settings.db_path, settings.db_memory)
     except StoreLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -111,7 +115,7 @@ def sync_command(args: argparse.Namespace) -> int:
     try:
         source = _source(args, settings, store)
         result = source.sync(progress=_ProgressLine(), stop=stop, since=args.since,
-                             workers=args.workers)
+                             workers=args.workers, refresh=True if args.refresh else None)
     except (NotConnected, CredentialsError, AccountNotConnected) as exc:
         print(f"error: {exc} (or set TIKTOK_ACCESS_TOKEN)", file=sys.stderr)
         return 2

@@ -24,9 +24,10 @@ from tiktok_client.client import TikTokClient
 from tiktok_client.learned import Learned
 from tiktok_client.ratelimit import RateLimiter
 
-RATE_LIMIT_MARGIN = 0.05
-"""Seconds kept between the limiter's window and TikTok's; measured: removes nearly every
-40100 at full speed."""
+RATE_LIMIT_MARGIN = 0.02
+"""Seconds kept between the limiter's window and TikTok's: the app's sends are paced one
+every (1 + margin) / qps seconds, so a request may reach TikTok up to 20 ms later than the one
+before it without crowding TikTok's window, and 98% of the budget is used."""
 
 Purpose = Literal["sync", "write"]
 
@@ -40,7 +41,8 @@ WRITE_ATTEMPTS = 6
 
 def app_rate_limiter(settings: Settings) -> RateLimiter:
     """The one limiter every request of this app should share (per the app's tier)."""
-    return RateLimiter(settings.rate_limit_qps, settings.rate_limit_qpm, margin=RATE_LIMIT_MARGIN)
+    return RateLimiter(settings.rate_limit_qps, settings.rate_limit_qpm, margin=RATE_LIMIT_MARGIN,
+                       burst=1)
 
 
 @dataclass(frozen=True)

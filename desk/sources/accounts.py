@@ -126,12 +126,14 @@ class TikTokAccount(CommentSource):
 
     def sync(self, *, progress: Callable[[Any], None] | None = None,
              stop: threading.Event | None = None, since: date | None = None,
-             workers: int | None = None) -> OrganicSyncResult:
-        """`since` and `workers` do not apply: business accounts are read video by video
-        with cursor paging, and a video's high-water mark says where to stop."""
+             workers: int | None = None, refresh: bool | None = None) -> OrganicSyncResult:
+        """`since` does not apply: business accounts are read video by video with cursor
+        paging, and a video's high-water mark says where to stop."""
+        options = OrganicSyncOptions(workers=workers,
+                                     refresh_days=self.refresh_days_now(refresh))
         with self._tokens() as token, self.workspace.client(purpose="sync") as client:
             return sync_business_account(self.workspace.store, client, self.account_id, token,
-                                         options=OrganicSyncOptions(), progress=progress,
+                                         options=options, progress=progress,
                                          stop=stop, scopes=self._granted_scopes())
 
     def _granted_scopes(self) -> tuple[str, ...] | None:

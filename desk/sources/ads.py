@@ -237,10 +237,10 @@ class AdAccount(CommentSource):
 
     def sync(self, *, progress: Callable[[Any], None] | None = None,
              stop: threading.Event | None = None, since: date | None = None,
-             workers: int | None = None) -> AdSyncResult:
+             workers: int | None = None, refresh: bool | None = None) -> AdSyncResult:
         token, connection_id = self._token()
         options = SyncOptions(lookback_days=self.workspace.settings.lookback_days, since=since,
-                              **({"workers": workers} if workers else {}))
+                              workers=workers, refresh_days=self.refresh_days_now(refresh))
         with self.workspace.client(token, purpose="sync") as client:
             try:
                 return sync_advertiser(self.workspace.store, client, self.account_id,

@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
@@ -292,12 +292,29 @@ class CommentSource(ABC):
     @abstractmethod
     def sync(self, *, progress: Callable[[Any], None] | None = None,
              stop: threading.Event | None = None, since: date | None = None,
-             workers: int | None = None) -> SyncResult:
+             workers: int | None = None, refresh: bool | None = None) -> SyncResult:
         """Bring the store up to date with this account; one `sync_runs` row records it.
+
+        `refresh`: list the last `settings.refresh_days` days again, so that likes, replies,
+        hidden status and deletions of stored comments are picked up; None refreshes when the
+        last refresh (or the first complete sync) is `settings.refresh_minutes` old
+        (`refresh_days_now`).
 
         Raises NotConnected (or the token errors of desk.errors) when the account cannot be
         acted for, and SyncAborted when TikTok refuses the token or the permission.
         """
+
+    def refresh_days_now(self, refresh: bool | None) -> int | None:
+        """How many recent days this sync lists again, or None: `refresh` True forces a
+        refresh, False never makes one, None makes one when the comments were last all read
+        `settings.refresh_minutes` ago (an account never synced whole is read whole anyway)."""
+        settings = self.workspace.settings
+        if refresh is None:
+            with self.workspace.store.cursor() as cur:
+                last = db.last_refresh(cur, self.account_id, self.kind)
+            refresh = last is not None and (
+                now() - last >= timedelta(minutes=settings.refresh_minutes))
+        return settings.refresh_days if refresh else None
 
     @abstractmethod
     def writer(self) -> AbstractContextManager[Writer]:
@@ -309,11 +326,13 @@ class CommentSource(ABC):
 
 
 @contextmanager
-def recorded_run(store: db.Store, kind: SourceKind, account_id: str) -> Iterator[RunRecord]:
+def recorded_run(store: db.Store, kind: SourceKind, account_id: str,
+                 refresh_days: int | None = None) -> Iterator[RunRecord]:
     """A `sync_runs` row for one run: started here, finished with what the record holds when
-    the block ends (a run cut short by an exception ends as its record says, or interrupted)."""
+    the block ends (a run cut short by an exception ends as its record says, or interrupted).
+    `refresh_days`: the run lists the last days again."""
     with store.cursor() as cur:
-        record = RunRecord(db.start_sync_run(cur, account_id, kind), account_id)
+        record = RunRecord(db.start_sync_run(cur, account_id, kind, refresh_days), account_id)
         try:
             yield record
         except DeskError as exc:  # the token, the permission or the connection is gone

@@ -206,14 +206,14 @@ def test_a_failing_ad_group_is_recorded_and_the_rest_still_sync(sandbox, store, 
     client = client_for(sandbox)
     truth = truth_comments(sandbox, advertiser_id)
     broken = sorted({c["adgroup_id"] for c in truth.values()})[0]
-    real = client.comments_page
+    real = client.comment_columns_page
 
     def flaky(advertiser, adgroup_id, *args, **kwargs):
         if adgroup_id == broken:
             raise ServerError("internal timeout", code=51010, request_id="r-1")
         return real(advertiser, adgroup_id, *args, **kwargs)
 
-    monkeypatch.setattr(client, "comments_page", flaky)
+    monkeypatch.setattr(client, "comment_columns_page", flaky)
     result = sync_advertiser(store, client, advertiser_id, options=WHOLE_HISTORY)
 
     assert result.status == "partial" and [g for g, _ in result.failures] == [broken]
