@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,24 @@ class SyncOutcome(Protocol):
 
 
 @dataclass(frozen=True)
+class SyncNow:
+    """A sync a person started ("Sync now"), running in the background or ended: where it
+    is (`line`, `fraction`) and, once ended, its `result` or the `error` that stopped it."""
+
+    key: str
+    started: datetime
+    line: str = "Starting…"
+    fraction: float = 0.0
+    finished: datetime | None = None
+    result: Any = None
+    error: Exception | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
+
+
+@dataclass(frozen=True)
 class AutoSyncPlan:
     """One account's automatic sync."""
 
@@ -62,10 +81,16 @@ class AutoSync:
     after every automatic sync (e.g. to forget cached query results).
     """
 
-    def __init__(self, job: Callable[[str, threading.Event], SyncOutcome], *,
+    STREAM_EVERY = 2.0
+    """Seconds between the `on_synced` calls while a sync started now stores new comments, so
+    the pages show them as they stream in."""
+
+    def __init__(self, job: Callable[..., SyncOutcome], *,
                  on_synced: Callable[[], None] | None = None, tick: float = 5.0,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  describe_error: Callable[[Exception], str] = message_for) -> None:
+        """`job(key, stop, progress)` syncs one account, reporting its progress (an object
+        with `fraction`, `line()` and `rows`) to `progress` when that is not None."""
         self._job = job
         self._on_synced = on_synced
         self._tick = tick
@@ -74,6 +99,7 @@ class AutoSync:
         self._lock = threading.Lock()
         self._plans: dict[str, AutoSyncPlan] = {}
         self._busy: set[str] = set()
+        self._now: dict[str, SyncNow] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -115,6 +141,53 @@ class AutoSync:
             with self._lock:
                 self._busy.discard(key)
 
+    def run_now(self, key: str, *, noun: str = "ad account") -> SyncNow:
+        """Start syncing the account in the background at once (SyncBusy, naming the `noun`,
+        if a sync of it runs); `now(key)` says how it goes."""
+        with self._lock:
+            if key in self._busy:
+                raise SyncBusy(noun)
+            self._busy.add(key)
+            run = self._now[key] = SyncNow(key, self._clock())
+        threading.Thread(target=self._run_now, args=(key,), name=f"desk-sync-now-{key}",
+                         daemon=True).start()
+        return run
+
+    def now(self, key: str) -> SyncNow | None:
+        """The account's last sync started now, running or ended; None if there was none."""
+        with self._lock:
+            return self._now.get(key)
+
+    def _run_now(self, key: str) -> None:
+        streamed = {"rows": 0, "at": 0.0}
+
+        def report(progress: Any) -> None:
+            with self._lock:
+                self._now[key] = replace(self._now[key], line=progress.line(),
+                                         fraction=progress.fraction)
+            rows = getattr(progress, "rows", 0)
+            moment = time.monotonic()
+            if rows > streamed["rows"] and moment - streamed["at"] >= self.STREAM_EVERY:
+                streamed.update(rows=rows, at=moment)
+                self._synced()
+
+        result, error = None, None
+        try:
+            result = self._job(key, self._stop, report)
+        except Exception as exc:  # shown to the person who started it
+            error = exc
+        finally:
+            with self._lock:
+                self._busy.discard(key)
+                self._now[key] = replace(self._now[key], finished=self._clock(),
+                                         result=result, error=error)
+            self._synced()
+
+    def _synced(self) -> None:
+        if self._on_synced is not None:
+            with contextlib.suppress(Exception):
+                self._on_synced()
+
     def stop(self) -> None:
         self._stop.set()
         thread = self._thread
@@ -132,7 +205,7 @@ class AutoSync:
                 break
             try:
                 with self.syncing(key):
-                    result = self._job(key, self._stop)
+                    result = self._job(key, self._stop, None)
                 message = f"{result.status}: {result.message}"
             except SyncBusy:
                 continue
@@ -146,9 +219,7 @@ class AutoSync:
                         plan, last_run=finished, last_message=message,
                         next_run=finished + timedelta(minutes=plan.minutes))
             done.append(key)
-            if self._on_synced is not None:
-                with contextlib.suppress(Exception):
-                    self._on_synced()
+            self._synced()
         return done
 
     def _loop(self) -> None:
@@ -173,6 +244,53 @@ class PeriodicJob:
                 self._job()
             except Exception as exc:  # the next round tries again; each use renews on demand
                 _log.warning("%s failed: %s", self._thread.name, type(exc).__name__)
+
+    def run_now(self, key: str, *, noun: str = "ad account") -> SyncNow:
+        """Start syncing the account in the background at once (SyncBusy, naming the `noun`,
+        if a sync of it runs); `now(key)` says how it goes."""
+        with self._lock:
+            if key in self._busy:
+                raise SyncBusy(noun)
+            self._busy.add(key)
+            run = self._now[key] = SyncNow(key, self._clock())
+        threading.Thread(target=self._run_now, args=(key,), name=f"desk-sync-now-{key}",
+                         daemon=True).start()
+        return run
+
+    def now(self, key: str) -> SyncNow | None:
+        """The account's last sync started now, running or ended; None if there was none."""
+        with self._lock:
+            return self._now.get(key)
+
+    def _run_now(self, key: str) -> None:
+        streamed = {"rows": 0, "at": 0.0}
+
+        def report(progress: Any) -> None:
+            with self._lock:
+                self._now[key] = replace(self._now[key], line=progress.line(),
+                                         fraction=progress.fraction)
+            rows = getattr(progress, "rows", 0)
+            moment = time.monotonic()
+            if rows > streamed["rows"] and moment - streamed["at"] >= self.STREAM_EVERY:
+                streamed.update(rows=rows, at=moment)
+                self._synced()
+
+        result, error = None, None
+        try:
+            result = self._job(key, self._stop, report)
+        except Exception as exc:  # shown to the person who started it
+            error = exc
+        finally:
+            with self._lock:
+                self._busy.discard(key)
+                self._now[key] = replace(self._now[key], finished=self._clock(),
+                                         result=result, error=error)
+            self._synced()
+
+    def _synced(self) -> None:
+        if self._on_synced is not None:
+            with contextlib.suppress(Exception):
+                self._on_synced()
 
     def stop(self) -> None:
         self._stop.set()

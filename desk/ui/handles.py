@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from desk import store as db
-from desk.config import Settings
+from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
 from desk.demo import sandbox_options
 from desk.scheduler import AutoSync, PeriodicJob, refresh_due_tokens
-from desk.sources import SyncResult, source
+from desk.sources import Progress, SyncResult, source
 from desk.store import Store
 from desk.workspace import TikTokApp, Workspace, app_rate_limiter
 from tiktok_client.ratelimit import RateLimiter
@@ -35,8 +36,9 @@ TOKEN_REFRESH_SECONDS = 300.0
 
 @st.cache_resource(show_spinner=False, on_release=lambda store: store.close())
 def store_at(path: str) -> Store:
-    """The process's one Store for the database at `path` (opened on first use)."""
-    store = Store.open(path)
+    """The process's one Store for the database at `path` (opened on first use, with the
+    memory the settings give it)."""
+    store = Store.open(path, load_settings().db_memory)
     with store.cursor() as cur:
         db.mark_interrupted_runs(cur)  # syncs a previous process left "running"
     return store
@@ -86,11 +88,13 @@ def auto_sync_scheduler(settings: Settings, base_url: str, app_id: str,
         settings, rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm), base_url),
         app_id=app_id, app_secret=secret)
 
-    def job(key: str, stop: threading.Event) -> SyncResult:
+    def job(key: str, stop: threading.Event,
+            progress: Callable[[Progress], None] | None) -> SyncResult:
         kind, account_id = key.split(":", 1)
         credentials = CredentialStore(settings.credentials_path, settings.secret_key)
         workspace = Workspace(settings, store, credentials, app)
-        return source(workspace, kind, account_id).sync(stop=stop)  # type: ignore[arg-type]
+        return source(workspace, kind, account_id).sync(  # type: ignore[arg-type]
+            stop=stop, progress=progress)
 
     return AutoSync(job, on_synced=st.cache_data.clear)
 

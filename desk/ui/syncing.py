@@ -1,22 +1,24 @@
-"""Syncing from a page: Sync now with a live status box, and the automatic-sync widgets.
+"""Syncing from a page: Sync now, in the background with a live status box, and the
+automatic-sync widgets.
 
 Every account syncs as its comment source (desk.sources), whichever kind it is. A sync holds
 the account's slot in the app's one scheduler while it runs, so the automatic sync and a
-person's Sync now never sync the same account at once.
+person's Sync now never sync the same account at once. Sync now runs in the scheduler, not
+in the page's script: the person can go to the other pages while it runs, and the comments
+it stored so far are there (the scheduler forgets cached query results as they come in).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC
 
 import streamlit as st
 
-from desk.scheduler import AutoSync, AutoSyncPlan
-from desk.sources import CommentSource, Progress, SyncResult
+from desk.scheduler import AutoSync, AutoSyncPlan, SyncNow
+from desk.sources import CommentSource, SyncResult
 from desk.text import ago, md_escape
 from desk.ui import handles, queries
-from desk.ui.context import USER_ERRORS, PageContext, refresh, show_error
+from desk.ui.context import USER_ERRORS, PageContext, show_error
 
 
 def auto_sync(ctx: PageContext) -> AutoSync:
@@ -25,43 +27,64 @@ def auto_sync(ctx: PageContext) -> AutoSync:
                                        ctx.app.app_secret)
 
 
-def sync_source(ctx: PageContext, source: CommentSource,
-                progress: Callable[[Progress], None] | None = None) -> SyncResult:
-    """Sync one account in this script run (SyncBusy if it is already syncing)."""
-    with auto_sync(ctx).syncing(source.key, noun=source.noun):
-        try:
-            return source.sync(progress=progress)
-        finally:
-            refresh()
+def sync_now(ctx: PageContext, source: CommentSource, started_key: str) -> None:
+    """Start syncing the account in the background: the person can go on reading (the first
+    comments are there within seconds) while `sync_progress` shows how it goes."""
+    try:
+        auto_sync(ctx).run_now(source.key, noun=source.noun)
+    except USER_ERRORS as exc:
+        show_error(exc)
+        return
+    st.session_state[started_key] = source.key
 
 
-def sync_with_progress(ctx: PageContext, source: CommentSource, label: str
-                       ) -> SyncResult | None:
-    """Sync now, with a live status box and progress bar, ending with the result line."""
-    return _sync_with_status(label, lambda report: sync_source(ctx, source, progress=report))
+def sync_progress(ctx: PageContext, source: CommentSource, label: str,
+                  started_key: str) -> None:
+    """The account's running sync (a live status box, redrawn every second while it runs),
+    or the result of the one this person started, once it ended."""
+    run = auto_sync(ctx).now(source.key)
+    mine = st.session_state.get(started_key) == source.key
+    if run is None or not (run.running or mine):
+        return
+
+    was_running = run.running
+
+    def draw() -> None:
+        current = auto_sync(ctx).now(source.key)
+        if current is None:
+            return
+        if current.running:  # not a `with` block: leaving one would mark the box complete
+            box = st.status(f"Syncing {md_escape(label)}…", expanded=True, state="running")
+            box.progress(current.fraction, text=md_escape(current.line))
+            box.caption("The comments stored so far can be read on the other pages while the "
+                        "rest comes in.")
+            return
+        if was_running:  # it ended while shown: redraw the whole page with the new data
+            st.rerun(scope="app")
+        _show_result(label, current)
+
+    st.fragment(draw, run_every=1.0 if was_running else None)()
 
 
-def _sync_with_status(label: str, sync: Callable[[Callable[[Progress], None]], SyncResult]
-                      ) -> SyncResult | None:
-    """Run `sync(report)` in a live status box with a progress bar, then show the result's
-    summary; a user error is shown instead of a traceback and gives None."""
-    with st.status(f"Syncing {md_escape(label)}…", expanded=True) as box:
-        bar = st.progress(0.0, text="Starting…")
-
-        def report(progress: Progress) -> None:
-            bar.progress(progress.fraction, text=md_escape(progress.line()))
-
-        try:
-            result = sync(report)
-        except USER_ERRORS as exc:
+def _show_result(label: str, run: SyncNow) -> None:
+    """How a sync started now ended: its summary line, or the error in words."""
+    if run.error is not None:
+        with st.status(f"Syncing {md_escape(label)}…", expanded=True, state="error") as box:
             box.update(label="Sync stopped", state="error", expanded=True)
-            show_error(exc)
-            return None
-        ok = result.status == "ok"
+        if isinstance(run.error, USER_ERRORS):
+            show_error(run.error)
+        else:
+            st.error(f"The sync stopped: {md_escape(type(run.error).__name__)}. Try again; "
+                     "what was stored stays.", icon="⚠️")
+        return
+    result: SyncResult = run.result
+    ok = result.status == "ok"
+    with st.status(f"Syncing {md_escape(label)}…", state="complete" if ok else "error",
+                   expanded=not ok) as box:
+        st.progress(1.0, text=md_escape(run.line))
         box.update(label="Sync finished" if ok else f"Sync {result.status}",
                    state="complete" if ok else "error", expanded=not ok)
     (st.success if ok else st.warning)(md_escape(result.summary()))
-    return result
 
 
 def auto_sync_changed(ctx: PageContext, source: CommentSource, toggle_key: str,
@@ -90,9 +113,12 @@ def sync_controls(ctx: PageContext, source: CommentSource, label: str, page: str
                   usable: bool) -> None:
     """Sync now, the last sync's result, and the automatic sync of one account: the same
     controls for every kind of comment source. `usable`: the account can be acted for."""
+    started_key = f"{page}_sync_started"
+    running = (run := auto_sync(ctx).now(source.key)) is not None and run.running
     if st.button("Sync now", key=f"{page}_sync", type="primary", icon="🔄",
-                 disabled=not usable):
-        sync_with_progress(ctx, source, label)
+                 disabled=not usable or running):
+        sync_now(ctx, source, started_key)
+    sync_progress(ctx, source, label, started_key)
     st.caption(md_escape(queries.sync_summary(queries.last_sync(ctx, source.account_id,
                                                                 source.kind))))
     st.subheader("Automatic sync")

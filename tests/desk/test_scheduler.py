@@ -46,7 +46,7 @@ def test_a_due_plan_runs_with_a_fake_clock(clock):
     calls = []
     synced = []
 
-    def job(key: str, stop: threading.Event) -> Outcome:
+    def job(key: str, stop: threading.Event, progress=None) -> Outcome:
         calls.append(key)
         return Outcome("ok", "5 comments from 1 ads.")
 
@@ -71,7 +71,7 @@ def test_a_due_plan_runs_with_a_fake_clock(clock):
 
 
 def test_a_disabled_plan_no_longer_runs(clock):
-    scheduler = scheduler_for(lambda key, stop: Outcome("ok", "done"), clock)
+    scheduler = scheduler_for(lambda key, stop, progress: Outcome("ok", "done"), clock)
     try:
         scheduler.enable("ad:1", 5)
         scheduler.disable("ad:1")
@@ -82,7 +82,7 @@ def test_a_disabled_plan_no_longer_runs(clock):
 
 
 def test_a_failing_job_is_reported_in_the_plan_and_the_schedule_carries_on(clock):
-    def job(key: str, stop: threading.Event) -> Outcome:
+    def job(key: str, stop: threading.Event, progress=None) -> Outcome:
         if key == "ad:broken":
             raise RuntimeError("TikTok is down")
         return Outcome("ok", "fine")
@@ -104,7 +104,7 @@ def test_a_failing_job_is_reported_in_the_plan_and_the_schedule_carries_on(clock
 
 
 def test_syncing_refuses_a_second_holder_with_sync_busy(clock):
-    scheduler = scheduler_for(lambda key, stop: Outcome("ok", "done"), clock)
+    scheduler = scheduler_for(lambda key, stop, progress: Outcome("ok", "done"), clock)
     try:
         scheduler.enable("organic:7", 5)
         clock.advance(6)
@@ -132,7 +132,7 @@ def test_sync_busy_names_the_kind_of_account():
 def test_enabling_starts_one_thread_that_stop_ends(clock):
     ran = threading.Event()
 
-    def job(key: str, stop: threading.Event) -> Outcome:
+    def job(key: str, stop: threading.Event, progress=None) -> Outcome:
         ran.set()
         return Outcome("ok", "done")
 
@@ -168,3 +168,67 @@ def test_refresh_due_tokens_without_business_accounts_does_nothing(tmp_path):
     # No business account is connected: no client is made, nothing is asked of TikTok.
     assert refresh_due_tokens(settings, "http://127.0.0.1:9", "app", "secret",
                               RateLimiter(10, 600)) == {}
+
+
+class Step:
+    """A sync's progress report."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows, self.fraction = rows, rows / 10
+
+    def line(self) -> str:
+        return f"{self.rows} comments"
+
+
+def test_a_sync_started_now_runs_in_the_background_reports_progress_and_its_result(clock):
+    release = threading.Event()
+    synced = []
+
+    def job(key: str, stop: threading.Event, progress=None) -> Outcome:
+        progress(Step(3))
+        release.wait(5)
+        return Outcome("ok", "10 comments from 2 ads.")
+
+    scheduler = scheduler_for(job, clock, on_synced=lambda: synced.append(1))
+    scheduler.STREAM_EVERY = 0.0
+    try:
+        started = scheduler.run_now("ad:1")
+        assert started.running
+        with pytest.raises(SyncBusy, match="TikTok account"):  # one sync of an account at once
+            scheduler.run_now("ad:1", noun="TikTok account")
+        for _ in range(100):
+            if scheduler.now("ad:1").line == "3 comments":
+                break
+            threading.Event().wait(0.01)
+        running = scheduler.now("ad:1")
+        assert running.running and running.fraction == 0.3
+        assert synced  # the pages were told new comments are stored
+        release.set()
+        for _ in range(500):
+            if not scheduler.now("ad:1").running:
+                break
+            threading.Event().wait(0.01)
+        ended = scheduler.now("ad:1")
+        assert not ended.running and ended.result.message == "10 comments from 2 ads."
+        assert ended.error is None and scheduler.now("ad:2") is None
+        with scheduler.syncing("ad:1"):  # the slot is free again
+            pass
+    finally:
+        release.set()
+        scheduler.stop()
+
+
+def test_a_sync_started_now_that_fails_keeps_the_error_to_show(clock):
+    def job(key: str, stop: threading.Event, progress=None) -> Outcome:
+        raise SyncBusy("ad account")
+
+    scheduler = scheduler_for(job, clock)
+    try:
+        scheduler.run_now("ad:1")
+        for _ in range(500):
+            if not scheduler.now("ad:1").running:
+                break
+            threading.Event().wait(0.01)
+        assert isinstance(scheduler.now("ad:1").error, SyncBusy)
+    finally:
+        scheduler.stop()

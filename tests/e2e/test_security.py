@@ -152,6 +152,7 @@ def test_a_csv_of_hostile_comments_opens_safely(app, connected, open_browser, tm
     page.goto("Advertisers")
     page.choose("Work on", re.compile("Northwind"))
     page.click("Sync now")
+    page.shows("Sync finished")
     page.nav("Export")
     page.click("Prepare file")
     with page.page.expect_download() as download:

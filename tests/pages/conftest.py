@@ -9,6 +9,7 @@ are cleared around every test, which also stops the sandbox and closes the datab
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,24 @@ def page_context(settings, advertiser_id: str | None,
         credentials=CredentialStore(settings.credentials_path, settings.secret_key), app=app,
         advertiser_id=advertiser_id, business_id=business_id,
     )
+
+
+def app_scheduler():
+    """The app's automatic-sync scheduler, which also runs Sync now (the same cached handle
+    the pages use in demo mode)."""
+    sandbox = handles.demo_sandbox()
+    return handles.auto_sync_scheduler(load_settings(secrets={}), sandbox.base_url,
+                                       sandbox.config.app_id, sandbox.config.secret)
+
+
+def sync_now(at: AppTest, key: str, timeout: float = 60, *, rerun: bool = True) -> AppTest:
+    """Click Sync now (the button with `key`), wait until the background sync it started
+    has ended, and (with `rerun`) run the page again: it then shows how the sync ended."""
+    at.button(key=key).click().run()
+    source_key = at.session_state[f"{key}_started"]
+    scheduler = app_scheduler()
+    deadline = time.monotonic() + timeout
+    while scheduler.now(source_key).running:
+        assert time.monotonic() < deadline, "the sync did not end"
+        time.sleep(0.05)
+    return at.run() if rerun else at

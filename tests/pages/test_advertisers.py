@@ -3,7 +3,9 @@ of a sync that TikTok refuses, and automatic sync."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +16,15 @@ from desk.scheduler import AutoSync, SyncBusy
 from desk.sources import AdAccount
 from desk.sources.ad_sync import SyncResult
 from desk.ui import handles
-from tests.pages.conftest import infos, no_errors, open_page, plain, sandbox_comments
+from tests.pages.conftest import (
+    app_scheduler,
+    infos,
+    no_errors,
+    open_page,
+    plain,
+    sandbox_comments,
+    sync_now,
+)
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import RateLimited, ServerError
 
@@ -53,7 +63,7 @@ def test_an_unknown_advertiser_in_the_url_is_ignored(token):
 def test_sync_now_shows_progress_and_ends_with_the_result(token, advertisers, sandbox, store):
     advertiser_id = advertisers["WRITER"]
     at = open_page(PAGE, query={"advertiser": advertiser_id})
-    at.button(key="advertisers_sync").click().run()
+    sync_now(at, "advertisers_sync")
     no_errors(at)
     [status] = at.status
     assert status.proto.state == status.proto.State.COMPLETE
@@ -67,11 +77,49 @@ def test_sync_now_shows_progress_and_ends_with_the_result(token, advertisers, sa
     assert "Last sync just now: ok." in plain(again.main.caption[0].value)
 
 
+@pytest.fixture
+def slow_app(monkeypatch):
+    """The app at 4 requests a second: a sync takes a few seconds."""
+    monkeypatch.setenv("TIKTOK_RATE_LIMIT_QPS", "4")
+    monkeypatch.setenv("TIKTOK_RATE_LIMIT_QPM", "1000")
+
+
+def test_the_first_comments_can_be_read_while_the_sync_streams_in(slow_app, token, advertisers,
+                                                                  sandbox, store):
+    advertiser_id = advertisers["WRITER"]
+    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at.button(key="advertisers_sync").click().run()
+    no_errors(at)
+    [status] = at.status
+    assert status.proto.state == status.proto.State.RUNNING
+    assert "can be read on the other pages" in status.caption[0].value
+    deadline = time.monotonic() + 30
+    while not db.comments_count(store.cursor(), db.CommentFilters(advertiser_id)):
+        assert time.monotonic() < deadline, "no comment was stored"
+        time.sleep(0.05)
+
+    comments = open_page("pages/3_Comments.py", query={"advertiser": advertiser_id})
+    scheduler = app_scheduler()
+    assert scheduler.now(f"ad:{advertiser_id}").running  # still streaming in
+    no_errors(comments)
+    shown = int(re.search(r"([\d,]+) comments?", comments.main.markdown[0].value)[1]
+                .replace(",", ""))
+    assert 0 < shown < len(sandbox_comments(sandbox, advertiser_id))
+    assert at.run().button(key="advertisers_sync").disabled  # one sync of an account at once
+
+    while scheduler.now(f"ad:{advertiser_id}").running:
+        assert time.monotonic() < deadline + 60, "the sync did not end"
+        time.sleep(0.1)
+    at.run()
+    assert at.status[0].proto.state == status.proto.State.COMPLETE
+    assert "comments from" in at.success[0].value
+
+
 def test_sync_with_a_revoked_token_says_reconnect_on_home(token, advertisers, sandbox,
                                                           credentials):
     sandbox.revoke_token(token)
     at = open_page(PAGE, query={"advertiser": advertisers["WRITER"]})
-    at.button(key="advertisers_sync").click().run()
+    sync_now(at, "advertisers_sync")
     no_errors(at)
     [error] = at.error
     assert "reconnect the account on the Home page" in error.value
@@ -92,7 +140,7 @@ def test_sync_errors_end_in_a_human_message(token, advertisers, monkeypatch, err
 
     monkeypatch.setattr(TikTokClient, "get_advertiser_info", refuse)
     at = open_page(PAGE, query={"advertiser": advertisers["WRITER"]})
-    at.button(key="advertisers_sync").click().run()
+    sync_now(at, "advertisers_sync")
     no_errors(at)
     assert message in at.error[0].value
     assert "Traceback" not in at.error[0].value
@@ -124,7 +172,7 @@ def test_auto_sync_runs_due_accounts_and_never_two_syncs_at_once():
     now = [datetime(2025, 1, 1, tzinfo=UTC)]
     calls = []
 
-    def job(advertiser_id: str, stop: threading.Event) -> SyncResult:
+    def job(advertiser_id: str, stop: threading.Event, progress=None) -> SyncResult:
         calls.append(advertiser_id)
         return fake_result(advertiser_id)
 
@@ -148,7 +196,7 @@ def test_auto_sync_runs_due_accounts_and_never_two_syncs_at_once():
 def test_auto_sync_reports_a_failed_sync_and_carries_on():
     now = [datetime(2025, 1, 1, tzinfo=UTC)]
 
-    def job(advertiser_id: str, stop: threading.Event) -> SyncResult:
+    def job(advertiser_id: str, stop: threading.Event, progress=None) -> SyncResult:
         raise RateLimited("slow down", 40100)
 
     scheduler = AutoSync(job, clock=lambda: now[0], tick=3600)
