@@ -24,8 +24,9 @@ second (every request waits for the app's one rate limiter, nothing else):
    and started again stores exactly what an uninterrupted one would. The first page is stored
    at once, so the first comments can be read while the rest streams in.
 
-Only the calling thread writes to the store; worker threads only talk to TikTok and read
-its pages into Arrow tables.
+Worker threads talk to TikTok and read its pages into Arrow tables; the calling thread
+schedules; one store thread (desk.sources.storing) writes, so the requests never wait for the
+database.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import pyarrow as pa
 from desk import store as db
 from desk.errors import SyncAborted
 from desk.sources.base import SyncResult, fraction_done, outcome, recorded_run
+from desk.sources.storing import Storer
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import (
     AppUnavailable,
@@ -68,7 +70,6 @@ log = logging.getLogger(__name__)
 ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
 MAX_WINDOW_PAGES = 10_000  # a million comments in one ad group's window: more is a broken answer
 DELETION_MARGIN = timedelta(minutes=5)  # comments this young may be missing for a moment
-FLUSH_SHARE = 0.1  # the writer spends at most about this share of a sync's time storing
 _INTEGER = range(-(2**31), 2**31)  # what the store's INTEGER columns (likes, replies) hold
 Listing = tuple[str, Callable[[], Any]]
 
@@ -127,9 +128,8 @@ class SyncOptions:
     # Refresh the comments of the last `refresh_days` days: their likes, replies and status,
     # and which were deleted. None: only what is new.
     refresh_days: int | None = None
-    flush_rows: int = 20_000  # the writer stores pages in batches of at most about this many
-    flush_seconds: float = 2.0  # ... and about this often, so cursors keep moving; but a
-    # store that grew slow to write to is written to less often (FLUSH_SHARE)
+    flush_rows: int = 20_000  # pages are stored in batches of about this many rows
+    flush_seconds: float = 2.0  # ... and about this often, so cursors keep moving
 
 
 @dataclass(frozen=True)
@@ -293,8 +293,9 @@ def _page_table(page: ColumnPage, advertiser_id: str) -> pa.Table:
 class _Run:
     """One sync of one advertiser: the scheduler state, driven from the calling thread."""
 
-    def __init__(self, cur: db.Cursor, client: TikTokClient, advertiser_id: str,
-                 options: SyncOptions, progress: Callable[[AdSyncProgress], None] | None,
+    def __init__(self, cur: db.Cursor, storer: Storer, client: TikTokClient,
+                 advertiser_id: str, options: SyncOptions,
+                 progress: Callable[[AdSyncProgress], None] | None,
                  stop: threading.Event | None, today: date, seen_at: datetime):
         self.cur, self.client, self.advertiser_id = cur, client, advertiser_id
         self.options, self.report, self.stop = options, progress, stop or threading.Event()
@@ -316,7 +317,7 @@ class _Run:
         self.buffered_rows = 0
         self.unflushed: list[_Window] = []  # fetched whole; their cursors move on the next flush
         self.flushed_at = -math.inf  # the first page is stored at once
-        self.flush_every = options.flush_seconds
+        self.storer = storer
         self.pages_done = self.rows = self.deleted = 0
         self.adgroups_done = 0
         self.current: str | None = None
@@ -385,8 +386,8 @@ class _Run:
         if name == "info":
             infos = [a for a in result if isinstance(a, Advertiser) and a.advertiser_id]
             if infos:  # details without an ID cannot be stored; they only refresh names
-                db.upsert_advertisers(
-                    self.cur, pd.DataFrame.from_records([a.to_record() for a in infos]))
+                frame = pd.DataFrame.from_records([a.to_record() for a in infos])
+                self.storer.submit(lambda cur: db.upsert_advertisers(cur, frame))
             return
         if name == "ads" and any(ad.ad_id is None for ad in result):
             raise MalformedResponse("ad/get returned an ad without an ad_id")
@@ -448,7 +449,7 @@ class _Run:
         frame["advertiser_id"] = self.advertiser_id
         if bought is not None:  # else what an earlier sync learned stays
             frame["buying_type"] = [bought.get(ad.ad_id, AUCTION) for ad in new]
-        db.upsert_ads(self.cur, frame, self.seen_at)
+        self.storer.submit(lambda cur: db.upsert_ads(cur, frame, self.seen_at))
 
     def _buying_types(self) -> dict[str, str] | None:
         """Reserved ads by how they were bought, once both listings by buying type are in;
@@ -525,46 +526,54 @@ class _Run:
             self.provided.add(window.adgroup_id)
 
     def flush(self) -> None:
-        """Store the buffered pages in one upsert, then move the cursors of complete windows
-        and record what a finished refresh found deleted."""
-        started = time.monotonic()
-        if self.buffer:
-            batch = pa.concat_tables(self.buffer)
-            self.buffer, self.buffered_rows = [], 0
-            self.rows += db.upsert_comments(self.cur, batch, self.seen_at)
-            # Each upsert reads the whole comments table: the bigger it is, the rarer they are.
-            took = time.monotonic() - started
-            self.flush_every = max(self.options.flush_seconds, took / FLUSH_SHARE)
+        """Have the store thread store the buffered pages in one upsert, then move the
+        cursors of the windows they complete and record what a finished refresh found
+        deleted."""
+        batch = pa.concat_tables(self.buffer) if self.buffer else None
+        self.buffer, self.buffered_rows = [], 0
+        moves = []
         for window in self.unflushed:
             previous = self.cursors.get(window.adgroup_id)
             high_water = window.newest
             if previous is not None and previous.high_water is not None:
                 high_water = previous.high_water if high_water is None else max(
                     high_water, previous.high_water)
-            db.set_cursor(self.cur, self.advertiser_id, window.adgroup_id, window.end,
-                          high_water)
             self.cursors[window.adgroup_id] = db.SyncCursor(window.end, high_water)
-            if window.adgroup_id in self.provided:
-                self._record_deletions(window.adgroup_id)
+            deleted = (self.seen.pop(window.adgroup_id, None)
+                       if window.adgroup_id in self.provided else None)
+            moves.append((window.adgroup_id, window.end, high_water, deleted))
         self.unflushed = []
         self.flushed_at = time.monotonic()
+        if batch is not None or moves:
+            self.storer.submit(lambda cur: self._store(cur, batch, moves))
 
-    def _record_deletions(self, adgroup_id: str) -> None:
+    def _store(self, cur: db.Cursor, batch: pa.Table | None,
+               moves: list[tuple[str, date, datetime | None, set[str] | None]]) -> None:
+        """In the store thread: the rows first, then the cursors they back."""
+        if batch is not None:
+            self.rows += db.upsert_comments(cur, batch, self.seen_at)
+        for adgroup_id, through, high_water, seen in moves:
+            db.set_cursor(cur, self.advertiser_id, adgroup_id, through, high_water)
+            if seen is not None:
+                self._record_deletions(cur, adgroup_id, seen)
+
+    def _record_deletions(self, cur: db.Cursor, adgroup_id: str, seen: set[str]) -> None:
         """After a refresh listed an ad group's recent days whole: the stored comments of those
         days TikTok no longer lists were deleted."""
-        seen = self.seen.pop(adgroup_id, None)
-        if seen is None:
-            return
         first = refresh_start(self.today, self.options.refresh_days or 0) + timedelta(days=1)
         self.deleted += db.record_deleted_comments(
-            self.cur, "ad", self.advertiser_id, since=datetime.combine(first, day_time(), UTC),
+            cur, "ad", self.advertiser_id, since=datetime.combine(first, day_time(), UTC),
             until=self.seen_at - DELETION_MARGIN, seen=seen, adgroup_id=adgroup_id)
 
     def _flush_due(self) -> bool:
+        """Store the first page at once; then whenever the store thread is free and a batch
+        is big or old enough (while it is busy, pages gather into the next batch)."""
+        if not (self.buffer or self.unflushed):
+            return False
+        if self.storer.busy:
+            return self.buffered_rows >= 4 * self.options.flush_rows
         return self.buffered_rows >= self.options.flush_rows or (
-            (self.buffer or self.unflushed)
-            and time.monotonic() - self.flushed_at >= self.flush_every
-        )
+            time.monotonic() - self.flushed_at >= self.options.flush_seconds)
 
     def _narrow(self, window: _Window, error: TikTokError) -> bool:
         """When TikTok refused `window`'s date span, plan the rest of its ad group again in
@@ -597,7 +606,8 @@ class _Run:
 
     def _fail(self, adgroup_id: str, error: TikTokError, run_id: int) -> None:
         self.failures[adgroup_id] = str(error)
-        db.record_sync_failure(self.cur, run_id, self.advertiser_id, adgroup_id, str(error))
+        self.storer.submit(lambda cur: db.record_sync_failure(
+            cur, run_id, self.advertiser_id, adgroup_id, str(error)))
         self._drop(adgroup_id)
 
     def _drop(self, adgroup_id: str) -> None:
@@ -629,7 +639,7 @@ class _Run:
         """Every listing and every comment page, as many at a time as keep the budget busy
         (InFlight); this thread stores."""
         workers = self.options.workers or workers_for(self.client.rate_limiter.qps)
-        self.in_flight = InFlight(self.client.rate_limiter.qps, workers)
+        self.in_flight = InFlight(self.client.rate_limiter.qps, 2 * workers)
         in_flight: dict[Future, Callable[[Future], None]] = {}
         self._report("ads")
         with ThreadPoolExecutor(workers, thread_name_prefix="sync") as pool:
@@ -662,10 +672,15 @@ class _Run:
                     future.cancel()
                 # Whatever was fetched is good data, even when the run stops early.
                 self.flush()
-                db.set_comments_refused(self.cur, self.advertiser_id, sorted(self.provided),
-                                        None)
-                for adgroup_id, said in self.refused.items():
-                    db.set_comments_refused(self.cur, self.advertiser_id, [adgroup_id], said)
+                provided, refused = sorted(self.provided), dict(self.refused)
+
+                def mark_refused(cur: db.Cursor) -> None:
+                    db.set_comments_refused(cur, self.advertiser_id, provided, None)
+                    for adgroup_id, said in refused.items():
+                        db.set_comments_refused(cur, self.advertiser_id, [adgroup_id], said)
+
+                self.storer.submit(mark_refused)
+                self.storer.close()
 
 
 def sync_advertiser(
@@ -690,7 +705,8 @@ def sync_advertiser(
     advertiser_id = str(advertiser_id)
     with recorded_run(store, "ad", advertiser_id,
                       options.refresh_days) as record, store.cursor() as cur:
-        run = _Run(cur, client, advertiser_id, options, progress, stop, today, seen_at)
+        run = _Run(cur, Storer(store, f"desk-store-{advertiser_id}"), client, advertiser_id,
+                   options, progress, stop, today, seen_at)
         try:
             run.plan_listings()
             run.run(record.run_id)
