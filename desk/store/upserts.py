@@ -14,12 +14,17 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from desk.errors import StoreError
 from desk.store.sql import Cursor, TableData, fetch_first, fetch_rows
 from desk.store.times import to_utc, utc_now
+
+_SMALLEST_SPLIT = 500
+"""Rows below which a batch that does not fit the database's memory is not split further."""
 
 
 def upsert_advertisers(cur: Cursor, data: TableData) -> int:
@@ -84,6 +89,22 @@ def _upsert(
     batch = _as_arrow(data)
     if batch.num_rows == 0:
         return 0
+    try:
+        return _upsert_batch(cur, table, key, batch, stamps, insert_only)
+    except duckdb.OutOfMemoryException:
+        if batch.num_rows < 2 * _SMALLEST_SPLIT:
+            raise StoreError(
+                f"the database ran out of memory storing {batch.num_rows:,} {table} rows; "
+                "raise DESK_DB_MEMORY (the memory it may use) and try again."
+            ) from None
+    # Beyond the memory the database may use (DESK_DB_MEMORY): in halves, each its own MERGE.
+    half = batch.num_rows // 2
+    return (_upsert(cur, table, key, batch.slice(0, half), stamps, insert_only)
+            + _upsert(cur, table, key, batch.slice(half), stamps, insert_only))
+
+
+def _upsert_batch(cur: Cursor, table: str, key: str, batch: pa.Table,
+                  stamps: Mapping[str, datetime], insert_only: Sequence[str]) -> int:
     columns = _table_columns(cur, table)
     # Fields the table does not keep (ad_format, reply_user_name, ...) are left out.
     batch = batch.select([name for name in batch.column_names if name in columns])

@@ -1127,3 +1127,21 @@ def test_readers_on_their_own_cursors_see_whole_batches_while_a_writer_upserts(s
         assert counts == sorted(counts)
         assert all(count % size == 0 for count in counts)
         assert counts[-1] == batches * size
+
+
+def test_a_batch_beyond_the_databases_memory_is_stored_whole_in_parts(tmp_path):
+    rows = 120_000
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    batch = pa.table({
+        "comment_id": [f"c{i:07d}" for i in range(rows)],
+        "advertiser_id": ["A1"] * rows,
+        "content": [f"comment number {i} " * 4 for i in range(rows)],
+        "likes": list(range(rows)),
+        "create_time": pa.array([base] * rows, pa.timestamp("us", tz="UTC")),
+    })
+    again = batch.set_column(3, "likes", pa.array([n + 1 for n in range(rows)], pa.int64()))
+    with Store.open(tmp_path / "small.duckdb", "48MB") as store, store.cursor() as cur:
+        db.upsert_comments(cur, batch, base)
+        db.upsert_comments(cur, again, base + timedelta(hours=1))  # a MERGE over every row
+        count, likes = cur.execute("SELECT count(*), sum(likes) FROM comments").fetchone()
+    assert count == rows and likes == sum(range(rows)) + rows
