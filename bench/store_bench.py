@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from bench._harness import BenchResult, median_seconds, peak_rss_mb, timer
 from desk import store as db
+from desk.config import Settings
 
 NAME = "store"
 N_COMMENTS = 1_000_000
@@ -232,7 +233,7 @@ def run() -> list[BenchResult]:
 
     with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
         path = Path(tmp) / "bench.duckdb"
-        store = db.Store.open(path)
+        store = db.Store.open(path, Settings().db_memory)  # as the app opens it by default
         cur = store.cursor()
         seen = datetime(2025, 6, 1, tzinfo=UTC)
         db.upsert_advertisers(

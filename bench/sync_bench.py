@@ -7,8 +7,9 @@ rate limits enforced, each figure held to its target:
   tier (10 requests a second, 600 a minute): the share of the comments/s limit (10 requests a
   second x 100 comments a page), the share of the request ceiling, throttling that reached the
   person, when the first comments were stored, and what a second sync with nothing new costs;
-- the same account fetched by a plain sequential loop over TikTok's official SDK, as a simple
-  script would (30-day windows, one request at a time): the sync's speed-up over it;
+- the sync and a plain sequential loop over TikTok's official SDK, as a simple script would
+  (30-day windows, one request at a time), on the account the issue measured (60 ad groups,
+  18,705 comments, 90 days): the sync's speed-up over it;
 - a bigger account at the Ultimate tier (50 a second, 3,000 a minute);
 - a small account (under 50 requests);
 - a 1,000,000-comment sync with no latency and no limits (`python -m desk sync` in its own
@@ -234,7 +235,7 @@ class Recording(HTTPAdapter):
     """A real adapter that keeps every answer's body by its URL."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(pool_maxsize=64)
         self.bodies: dict[str, bytes] = {}
 
     def send(self, request, **kwargs):  # noqa: ANN001, ANN003
@@ -314,13 +315,24 @@ def run() -> list[BenchResult]:
                 second.pages / adgroups, "requests", 1.0)
             add("  re-sync, nothing new: ad listing requests besides", listings, "requests")
 
+        # Against the official SDK in a sequential loop, on the world the issue measured:
+        # 60 ad groups, 18,705 comments, a 90-day look-back.
+        with Sandbox("--seed", "4", "--advertisers", "1", "--ads", "120", "--comments",
+                     "18705", "--latency-ms", LATENCY_MS, "--qps", "10", "--qpm", "600",
+                     "--new-comments-per-minute", "0") as sandbox, \
+                Store.open(Path(tmp) / "versus.duckdb") as store:
+            run = Measured(sandbox, 10, 600, options=SyncOptions(lookback_days=90), store=store)
+            ours = run.sync()
             with timer() as t:
                 baseline = sequential_sdk_sync(sandbox.base_url, run.token, run.advertiser_id,
-                                               LOOKBACK)
+                                               90)
+            add("Versus the SDK loop (60 ad groups, 18,705 comments, 90 days): sync",
+                ours.seconds, "s")
+            add("  sync: comments per request", ours.rows / ours.requests, "comments")
             add("  sequential SDK loop: requests", baseline, "requests")
             add("  sequential SDK loop: wall time", t.seconds, "s")
             add("  speed-up over the SDK loop (same world, same run)",
-                t.seconds / first.seconds, "x", 3.3, ">=")
+                t.seconds / ours.seconds, "x", 3.3, ">=")
 
         # Ultimate tier: the CPU path must keep up with 5,000 comments a second.
         with world(ads=300, comments=150_000, qps=50, qpm=3000, seed=5) as sandbox, \

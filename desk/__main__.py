@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+SYNC_DB_MEMORY = "128MB"
+"""The memory a command-line sync lets the database use unless DESK_DB_MEMORY says otherwise:
+a sync writes in batches, and a batch too big for it is stored in parts."""
+
+
 class _ProgressLine:
     """Rewrites one line on a terminal; prints a line every few seconds otherwise."""
 
@@ -104,7 +109,7 @@ def _source(args: argparse.Namespace, settings: Settings, store: Store) -> Comme
 def sync_command(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
-        store = Store.open(args.db or settings.db_path, settings.db_memory)
+        store = Store.open(args.db or settings.db_path, settings.db_memory or SYNC_DB_MEMORY)
     except StoreLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

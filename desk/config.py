@@ -44,9 +44,10 @@ class Settings:
     account_auth_url: str | None = None
     account_redirect_uri: str | None = None
     lookback_days: int = 90
-    # The most memory the database may use for its cache and queries (DuckDB's memory_limit);
-    # beyond it, a query spills to disk beside the database.
-    db_memory: str = "256MB"
+    # The most memory the database may use for its cache and queries (DuckDB's memory_limit,
+    # e.g. "512MB"); None: DuckDB's own default (80% of the machine's), or for a command-line
+    # sync desk.__main__.SYNC_DB_MEMORY.
+    db_memory: str | None = None
     # A sync lists the last `refresh_days` days again (likes, replies, hidden status and
     # deletions of stored comments) when the last such refresh is `refresh_minutes` old.
     refresh_days: int = 7
@@ -117,7 +118,7 @@ def load_settings(
         account_auth_url=text("TIKTOK_ACCOUNT_AUTH_URL"),
         account_redirect_uri=text("TIKTOK_ACCOUNT_REDIRECT_URI") or text("TIKTOK_REDIRECT_URI"),
         lookback_days=number("DESK_LOOKBACK_DAYS", defaults.lookback_days, _positive_int),
-        db_memory=number("DESK_DB_MEMORY", defaults.db_memory, _memory_size),
+        db_memory=number("DESK_DB_MEMORY", None, _memory_size),
         refresh_days=number("DESK_REFRESH_DAYS", defaults.refresh_days, _positive_int),
         refresh_minutes=number("DESK_REFRESH_MINUTES", defaults.refresh_minutes, _positive_int),
         notebook_timeout=number("DESK_NOTEBOOK_TIMEOUT", defaults.notebook_timeout,

@@ -2,8 +2,9 @@
 
 Analysts write ordinary DuckDB SQL against the analyst views (`advertisers`, `ads`,
 `comments`, `replies`, `sync_runs`, `business_accounts`, `videos`, `deleted_comments`;
-schema `analyst`, made by a store migration). Credentials are not in the database at all, and the store's own tables
-(outbox, audit_log, notebooks, sync_cursors, ...) are out of reach.
+schema `analyst`, made by a store migration). Credentials are not in the database at all,
+and the store's own tables (outbox, audit_log, notebooks, sync_cursors, ...) are out of
+reach.
 
     nb = Notebook(store, timeout=10.0, display_rows=1000, download_rows=1_000_000)
     result = nb.run("SELECT ad_name, count(*) AS comments FROM comments GROUP BY ALL")
