@@ -32,7 +32,16 @@ class Settings:
     db_path: Path = PROJECT_ROOT / "data" / "desk.duckdb"
     credentials_path: Path = PROJECT_ROOT / "data" / "credentials.json"
     secret_key: str | None = None
+    # Where the key that encrypts stored tokens is kept when DESK_SECRET_KEY is not set: made
+    # on first start, mode 0600, apart from the credentials and the database.
+    secret_key_file: Path = PROJECT_ROOT / ".desk" / "secret.key"
     password: str | None = None
+    # Sign-in with the company's identity provider: `.streamlit/secrets.toml` has an [auth]
+    # section (Streamlit's OIDC sign-in). Roles by e-mail address or "@domain".
+    identity_provider: bool = False
+    admins: tuple[str, ...] = ()
+    responders: tuple[str, ...] = ()
+    viewers: tuple[str, ...] = ()
     rate_limit_qps: float = 10.0
     rate_limit_qpm: float = 600.0
     api_base_url: str = "https://business-api.tiktok.com"
@@ -54,6 +63,14 @@ class Settings:
     refresh_minutes: int = 60
     notebook_timeout: float = 10.0  # seconds a notebook cell may run
     notebook_download_rows: int = 1_000_000  # rows a notebook result download holds
+
+    @property
+    def sign_in(self) -> str:
+        """How people sign in: "identity provider", "password" (DESK_PASSWORD, one user) or
+        "none" (one user, who can reach the app on this machine)."""
+        if self.identity_provider:
+            return "identity provider"
+        return "password" if self.password else "none"
 
     @property
     def demo_mode(self) -> bool:
@@ -110,7 +127,13 @@ def load_settings(
         db_path=_database_path(db) if db else defaults.db_path,
         credentials_path=_resolve(Path(credentials)) if credentials else defaults.credentials_path,
         secret_key=text("DESK_SECRET_KEY"),
+        secret_key_file=_resolve(Path(key_file)) if (key_file := text("DESK_SECRET_KEY_FILE"))
+        else defaults.secret_key_file,
         password=text("DESK_PASSWORD"),
+        identity_provider=_has_identity_provider(secrets.get("auth")),
+        admins=number("DESK_ADMINS", (), _patterns),
+        responders=number("DESK_RESPONDERS", (), _patterns),
+        viewers=number("DESK_VIEWERS", (), _patterns),
         rate_limit_qps=number("TIKTOK_RATE_LIMIT_QPS", defaults.rate_limit_qps, _positive_float),
         rate_limit_qpm=number("TIKTOK_RATE_LIMIT_QPM", defaults.rate_limit_qpm, _positive_float),
         api_base_url=(text("TIKTOK_API_BASE_URL") or defaults.api_base_url).rstrip("/"),
@@ -160,6 +183,30 @@ def _positive_float(name: str, value: Any) -> float:
 
 
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+_PATTERN = re.compile(r"([^@\s,]+)?@[^@\s,]+\.[^@\s,]+")
+
+
+def _patterns(name: str, value: Any) -> tuple[str, ...]:
+    """E-mail addresses and "@domain"s, comma-separated."""
+    found = tuple(part.strip().lower() for part in str(value).split(",") if part.strip())
+    wrong = [part for part in found if not _PATTERN.fullmatch(part)]
+    if wrong:
+        raise ValueError(f"{name} takes e-mail addresses and domains such as @example.com, "
+                         f"separated by commas; {wrong[0]!r} is neither")
+    return found
+
+
+def _has_identity_provider(auth: Any) -> bool:
+    """Whether secrets.toml's [auth] section configures Streamlit's OIDC sign-in (its
+    cookie_secret and redirect_uri, and a provider's client_id, client_secret and
+    server_metadata_url, in [auth] or a named [auth.<provider>])."""
+    if not isinstance(auth, Mapping) or not auth.get("cookie_secret"):
+        return False
+    providers = [auth, *(v for v in auth.values() if isinstance(v, Mapping))]
+    return any(all(p.get(k) for k in ("client_id", "client_secret", "server_metadata_url"))
+               for p in providers)
 
 
 def _memory_size(name: str, value: Any) -> str:

@@ -1,8 +1,9 @@
 """Read-only, time-limited SQL over the comment store, for the notebook page.
 
 Analysts write ordinary DuckDB SQL against the analyst views (`advertisers`, `ads`,
-`comments`, `replies`, `sync_runs`, `business_accounts`, `videos`, `deleted_comments`;
-schema `analyst`, made by a store migration). Credentials are not in the database at all,
+`comments`, `replies`, `sync_runs`, `business_accounts`, `videos`, `deleted_comments`,
+and who did what: `actions` and `audit`, by e-mail; schema `analyst`, made by a store
+migration). Credentials are not in the database at all,
 and the store's own tables (outbox, audit_log, notebooks, sync_cursors, ...) are out of
 reach.
 

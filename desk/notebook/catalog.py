@@ -11,12 +11,12 @@ from desk.notebook.errors import NotebookError
 ANALYST_SCHEMA = "analyst"
 ANALYST_VIEWS = (
     "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
-    "deleted_comments",
+    "deleted_comments", "actions", "audit",
 )
 # The tables the analyst views read: the only ones a notebook plan may scan.
 _BASE_TABLES = frozenset(
     {"advertisers", "ads", "comments", "sync_runs", "business_accounts", "videos",
-     "deleted_comments"}
+     "deleted_comments", "outbox", "audit_log"}
 )
 # Table functions that only make rows from their arguments.
 TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "json_each", "json_tree")

@@ -19,15 +19,17 @@ from desk.notebook.charts import ChartSpec
 from desk.notebook.errors import NotebookNotFound
 
 
-def save_notebook(cur: db.Cursor, name: str, cells: Sequence[Cell]) -> None:
-    """Save the cells under `name`, replacing a notebook of that name."""
+def save_notebook(cur: db.Cursor, name: str, cells: Sequence[Cell],
+                  saved_by: str | None = None) -> None:
+    """Save the cells under `name`, replacing a notebook of that name; `saved_by` is who
+    saved it (an e-mail)."""
     key = _notebook_name(name)
     doc = json.dumps([cell.to_dict() for cell in cells], ensure_ascii=False)
     cur.execute(
-        "INSERT INTO notebooks (name, cells, updated_at) VALUES (?, ?, ?) "
+        "INSERT INTO notebooks (name, cells, updated_at, saved_by) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (name) DO UPDATE SET cells = excluded.cells, "
-        "updated_at = excluded.updated_at",
-        [key, doc, datetime.now(UTC)],
+        "updated_at = excluded.updated_at, saved_by = excluded.saved_by",
+        [key, doc, datetime.now(UTC), saved_by],
     ).fetchall()
 
 

@@ -124,11 +124,8 @@ def transition(cur: db.Cursor, action: Mapping[str, Any], *, status: ActionStatu
 
 def audit(cur: db.Cursor, action_id: int | None, actor: str, advertiser_id: str | None,
           event: str, detail: str | None, *, at: datetime | None = None) -> None:
-    cur.execute(
-        "INSERT INTO audit_log (logged_at, action_id, actor, advertiser_id, event, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [at or now(), action_id, actor, advertiser_id, event, detail],
-    ).fetchall()
+    db.audit_event(cur, actor, event, detail, action_id=action_id,
+                   advertiser_id=advertiser_id, at=at or now())
 
 
 @contextmanager

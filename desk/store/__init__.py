@@ -15,6 +15,7 @@ Callers import this package (`from desk import store as db`); where each concern
     upserts.py          bulk upserts: advertisers, ads, comments; business accounts, videos
                         and organic comments
     learned.py          limits learned from TikTok per app; write access per account
+    people.py, audit.py who has which role; the audit log
     runs.py             sync runs of either source, their failures, ad group and video cursors
     filters.py          CommentFilters and the WHERE clause every comments query shares
     queries.py          the ad pages' reads: comments, replies, ads with counts, insights
@@ -22,6 +23,7 @@ Callers import this package (`from desk import store as db`); where each concern
 """
 
 from desk.errors import StoreError, StoreLocked
+from desk.store.audit import audit_event
 from desk.store.filters import CommentFilters
 from desk.store.handle import Store
 from desk.store.learned import (
@@ -39,6 +41,7 @@ from desk.store.organic_queries import (
     organic_reply_counts,
     videos_with_counts,
 )
+from desk.store.people import count_admins, list_roles, put_role, roles_for, seed_roles
 from desk.store.queries import (
     ORGANIC_POSTS,
     ad_engagement,
@@ -53,6 +56,7 @@ from desk.store.queries import (
     list_advertisers,
     replies_for,
     unanswered_comments,
+    writes_by_person,
 )
 from desk.store.runs import (
     SyncCursor,
@@ -117,6 +121,8 @@ __all__ = (
     "TableData",
     "WriteAccess",
     "ad_engagement",
+    "audit_event",
+    "count_admins",
     "ads_with_counts",
     "advertiser_timezone",
     "advertiser_updated_at",
@@ -134,20 +140,24 @@ __all__ = (
     "learned_values",
     "list_advertisers",
     "list_business_accounts",
+    "list_roles",
     "mark_interrupted_runs",
     "migrate",
     "organic_comment_frame",
     "organic_counts",
     "organic_cursors",
     "organic_reply_counts",
+    "put_role",
     "query_frame",
     "query_records",
     "record_deleted_comments",
     "record_sync_failure",
     "record_write_access",
     "replies_for",
+    "roles_for",
     "save_learned",
     "schema_version",
+    "seed_roles",
     "set_comments_refused",
     "set_cursor",
     "set_organic_cursor",
@@ -162,4 +172,5 @@ __all__ = (
     "upsert_videos",
     "videos_with_counts",
     "write_access",
+    "writes_by_person",
 )

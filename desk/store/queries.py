@@ -230,6 +230,29 @@ def ads_with_counts(cur: Cursor, advertiser_id: str) -> pd.DataFrame:
     return query_frame(cur, sql, [advertiser_id, advertiser_id, advertiser_id, tz])
 
 
+def writes_by_person(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
+    """What each person did to the comments the filters choose: replies, hides and unhides
+    TikTok carried out, writes that failed or are not settled, and their latest; the busiest
+    first. `person` is the e-mail the audit log records (or the rule that acted)."""
+    tz = advertiser_timezone(cur, filters.advertiser_id)
+    where, params = where_clause(filters, tz)
+    sql = f"""
+        SELECT o.actor AS person,
+               count(*) FILTER (WHERE o.kind = 'reply' AND o.status = 'sent')::BIGINT
+                   AS replies,
+               count(*) FILTER (WHERE o.kind = 'hide' AND o.status = 'sent')::BIGINT AS hidden,
+               count(*) FILTER (WHERE o.kind = 'unhide' AND o.status = 'sent')::BIGINT
+                   AS unhidden,
+               count(*) FILTER (WHERE o.status <> 'sent')::BIGINT AS not_done,
+               max(o.updated_at) AS last_write
+        FROM outbox o JOIN comments c ON c.comment_id = o.comment_id
+        WHERE {where}
+        GROUP BY o.actor
+        ORDER BY replies DESC, hidden DESC, person
+    """  # noqa: S608
+    return query_frame(cur, sql, params)
+
+
 def comment_volume_by_ad(cur: Cursor, filters: CommentFilters, top_n: int = 10) -> pd.DataFrame:
     """Comments per ad, most first; past `top_n` ads the rest are one "Other ads" row.
 

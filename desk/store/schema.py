@@ -427,6 +427,28 @@ MIGRATIONS: tuple[str, ...] = (
                throttled, retried, errors, message, source, business_id, refresh_days
         FROM main.sync_runs;
     """,
+    # 10: people. `people` gives an e-mail address or a whole domain ("@example.com") a role
+    # (viewer, responder, admin); set_by is 'settings' or the e-mail of the admin who set it.
+    # Saved notebooks say who saved them. The analyst views show who asked for each write
+    # (`actions`, the outbox) and every audit line (`audit`), by e-mail: tokens are never in
+    # the database.
+    """
+    CREATE TABLE people (
+        pattern VARCHAR PRIMARY KEY,
+        role    VARCHAR NOT NULL CHECK (role IN ('viewer', 'responder', 'admin')),
+        set_by  VARCHAR NOT NULL,
+        set_at  TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE notebooks ADD COLUMN saved_by VARCHAR;
+    CREATE VIEW analyst.actions AS
+        SELECT action_id, kind, source, advertiser_id, business_id, comment_id, ad_id,
+               video_id, text, status, result_comment_id, error, attempts, actor, created_at,
+               updated_at
+        FROM main.outbox;
+    CREATE VIEW analyst.audit AS
+        SELECT logged_at, action_id, actor, advertiser_id, event, detail
+        FROM main.audit_log;
+    """,
 )
 
 

@@ -299,8 +299,10 @@ def test_describe_and_show_describe_a_view(nb):
 
 def test_show_tables_lists_only_the_analyst_views(nb):
     assert nb.run("SHOW TABLES").frame["name"].tolist() == [
+        "actions",
         "ads",
         "advertisers",
+        "audit",
         "business_accounts",
         "comments",
         "deleted_comments",
@@ -343,14 +345,16 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
 
     assert list(schema) == [
         "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
-        "deleted_comments",
+        "deleted_comments", "actions", "audit",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]
     assert ("is_brand_reply", "BOOLEAN") in schema["comments"]
     assert [name for name, _ in schema["sync_runs"]][:2] == ["run_id", "advertiser_id"]
     every_column = {name for columns in schema.values() for name, _ in columns}
-    assert not every_column & {"request_key", "actor", "cells", "synced_through", "version"}
+    assert not every_column & {"request_key", "cells", "synced_through", "version"}
+    # who did what, by e-mail, to group by person (tokens are never in the database)
+    assert ("actor", "VARCHAR") in schema["actions"] and ("actor", "VARCHAR") in schema["audit"]
 
 
 def test_a_query_duckdb_rejects_says_why_and_the_notebook_carries_on(nb):

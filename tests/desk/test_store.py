@@ -239,6 +239,7 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "api_learned",
         "write_access",
         "deleted_comments",
+        "people",
     }
 
 
