@@ -19,6 +19,8 @@ table `WORDING` below: the first row whose kind (and, where given, condition) ma
     ├── AccountNotConnected  no tokens are stored for the business account
     ├── AccountNeedsReconnect  its refresh token has ended or was refused
     ├── TokenUnavailable     renewing an expired access token failed for now
+    ├── NotAllowed           the person's role does not allow it (desk.people)
+    ├── KeyFileError         the key file cannot be made or read (desk.connect.keys)
     └── NotebookError        a notebook cell refused, timed out or failed (desk.notebook)
 
 `noun` names the kind of account the error is about ("ad account" or "TikTok account"), so

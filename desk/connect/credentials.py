@@ -1,8 +1,10 @@
 """Connected accounts and their tokens, kept apart from the analytics database.
 
-The file is JSON, written atomically with mode 0600, and encrypted with Fernet when a secret
-key is configured. Nothing here ever logs or returns a token except `token_for`, which the
-sync and the actions call to build an API client.
+The file is JSON, written atomically with mode 0600, and encrypted with Fernet with the secret
+key (DESK_SECRET_KEY, or the key file desk.connect.keys makes); a file written before it was
+encrypted is read as it is, and `encrypt_in_place` encrypts it. Nothing here ever logs or
+returns a token except `token_for`, which the sync and the actions call to build an API
+client.
 
 Two lists live in the file: `connections` (advertiser authorisations, tokens without expiry)
 and `accounts` (TikTok business accounts, whose access tokens expire and are refreshed; see
@@ -123,6 +125,11 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def _plain(blob: bytes) -> bool:
+    """Whether the file's bytes are the JSON itself (written before it was encrypted)."""
+    return blob.lstrip()[:1] == b"{"
+
+
 class CredentialStore:
     """The connected-accounts file. Safe for several threads and processes at once."""
 
@@ -146,13 +153,14 @@ class CredentialStore:
             blob = self.path.read_bytes()
         except FileNotFoundError:
             return [], []
-        if self._fernet is not None:
+        if self._fernet is not None and not _plain(blob):
             try:
                 blob = self._fernet.decrypt(blob)
             except InvalidToken:
                 raise CredentialsError(
-                    f"{self.path} cannot be decrypted with the configured DESK_SECRET_KEY. "
-                    "Restore the key it was written with, or delete the file and reconnect."
+                    f"{self.path} cannot be decrypted with the configured secret key "
+                    "(DESK_SECRET_KEY, or the key file). Restore the key it was written with, "
+                    "or delete the file and reconnect."
                 ) from None
         try:
             doc = json.loads(blob)
@@ -174,6 +182,20 @@ class CredentialStore:
                 f"{self.path} is not a readable credentials file{hint}. "
                 "Delete it and reconnect your accounts."
             ) from exc
+
+    def encrypt_in_place(self) -> bool:
+        """Encrypt a file written before there was a key (it is read either way); True when
+        it was rewritten."""
+        if self._fernet is None:
+            return False
+        with self._locked():
+            try:
+                plain = _plain(self.path.read_bytes())
+            except FileNotFoundError:
+                return False
+            if plain:
+                self._write(*self._read_all())
+            return plain
 
     def _write(self, connections: list[Connection],
                accounts: list[AccountConnection] | None = None) -> None:
