@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# Where the app listens: this machine only. Another address (0.0.0.0: every interface) needs
+# sign-in (an identity provider or DESK_PASSWORD); without it the app refuses to start.
+ADDRESS ?= 127.0.0.1
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -22,17 +25,23 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# The sign-in tests' identity provider (Node's oidc-provider), into a folder the tests own.
+OIDC := tests/e2e/oidc
+$(OIDC)/node_modules/.package-lock.json: $(OIDC)/package.json $(OIDC)/package-lock.json
+	npm ci --prefix $(OIDC) --no-audit --no-fund --loglevel=error
+
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run Home.py --server.port $(PORT)
+	$(BIN)/python -m desk check-serving --address $(ADDRESS)
+	$(BIN)/streamlit run Home.py --server.port $(PORT) --server.address $(ADDRESS) $(STREAMLIT_ARGS)
 
-test: $(VENV)/.dev $(CHROMIUM)
+test: $(VENV)/.dev $(CHROMIUM) $(OIDC)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
-test-e2e: $(VENV)/.dev $(CHROMIUM)
+test-e2e: $(VENV)/.dev $(CHROMIUM) $(OIDC)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest tests/e2e
 
 test-fast: $(VENV)/.dev
@@ -48,4 +57,4 @@ sandbox: $(VENV)/.runtime
 	$(BIN)/python -m tiktok_sandbox --host 127.0.0.1 --port 8765
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(OIDC)/node_modules

@@ -1,6 +1,7 @@
 """Command line: `python -m desk sync --advertiser-id ID` (an ad account) or
 `python -m desk sync --business-id ID` (a TikTok business account), for headless or
-scheduled syncs while the app is not running.
+scheduled syncs while the app is not running; `python -m desk check-serving --address A`,
+whether the app may listen on an address (`make run` asks it first).
 
 Exit status: 0 when the sync ended ok; 1 when it ended partial or interrupted, or TikTok
 refused the token or the permission; 2 when no connection grants the account (or the
@@ -21,6 +22,7 @@ from typing import TextIO
 
 from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
+from desk.connect.keys import KeyFileError, with_secret_key
 from desk.errors import (
     AccountNeedsReconnect,
     AccountNotConnected,
@@ -30,6 +32,7 @@ from desk.errors import (
     SyncAborted,
     TokenUnavailable,
 )
+from desk.serving import refusal
 from desk.sources import AdAccount, CommentSource, Progress, TikTokAccount
 from desk.store import Store, mark_interrupted_runs
 from desk.workspace import TikTokApp, Workspace
@@ -67,7 +70,27 @@ def _parser() -> argparse.ArgumentParser:
                       help="list the last DESK_REFRESH_DAYS days (default 7) again, for likes, "
                            "replies, hidden status and deletions of stored comments (done "
                            "anyway when the last refresh is DESK_REFRESH_MINUTES old)")
+    serving = commands.add_parser(
+        "check-serving", help="say whether the app may listen on an address",
+        description="Exit 0 when Comment Desk may listen on ADDRESS with these settings; else "
+                    "say why on stderr and exit 2 (beyond this machine, people must sign in: "
+                    "an identity provider or DESK_PASSWORD). `make run` asks first.")
+    serving.add_argument("--address", default="127.0.0.1",
+                         help="the address the app is to listen on (default 127.0.0.1)")
     return parser
+
+
+def check_serving_command(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        print(f"error: Comment Desk's settings cannot be read: {exc}", file=sys.stderr)
+        return 2
+    why = refusal(args.address, settings)
+    if why is not None:
+        print(f"error: {why}", file=sys.stderr)
+        return 2
+    return 0
 
 
 SYNC_DB_MEMORY = "128MB"
@@ -97,6 +120,7 @@ class _ProgressLine:
 def _source(args: argparse.Namespace, settings: Settings, store: Store) -> CommentSource:
     """The account the command names, acting with TIKTOK_ACCESS_TOKEN when it is set, else
     with the connection stored for it."""
+    settings = with_secret_key(settings)
     workspace = Workspace(settings, store,
                           CredentialStore(settings.credentials_path, settings.secret_key),
                           TikTokApp.from_settings(settings))
@@ -124,6 +148,9 @@ def sync_command(args: argparse.Namespace) -> int:
     except (NotConnected, CredentialsError, AccountNotConnected) as exc:
         print(f"error: {exc} (or set TIKTOK_ACCESS_TOKEN)", file=sys.stderr)
         return 2
+    except KeyFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (SyncAborted, AccountNeedsReconnect, TokenUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -143,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sync":
         return sync_command(args)
+    if args.command == "check-serving":
+        return check_serving_command(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
