@@ -13,7 +13,10 @@ TOKEN_STATES = MappingProxyType(
     {"ok": "✅ working", "warn": "⚠️ ends soon", "reconnect": "⛔ needs reconnecting"}
 )
 
+CONNECTING = "connect or disconnect accounts"
+
 ctx = context.bootstrap("Home")
+admin = ctx.person.can("admin")
 st.title("Comment Desk")
 st.caption("Read, answer and understand the comments on your TikTok ads and videos.")
 
@@ -26,6 +29,7 @@ if flows.is_oauth_callback(params):
               else flows.finish_oauth)
     with st.spinner("Finishing the connection with TikTok…"):
         try:
+            ctx.require("admin", CONNECTING)
             connected = finish(ctx.workspace, params)
         except context.USER_ERRORS as exc:
             outcome = ("error", [context.error_message(exc)])
@@ -59,18 +63,23 @@ for conn in connections:
         if conn.needs_reauth:
             about.warning(md_escape(f"TikTok refused this connection: {conn.status_message} "
                                     "Connect again to restore it, then disconnect this one."))
-        if act.button("Disconnect", key=f"home_disconnect_{conn.connection_id}"):
+        if admin and act.button("Disconnect", key=f"home_disconnect_{conn.connection_id}"):
+            ctx.require("admin", CONNECTING)
             flows.disconnect(ctx.workspace, conn.connection_id)
             context.refresh()
             context.flash("🔌", "Disconnected. The comments already stored stay in Comment Desk.")
             st.rerun()
 
-st.link_button("Connect a TikTok ad account", flows.connect_url(ctx.workspace), type="primary",
-               icon="🔗")
-st.caption(
-    "The demo sandbox's consent screen grants every demo ad account." if ctx.demo else
-    "TikTok asks you to approve access for the ad accounts you choose, then sends you back here."
-)
+if admin:
+    st.link_button("Connect a TikTok ad account", flows.connect_url(ctx.workspace),
+                   type="primary", icon="🔗")
+    st.caption(
+        "The demo sandbox's consent screen grants every demo ad account." if ctx.demo else
+        "TikTok asks you to approve access for the ad accounts you choose, then sends you back "
+        "here."
+    )
+else:
+    st.caption("An admin connects and disconnects accounts.")
 
 overview = queries.advertiser_overview(ctx)
 if not overview.empty:
@@ -94,7 +103,8 @@ for conn, status in accounts:
             about.warning(md_escape(status.message))
         elif status.state == "reconnect":
             about.error(md_escape(status.message))
-        if act.button("Disconnect", key=f"home_account_disconnect_{conn.business_id}"):
+        if admin and act.button("Disconnect", key=f"home_account_disconnect_{conn.business_id}"):
+            ctx.require("admin", CONNECTING)
             note = flows.disconnect_account(ctx.workspace, conn.business_id)
             context.forget_account(conn.business_id)
             context.refresh()
@@ -102,14 +112,14 @@ for conn, status in accounts:
             if note:
                 context.flash("⚠️", note)
             st.rerun()
-account_url = flows.account_connect_url(ctx.workspace)
+account_url = flows.account_connect_url(ctx.workspace) if admin else None
 if account_url:
     st.link_button("Connect a TikTok account", account_url, icon="🎵")
     st.caption(
         "The demo sandbox's consent screen lets you pick one of its TikTok accounts." if ctx.demo
         else "TikTok asks the account holder to approve access, then sends you back here."
     )
-else:
+elif admin:
     st.caption("To connect TikTok accounts, set TIKTOK_ACCOUNT_AUTH_URL to the \"TikTok account "
                "holder authorization URL\" from the app's page on TikTok's developer portal.")
 

@@ -42,20 +42,24 @@ outbox = comments.group_rows(queries.actions_for_comments(ctx, ids), "comment_id
 records = rows.to_dict("records")
 selected = set(comments.selected_ids("comments", ids))
 chosen = [row for row in records if str(row["comment_id"]) in selected]
-bulk = st.columns([1, 1, 4], vertical_alignment="center")
-if bulk[0].button(f"Hide selected ({len(chosen)})", key="comments_bulk_hide",
-                  disabled=not chosen):
-    comments.bulk_set_hidden(ctx, "comments", chosen, True)
-if bulk[1].button(f"Unhide selected ({len(chosen)})", key="comments_bulk_unhide",
-                  disabled=not chosen):
-    comments.bulk_set_hidden(ctx, "comments", chosen, False)
-bulk[2].caption("Tick comments to hide or unhide several at once.")
+answering = ctx.person.can("responder")
+if answering:
+    bulk = st.columns([1, 1, 4], vertical_alignment="center")
+    if bulk[0].button(f"Hide selected ({len(chosen)})", key="comments_bulk_hide",
+                      disabled=not chosen):
+        comments.bulk_set_hidden(ctx, "comments", chosen, True)
+    if bulk[1].button(f"Unhide selected ({len(chosen)})", key="comments_bulk_unhide",
+                      disabled=not chosen):
+        comments.bulk_set_hidden(ctx, "comments", chosen, False)
+    bulk[2].caption("Tick comments to hide or unhide several at once.")
 
 for row in records:
     comment_id = str(row["comment_id"])
     with st.container(border=True, key=f"comments_card_{comment_id}"):
         pick, body = st.columns([1, 30])
-        pick.checkbox("Select", key=f"comments_pick_{comment_id}", label_visibility="collapsed")
+        if answering:
+            pick.checkbox("Select", key=f"comments_pick_{comment_id}",
+                          label_visibility="collapsed")
         with body:
             comments.comment_card(row, replies.get(comment_id, []))
             comments.comment_actions(ctx, "comments", row, outbox.get(comment_id, []))

@@ -1,4 +1,5 @@
-"""Insights: which ads and videos people comment on, when, and how fast the brand answers."""
+"""Insights: which ads and videos people comment on, when, how fast the brand answers, and
+who answered."""
 
 import streamlit as st
 
@@ -83,3 +84,18 @@ columns = {
 }
 st.dataframe(engagement[list(columns)], hide_index=True, column_config=columns,
              key="insights_engagement")
+
+st.subheader("Who answered")
+people = queries.writes_by_person(ctx, filters)
+if people.empty:
+    st.caption("Nobody has replied to, hidden or unhidden these comments from Comment Desk yet.")
+else:
+    st.dataframe(people, hide_index=True, key="insights_people", column_config={
+        **tables.text_columns(person="Person"),
+        **tables.count_columns(replies="Replies", hidden="Hidden", unhidden="Unhidden",
+                               not_done="Failed or unsettled"),
+        "last_write": st.column_config.DatetimeColumn("Latest (UTC)",
+                                                      format="YYYY-MM-DD HH:mm"),
+    })
+    st.caption("Writes made from Comment Desk on the comments these filters choose, by the "
+               "person who asked (their sign-in e-mail).")

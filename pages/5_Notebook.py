@@ -141,7 +141,8 @@ name = actions[2].text_input("Name", key="notebook_name", placeholder="Notebook 
                              label_visibility="collapsed")
 if actions[3].button("Save", key="notebook_save", disabled=not name.strip()):
     with ctx.store.cursor() as cur:
-        nbk.save_notebook(cur, name.strip(), [nbk.Cell.from_dict(c) for c in cells])
+        nbk.save_notebook(cur, name.strip(), [nbk.Cell.from_dict(c) for c in cells],
+                          saved_by=ctx.person.email)
     st.toast(f"Saved {md_escape(name.strip())}")
 actions[4].download_button(".sql file", nbk.notebook_to_sql([nbk.Cell.from_dict(c) for c in cells]),
                            file_name="notebook.sql", mime="application/sql",

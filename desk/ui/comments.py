@@ -105,6 +105,9 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
     if refused:
         st.warning(md_escape(refused), icon="🔒")
     hidden = row.get("comment_status") == "HIDDEN"
+    if not ctx.person.can("responder"):  # a viewer reads: no buttons (and writes refuse)
+        _outbox_state(ctx, page, outbox, can_retry=False)
+        return
     buttons = st.columns([1, 1, 6], vertical_alignment="center")
     if reason is None:
         buttons[0].button("Reply", key=f"{page}_reply_open_{comment_id}", icon="💬",
@@ -126,8 +129,10 @@ def comment_actions(ctx: PageContext, page: str, row: Mapping[str, Any],
         _reply_box(ctx, page, row)
 
 
-def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any]]) -> None:
-    """The latest reply and the latest hide/unhide of a comment, as they stand."""
+def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any]], *,
+                  can_retry: bool = True) -> None:
+    """The latest reply and the latest hide/unhide of a comment, as they stand (with Retry
+    for one that failed, for those who may send)."""
     latest: dict[str, Mapping[str, Any]] = {}
     for action in outbox:  # newest first
         latest.setdefault("reply" if action["kind"] == "reply" else "status", action)
@@ -146,7 +151,7 @@ def _outbox_state(ctx: PageContext, page: str, outbox: Sequence[Mapping[str, Any
         else:
             st.error(md_escape(message))
         action_id = int(action["action_id"])
-        if st.button("Retry", key=f"{page}_retry_{action_id}", icon="🔁"):
+        if can_retry and st.button("Retry", key=f"{page}_retry_{action_id}", icon="🔁"):
             try:
                 flash_results([retry_action(ctx, action)])
             except USER_ERRORS as exc:

@@ -1,19 +1,19 @@
 """What every page starts with: `bootstrap()` and the PageContext it returns.
 
-The bootstrap sets the page up (config, the sign-in gate, settings, handles, session
-defaults), works out the ad account and the TikTok business account the session works on
-(named by the address on a session's first load, mirrored back into it so it can be shared),
-draws the sidebar and shows the messages flashed by the previous run.
+The bootstrap sets the page up (config, settings, sign-in and the role the page needs
+(desk.ui.signin), handles, session defaults), works out the ad account and the TikTok
+business account the session works on (named by the address on a session's first load,
+mirrored back into it so it can be shared), draws the sidebar and shows the messages flashed
+by the previous run.
 
 Also here: the pointers a page stops with when nothing is chosen, the words for every error a
-person can meet (`USER_ERRORS`, `error_message`, `show_error`), `refresh()` after a sync or a
-write, and who is asking (`actor()`, for the audit log).
+person can meet (`USER_ERRORS`, `error_message`, `show_error`) and `refresh()` after a sync
+or a write. Who is asking is `PageContext.person`, and `PageContext.require` is the check
+every action makes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import uuid
 from collections.abc import Mapping
@@ -24,14 +24,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from desk import errors
-from desk.config import DEMO_DIR, Settings, for_demo, load_settings
-from desk.connect.credentials import CredentialStore
+from desk import errors, people
+from desk.config import DEMO_DIR, for_demo, load_settings
+from desk.connect.keys import KeyFileError, with_secret_key
 from desk.demo import DEMO_BANNER, sandbox_options
 from desk.errors import CredentialsError
+from desk.people import LOCAL_USER, Person, Role
 from desk.store import CommentFilters, StoreError
 from desk.text import md_escape
-from desk.ui import handles, queries
+from desk.ui import handles, queries, signin
 from desk.workspace import TikTokApp, Workspace
 
 HOME = "Home.py"
@@ -51,6 +52,12 @@ class PageContext(Workspace):
 
     advertiser_id: str | None = None
     business_id: str | None = None  # the TikTok business account (organic videos) chosen
+    person: Person = Person(LOCAL_USER, "admin")  # who is asking, with their role now
+
+    def require(self, role: Role, doing: str) -> None:
+        """Refuse (people.NotAllowed) unless the person's role is `role` or above: every
+        action asks before it acts, whatever the page showed."""
+        people.require(self.person, role, doing)
 
     @property
     def workspace(self) -> Workspace:
@@ -81,8 +88,9 @@ SESSION_DEFAULTS: Mapping[str, Any] = MappingProxyType({
 })
 
 
-def bootstrap(page_title: str) -> PageContext:
-    """Set up a page: config, sign-in, settings, handles, the chosen accounts, sidebar."""
+def bootstrap(page_title: str, needs: Role = "viewer") -> PageContext:
+    """Set up a page: config, settings, sign-in, handles, the chosen accounts, sidebar; the
+    page opens only for a person whose role is `needs` or above."""
     st.set_page_config(page_title=f"{page_title} · Comment Desk", page_icon="💬", layout="wide")
     try:
         settings = load_settings(secrets=_secrets())
@@ -94,7 +102,13 @@ def bootstrap(page_title: str) -> PageContext:
     except ValueError as exc:
         st.error(f"Comment Desk's settings cannot be read: {md_escape(exc)}")
         st.stop()
-    _password_gate(settings)
+    signin.refuse_open_serving(settings)
+    try:
+        settings = with_secret_key(settings)
+    except KeyFileError as exc:
+        show_error(exc)
+        st.stop()
+    signin.gate(settings)
     for key, value in SESSION_DEFAULTS.items():
         st.session_state.setdefault(key, value)
     st.session_state.setdefault("session_nonce", uuid.uuid4().hex)
@@ -103,7 +117,13 @@ def bootstrap(page_title: str) -> PageContext:
     except StoreError as exc:
         show_error(exc)
         st.stop()
-    credentials = CredentialStore(settings.credentials_path, settings.secret_key)
+    who = signin.person(settings, store)
+    signin.require_page(settings, who, needs, f"the {page_title} page")
+    try:
+        credentials = handles.credentials(str(settings.credentials_path), settings.secret_key)
+    except CredentialsError as exc:
+        show_error(exc)
+        st.stop()
     limiter = handles.rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm)
     if settings.demo_mode:
         sandbox = handles.demo_sandbox(options)
@@ -124,7 +144,7 @@ def bootstrap(page_title: str) -> PageContext:
     ctx = PageContext(
         settings=settings, store=store, credentials=credentials, app=app,
         advertiser_id=_chosen(_ADVERTISER, list(known)),
-        business_id=_chosen(_ACCOUNT, list(known_accounts)),
+        business_id=_chosen(_ACCOUNT, list(known_accounts)), person=who,
     )
     handles.token_refresher(ctx.workspace)
     if ctx.demo:
@@ -143,23 +163,6 @@ def _secrets() -> dict[str, Any] | None:
         return st.secrets.to_dict() or None
     except Exception:  # no secrets file: st.secrets raises on first access
         return None
-
-
-def _password_gate(settings: Settings) -> None:
-    """With DESK_PASSWORD set, nothing else renders until the right password is given."""
-    if not settings.password or st.session_state.get("signed_in"):
-        return
-    st.title("Comment Desk")
-    with st.form("signin_form", clear_on_submit=True):
-        given = st.text_input("Password", type="password", key="signin_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        expected = hashlib.sha256(settings.password.encode()).digest()
-        if hmac.compare_digest(hashlib.sha256((given or "").encode()).digest(), expected):
-            st.session_state["signed_in"] = True
-            st.rerun()
-        st.error("That password is not right.")
-    st.stop()
 
 
 def own_url() -> str:
@@ -267,6 +270,7 @@ def _sidebar(ctx: PageContext, known: Mapping[str, str],
             st.page_link(HOME, label="Connect one on Home", icon="🔗")
         _sidebar_choice("TikTok account (organic videos)", "TikTok account", ctx.business_id,
                         known_accounts, VIDEOS_PAGE)
+        signin.signed_in_line(ctx.settings, ctx.person)
 
 
 def _sidebar_choice(title: str, noun: str, chosen: str | None, known: Mapping[str, str],
@@ -341,14 +345,3 @@ def error_message(exc: BaseException) -> str:
 def refresh() -> None:
     """Forget every cached query result: call after a sync or a write."""
     st.cache_data.clear()
-
-
-def actor() -> str:
-    """Who is asking for a write, for the audit log."""
-    try:
-        email = st.user.to_dict().get("email")
-    except Exception:
-        email = None
-    if email:
-        return str(email)
-    return f"session {st.session_state.get('session_nonce', 'unknown')[:8]}"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from desk import people
 from desk import store as db
 from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
@@ -38,9 +39,21 @@ TOKEN_REFRESH_SECONDS = 300.0
 def store_at(path: str) -> Store:
     """The process's one Store for the database at `path` (opened on first use, with the
     memory the settings give it)."""
-    store = Store.open(path, load_settings().db_memory)
+    settings = load_settings()
+    store = Store.open(path, settings.db_memory)
     with store.cursor() as cur:
         db.mark_interrupted_runs(cur)  # syncs a previous process left "running"
+        people.seed(cur, {"admin": settings.admins, "responder": settings.responders,
+                          "viewer": settings.viewers})  # the settings' roles, at each start
+    return store
+
+
+@st.cache_resource(show_spinner=False)
+def credentials(path: str, secret_key: str | None) -> CredentialStore:
+    """The connected-accounts file, encrypted with the key (once per process, a file written
+    before there was a key is encrypted in place)."""
+    store = CredentialStore(path, secret_key)
+    store.encrypt_in_place()
     return store
 
 

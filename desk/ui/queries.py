@@ -196,6 +196,16 @@ def comment_volume_by_ad(
     return _volume_by_ad(ctx.db, filters, top_n)
 
 
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _writes_by_person(path: str, filters: CommentFilters) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.writes_by_person(cur, filters)
+
+
+def writes_by_person(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
+    return _writes_by_person(ctx.db, filters)
+
+
 def comment_volume_over_time(
     ctx: PageContext, filters: CommentFilters, grain: str, ad_ids: Sequence[str] | None = None,
     *, by_source: bool = False,

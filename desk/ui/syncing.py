@@ -18,7 +18,7 @@ from desk.scheduler import AutoSync, AutoSyncPlan, SyncNow
 from desk.sources import CommentSource, SyncResult
 from desk.text import ago, md_escape
 from desk.ui import handles, queries
-from desk.ui.context import USER_ERRORS, PageContext, show_error
+from desk.ui.context import USER_ERRORS, PageContext, flash, show_error
 
 
 def auto_sync(ctx: PageContext) -> AutoSync:
@@ -89,8 +89,13 @@ def _show_result(label: str, run: SyncNow) -> None:
 
 def auto_sync_changed(ctx: PageContext, source: CommentSource, toggle_key: str,
                       minutes_key: str) -> None:
-    """on_change of the auto-sync widgets: apply them to the scheduler."""
+    """on_change of the auto-sync widgets: apply them to the scheduler (an admin's choice:
+    anyone else's change is refused and undone)."""
     scheduler = auto_sync(ctx)
+    if not ctx.person.can("admin"):
+        st.session_state[toggle_key] = scheduler.status(source.key) is not None
+        flash("🔒", "Only an admin can turn automatic sync on or off.")
+        return
     if st.session_state.get(toggle_key):
         scheduler.enable(source.key, int(st.session_state.get(minutes_key) or 15))
     else:
@@ -131,8 +136,9 @@ def sync_controls(ctx: PageContext, source: CommentSource, label: str, page: str
     st.session_state.setdefault(minutes, 15)
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     args = (ctx, source, toggle, minutes)
+    admin = ctx.person.can("admin")
     left.toggle(f"Sync this {source.noun} automatically while the app runs", key=toggle,
-                on_change=auto_sync_changed, args=args, disabled=not usable)
+                on_change=auto_sync_changed, args=args, disabled=not usable or not admin)
     right.number_input("Every (minutes)", min_value=5, max_value=1440, step=5, key=minutes,
-                       on_change=auto_sync_changed, args=args)
+                       on_change=auto_sync_changed, args=args, disabled=not admin)
     st.caption(md_escape(auto_sync_summary(scheduler.status(source.key), source.noun)))

@@ -19,9 +19,11 @@ from desk import outbox
 from desk.outbox import ActionResult
 from desk.sources import for_row
 from desk.text import text
-from desk.ui.context import PageContext, actor, flash, refresh
+from desk.ui.context import PageContext, flash, refresh
 
 _STATUS_ICONS = MappingProxyType({"sent": "✅", "pending": "⏳", "unknown": "⏳", "failed": "⚠️"})
+ANSWERING = "reply to, hide or unhide comments"
+"""What a responder may do and a viewer may not (desk.people), as refusals say it."""
 
 
 def _next_generation() -> None:
@@ -39,11 +41,12 @@ def status_request_key(kind: str, comment_ids: Sequence[str]) -> str:
 def send_reply(ctx: PageContext, row: Mapping[str, Any], body: str,
                request_key: str) -> ActionResult:
     """Reply to a stored comment (of any source) through the outbox, exactly once per
-    request_key."""
+    request_key; a responder or above only."""
+    ctx.require("responder", ANSWERING)
     with for_row(ctx.workspace, row).writer() as writer, ctx.store.cursor() as cur:
         try:
             return outbox.reply(cur, writer, comment_id=text(row["comment_id"]), text=body,
-                                actor=actor(), request_key=request_key)
+                                actor=ctx.person.email, request_key=request_key)
         finally:
             refresh()
 
@@ -51,7 +54,8 @@ def send_reply(ctx: PageContext, row: Mapping[str, Any], body: str,
 def set_hidden(ctx: PageContext, rows: Sequence[Mapping[str, Any]],
                hidden: bool) -> list[ActionResult]:
     """Hide or unhide stored comments through the outbox: one batch per account they belong
-    to, each written by its own source."""
+    to, each written by its own source; a responder or above only."""
+    ctx.require("responder", ANSWERING)
     groups: dict[str, tuple[Any, list[str]]] = {}
     for row in rows:
         owner = for_row(ctx.workspace, row)
@@ -62,7 +66,7 @@ def set_hidden(ctx: PageContext, rows: Sequence[Mapping[str, Any]],
         with owner.writer() as writer, ctx.store.cursor() as cur:
             try:
                 results += outbox.set_hidden(cur, writer, comment_ids=ids, hidden=hidden,
-                                             actor=actor(), request_key=key)
+                                             actor=ctx.person.email, request_key=key)
             finally:
                 refresh()
     _next_generation()
@@ -70,10 +74,12 @@ def set_hidden(ctx: PageContext, rows: Sequence[Mapping[str, Any]],
 
 
 def retry_action(ctx: PageContext, action: Mapping[str, Any]) -> ActionResult:
-    """Check with TikTok and send a failed or unknown write again only if it is not there."""
+    """Check with TikTok and send a failed or unknown write again only if it is not there; a
+    responder or above only."""
+    ctx.require("responder", ANSWERING)
     with for_row(ctx.workspace, action).writer() as writer, ctx.store.cursor() as cur:
         try:
-            return outbox.retry(cur, writer, int(action["action_id"]), actor=actor())
+            return outbox.retry(cur, writer, int(action["action_id"]), actor=ctx.person.email)
         finally:
             refresh()
 

@@ -23,7 +23,9 @@ from streamlit.testing.v1 import AppTest
 from desk import store as db
 from desk.config import load_settings
 from desk.connect.credentials import CredentialStore
+from desk.connect.keys import with_secret_key
 from desk.demo import DEMO_BANNER
+from desk.people import Person
 from desk.sources import AdAccount
 from desk.ui import handles
 from desk.ui.context import PageContext
@@ -71,14 +73,20 @@ def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DESK_DB", str(tmp_path / "desk.duckdb"))
     monkeypatch.setenv("DESK_CREDENTIALS", str(tmp_path / "credentials.json"))
+    monkeypatch.setenv("DESK_SECRET_KEY_FILE", str(tmp_path / "keys" / "secret.key"))
     for name, value in SANDBOX_ENV.items():
         monkeypatch.setenv(name, value)
     return tmp_path
 
 
+def app_settings():
+    """The settings as the pages have them (with the secret key the first page made)."""
+    return with_secret_key(load_settings(secrets={}))
+
+
 @pytest.fixture
 def settings(demo_env: Path):
-    return load_settings(secrets={})
+    return app_settings()
 
 
 @pytest.fixture
@@ -131,11 +139,23 @@ def synced(sync, advertisers) -> dict[str, str]:
     return advertisers
 
 
+IDENTITY_PROVIDER = {
+    "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c" * 40,
+    "client_id": "comment-desk", "client_secret": "s" * 40,
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+"""An [auth] section: sign-in with an identity provider (AppTest's `user` stands in for it)."""
+
+
 def open_page(page: str = "Home.py", query: dict[str, str] | None = None,
-              timeout: float = 60) -> AppTest:
-    """Run one page in a new session, as a deep link would (Home.py does not run first)."""
+              timeout: float = 60, *, email: str | None = None) -> AppTest:
+    """Run one page in a new session, as a deep link would (Home.py does not run first);
+    with `email`, signed in with the identity provider as that person."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.secrets["DESK_TESTING"] = "1"  # keeps a developer's own secrets.toml out of the tests
+    if email is not None:
+        at.secrets["auth"] = IDENTITY_PROVIDER
+        at.user = {"is_logged_in": True, "email": email, "name": email.split("@")[0]}
     if query:
         at.query_params.update(query)
     if page != "Home.py":
@@ -247,9 +267,10 @@ def seed_hostile(store: db.Store) -> pd.DataFrame:
     return rows
 
 
-def page_context(settings, advertiser_id: str | None,
-                 business_id: str | None = None) -> PageContext:
-    """What bootstrap() builds, for calling the glue directly (outside a page run)."""
+def page_context(settings, advertiser_id: str | None, business_id: str | None = None,
+                 person: Person | None = None) -> PageContext:
+    """What bootstrap() builds, for calling the glue directly (outside a page run); as the
+    one local user unless `person` is given."""
     sandbox = handles.demo_sandbox()
     app = TikTokApp(
         api_base_url=sandbox.base_url, auth_url=f"{sandbox.base_url}/portal/auth",
@@ -261,6 +282,7 @@ def page_context(settings, advertiser_id: str | None,
         settings=settings, store=handles.store_for(settings),
         credentials=CredentialStore(settings.credentials_path, settings.secret_key), app=app,
         advertiser_id=advertiser_id, business_id=business_id,
+        **({"person": person} if person else {}),
     )
 
 
@@ -268,7 +290,7 @@ def app_scheduler():
     """The app's automatic-sync scheduler, which also runs Sync now (the same cached handle
     the pages use in demo mode)."""
     sandbox = handles.demo_sandbox()
-    return handles.auto_sync_scheduler(load_settings(secrets={}), sandbox.base_url,
+    return handles.auto_sync_scheduler(app_settings(), sandbox.base_url,
                                        sandbox.config.app_id, sandbox.config.secret)
 
 

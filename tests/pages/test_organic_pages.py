@@ -339,8 +339,9 @@ def test_retry_of_a_failed_organic_reply_sends_it_once_with_a_renewed_token(orga
     comment_id = first_organic(store, organic)
     with TikTokClient("revoked-token", base_url=sandbox.base_url) as revoked:
         writer = TikTokAccountWriter(BusinessAccountClient(revoked, organic))
-        failed = outbox.reply(store.cursor(), writer, comment_id=comment_id, text="Sorry for the wait!",
-                                       actor="test", request_key="retry-organic")
+        failed = outbox.reply(store.cursor(), writer, comment_id=comment_id,
+                              text="Sorry for the wait!", actor="test",
+                              request_key="retry-organic")
     assert failed.status == "failed"
     at = open_page(COMMENTS)
     at.button(key=f"comments_retry_{failed.action_id}").click().run()
