@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -155,13 +156,21 @@ class PageRun:
 class Browser:
     """One browser tab as the server sees it: a WebSocket session that runs pages."""
 
-    def __init__(self, port: int, timeout: float = 120) -> None:
+    def __init__(self, port: int, timeout: float = 120, cookie: str | None = None,
+                 origin: str | None = None) -> None:
+        """`cookie` and `origin`: the Cookie and Origin headers a signed-in browser sends
+        (with the XSRF cookie among the cookies, its token goes along as the browser's does,
+        so the server reads the sign-in cookie)."""
         from websockets.sync.client import connect
 
         self.timeout = timeout
         self._stack = contextlib.ExitStack()
+        xsrf = re.search(r"(?:^|;\s*)_streamlit_xsrf=([^;]+)", cookie or "")
         self.socket = self._stack.enter_context(connect(
-            f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None))
+            f"ws://127.0.0.1:{port}/_stcore/stream", max_size=None,
+            subprotocols=["streamlit", xsrf[1]] if xsrf else ["streamlit"],
+            additional_headers={"Cookie": cookie} if cookie else None,
+            origin=origin))
 
     def open(self, page_name: str = "", query: str = "", widgets: Sequence[Any] = ()) -> PageRun:
         """Run a page (with widget values, e.g. a button's trigger) until it has finished,

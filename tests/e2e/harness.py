@@ -25,6 +25,9 @@ from urllib.parse import urlsplit
 import requests
 from playwright.sync_api import Page, expect
 
+from desk.connect.credentials import CredentialStore
+from desk.connect.keys import key_in
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -52,6 +55,7 @@ def app_environment(workdir: Path, **overrides: str) -> dict[str, str]:
         DESK_SANDBOX_ADVERTISERS="2",
         DESK_SANDBOX_ADS="12",
         DESK_SANDBOX_NEW_COMMENTS_PER_MINUTE="0",
+        DESK_SECRET_KEY_FILE=str(workdir / "keys" / "secret.key"),
         STREAMLIT_SERVER_ADDRESS="127.0.0.1",
     )
     env.update(overrides)
@@ -79,13 +83,15 @@ class App:
 
 @contextlib.contextmanager
 def serve_app(env: Mapping[str, str], log_path: Path, *, port: int | None = None,
-              timeout: float = 90) -> Iterator[App]:
-    """`make run` on a (free) loopback port, as a user starts the app; stopped afterwards."""
+              timeout: float = 90, streamlit_args: str = "") -> Iterator[App]:
+    """`make run` on a (free) loopback port, as a user starts the app; stopped afterwards.
+    `streamlit_args` go to `streamlit run` (make's STREAMLIT_ARGS)."""
     port = port or free_port()
     make = shutil.which("make") or "make"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [make, "--no-print-directory", "run", f"PORT={port}"], cwd=ROOT, env=dict(env),
+            [make, "--no-print-directory", "run", f"PORT={port}",
+             f"STREAMLIT_ARGS={streamlit_args}"], cwd=ROOT, env=dict(env),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     app = App(port, log_path, process)
@@ -108,6 +114,11 @@ def serve_app(env: Mapping[str, str], log_path: Path, *, port: int | None = None
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def stored_credentials(workdir: Path) -> CredentialStore:
+    """The app's connected-accounts file, read with the key the app made in `workdir`."""
+    return CredentialStore(workdir / "credentials.json", key_in(workdir / "keys" / "secret.key"))
 
 
 def real_mode_environment(workdir: Path, api_url: str, app_port: int,

@@ -13,8 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from desk.connect.credentials import CredentialStore
-from tests.e2e.harness import app_environment, serve_app
+from tests.e2e.harness import app_environment, serve_app, stored_credentials
 
 REPLY = "Glad you like it! More colours soon 🎨"
 
@@ -44,7 +43,7 @@ def test_connect_sync_read_answer_and_export_a_tiktok_account(app, open_browser,
     callback = next(u for u in connected.visited if u.startswith(app.url))
     assert {"code", "scopes", "state"} <= set(parse_qs(urlsplit(callback).query))
     page, sandbox_url = connected.page, connected.sandbox_url
-    [conn] = CredentialStore(tmp_path / "credentials.json").account_connections()
+    [conn] = stored_credentials(tmp_path).account_connections()
     business_id = conn.business_id
     world = organic_truth(sandbox_url, business_id)
     [account] = world["accounts"]

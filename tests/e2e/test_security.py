@@ -13,12 +13,13 @@ import pytest
 from playwright.sync_api import expect
 
 from desk.connect import state as oauth_state
-from desk.connect.credentials import CredentialStore
+from desk.connect.keys import key_in
 from tests.e2e.harness import (
     app_environment,
     free_port,
     real_mode_environment,
     serve_app,
+    stored_credentials,
 )
 from tiktok_sandbox import SandboxConfig, start_sandbox
 
@@ -42,7 +43,7 @@ def app(workdir):
 
 
 def stored_connections(workdir) -> list:
-    return CredentialStore(workdir / "credentials.json").connections()
+    return stored_credentials(workdir).connections()
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_a_callback_without_state_is_refused(app, open_browser, workdir):
 
 
 def test_an_expired_state_is_refused(app, open_browser, workdir):
-    secret = oauth_state.secret_key_for(None, workdir / "credentials.json")
+    secret = key_in(workdir / "keys" / "secret.key")  # the key the app made and signs with
     old = oauth_state.new_state(secret, now=time.time() - 11 * 60)
     before = stored_connections(workdir)
     page, _ = open_browser(app)
