@@ -379,7 +379,8 @@ def test_a_reply_that_never_reached_tiktok_reconciles_to_failed_and_retry_sends_
     assert retried.status == "sent" and retried.result_comment_id == on_tiktok["comment_id"]
     assert retried.action_id == result.action_id
     assert sends(sandbox) == 1
-    assert outbox.retry(cur, AdAccountWriter(client, admin), result.action_id, actor=OTHER).status == "sent"
+    writer = AdAccountWriter(client, admin)
+    assert outbox.retry(cur, writer, result.action_id, actor=OTHER).status == "sent"
     assert sends(sandbox) == 1
     [row] = outbox.recent_actions(cur, admin).to_dict("records")
     assert row["attempts"] == 2 and pd.isna(row["error"])
@@ -393,7 +394,8 @@ def test_reconciling_never_claims_another_actions_reply_with_the_same_text(
 
     assert first.status == "sent"
     assert second.status == "failed"  # the one "Thank you!" on TikTok is the first action's
-    assert outbox.retry(cur, AdAccountWriter(client, admin), second.action_id, actor=ACTOR).status == "sent"
+    writer = AdAccountWriter(client, admin)
+    assert outbox.retry(cur, writer, second.action_id, actor=ACTOR).status == "sent"
     assert len(sandbox_replies(sandbox, admin, parent["comment_id"], "Thank you!")) == 2
 
 
@@ -420,10 +422,12 @@ def test_retry_waits_while_tiktok_cannot_be_asked(sandbox, cur, client, admin, p
     result = send_reply(cur, Unreliable(client, "not_sent", reads_down=True), admin, parent)
     assert result.status == "unknown"
 
-    still = outbox.retry(cur, AdAccountWriter(Unreliable(client, reads_down=True), admin), result.action_id, actor=ACTOR)
+    still = outbox.retry(cur, AdAccountWriter(Unreliable(client, reads_down=True), admin),
+                         result.action_id, actor=ACTOR)
 
     assert still.status == "unknown" and sends(sandbox) == 0
-    assert outbox.retry(cur, AdAccountWriter(client, admin), result.action_id, actor=ACTOR).status == "sent"
+    writer = AdAccountWriter(client, admin)
+    assert outbox.retry(cur, writer, result.action_id, actor=ACTOR).status == "sent"
     assert sends(sandbox) == 1
 
 
@@ -436,7 +440,8 @@ def test_concurrent_retries_of_one_action_send_it_once(sandbox, store, cur, clie
     def retry_it():
         own = store.cursor()
         start.wait()
-        outcomes.append(outbox.retry(own, AdAccountWriter(client, admin), failed.action_id, actor=OTHER).status)
+        outcomes.append(outbox.retry(own, AdAccountWriter(client, admin), failed.action_id,
+                                     actor=OTHER).status)
 
     threads = [threading.Thread(target=retry_it) for _ in range(4)]
     for thread in threads:
@@ -517,8 +522,8 @@ def test_hiding_an_already_hidden_comment_is_fine(sandbox, cur, client, admin, p
 
 def test_a_double_click_on_hide_sends_once_and_adds_only_new_comments(sandbox, cur, client, admin):
     a, b = (c["comment_id"] for c in first_level_comments(cur, admin)[:2])
-    outbox.set_hidden(cur, AdAccountWriter(client, admin), comment_ids=[a], hidden=True, actor=ACTOR, request_key="k"
-    )
+    outbox.set_hidden(cur, AdAccountWriter(client, admin), comment_ids=[a], hidden=True,
+                      actor=ACTOR, request_key="k")
     again = outbox.set_hidden(cur, AdAccountWriter(client, admin),
         comment_ids=[a, b, a],
         hidden=True,
@@ -599,7 +604,8 @@ def test_a_hide_whose_answer_was_lost_is_settled_from_the_comments_status(
     assert applied.status == "sent" and store_status(cur, a) == "HIDDEN"
     assert lost.status == "failed" and "still shows this comment as public" in lost.message
     assert store_status(cur, b) == "PUBLIC"
-    assert outbox.retry(cur, AdAccountWriter(client, admin), lost.action_id, actor=ACTOR).status == "sent"
+    writer = AdAccountWriter(client, admin)
+    assert outbox.retry(cur, writer, lost.action_id, actor=ACTOR).status == "sent"
     assert truth_status(sandbox, admin, b) == "HIDDEN" and store_status(cur, b) == "HIDDEN"
 
 

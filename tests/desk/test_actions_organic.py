@@ -100,7 +100,8 @@ def test_a_reply_to_an_organic_comment_is_posted_once_and_stored(sandbox, store)
     text = "Thanks for watching! (organic)"
 
     result = outbox.reply(
-        cur, TikTokAccountWriter(account), comment_id=parent["comment_id"], text=text, actor=ACTOR, request_key="organic-reply-1"
+        cur, TikTokAccountWriter(account), comment_id=parent["comment_id"], text=text, actor=ACTOR,
+        request_key="organic-reply-1"
     )
 
     [posted] = truth_replies(sandbox, account.business_id, parent["comment_id"], text)
@@ -161,7 +162,8 @@ def test_a_reply_to_an_organic_reply_is_refused_without_any_request(sandbox, sto
 
     with pytest.raises(outbox.ActionRefused) as refused:
         outbox.reply(
-            cur, TikTokAccountWriter(account), comment_id=a_reply["comment_id"], text="Hello", actor=ACTOR, request_key="organic-to-reply"
+            cur, TikTokAccountWriter(account), comment_id=a_reply["comment_id"], text="Hello",
+            actor=ACTOR, request_key="organic-to-reply"
         )
 
     assert str(refused.value) == outbox.FIRST_LEVEL_ONLY
@@ -203,7 +205,8 @@ def test_hiding_then_unhiding_an_organic_comment_shows_on_tiktok_and_in_the_stor
         )[0]["comment_status"]
 
     [hidden] = outbox.set_hidden(
-        cur, TikTokAccountWriter(account), comment_ids=[comment["comment_id"]], hidden=True, actor=ACTOR, request_key="organic-hide"
+        cur, TikTokAccountWriter(account), comment_ids=[comment["comment_id"]], hidden=True,
+        actor=ACTOR, request_key="organic-hide"
     )
     assert (hidden.status, hidden.kind, on_tiktok(), in_store()) == (
         "sent",
@@ -276,7 +279,8 @@ def test_an_organic_action_is_not_retried_with_another_accounts_client(sandbox, 
     ads_client = make_client(sandbox)
 
     with pytest.raises(outbox.ActionRefused, match=account.business_id):
-        outbox.retry(cur, AdAccountWriter(ads_client, "7000000000000000001"), result.action_id, actor=ACTOR)
+        outbox.retry(cur, AdAccountWriter(ads_client, "7000000000000000001"), result.action_id,
+                     actor=ACTOR)
 
 
 def test_thirty_organic_replies_with_a_fifth_of_requests_failing_each_land_exactly_once(store):

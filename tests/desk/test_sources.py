@@ -136,9 +136,9 @@ def test_either_source_replies_and_hides_through_the_one_outbox(sandbox, workspa
 def test_two_syncs_of_one_account_never_run_at_once_and_the_message_names_its_kind():
     scheduler = AutoSync(lambda key, stop, progress: None, tick=3600)
     try:
-        with scheduler.syncing("organic:1"), pytest.raises(SyncBusy, match="TikTok account"):
-            with scheduler.syncing("organic:1", noun="TikTok account"):
-                pass
+        with scheduler.syncing("organic:1"), pytest.raises(SyncBusy, match="TikTok account"), \
+                scheduler.syncing("organic:1", noun="TikTok account"):
+            pass
     finally:
         scheduler.stop()
 

@@ -238,7 +238,8 @@ def check_store(cur, before: dict, recorder: Recorder, result, aborted: TikTokEr
     expected: dict[str, dict[str, Any]] = {}
     for adgroup_id in sorted(moved):
         items = [dict(zip(p.columns, row, strict=True))
-                 for p in recorder.pages[adgroup_id] for row in zip(*p.columns.values())]
+                 for p in recorder.pages[adgroup_id]
+                 for row in zip(*p.columns.values(), strict=True)]
         for item in items:
             expected[item["comment_id"]] = item
         times = [c["create_time"] for c in items if c["create_time"] is not None]
