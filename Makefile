@@ -38,8 +38,9 @@ run: $(VENV)/.runtime
 	$(BIN)/python -m desk check-serving --address $(ADDRESS)
 	$(BIN)/streamlit run Home.py --server.port $(PORT) --server.address $(ADDRESS) $(STREAMLIT_ARGS)
 
+# Two workers: CI's two cores (every server a test needs is its own, on a free port).
 test: $(VENV)/.dev $(CHROMIUM) $(OIDC)/node_modules/.package-lock.json
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 test-e2e: $(VENV)/.dev $(CHROMIUM) $(OIDC)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest tests/e2e
