@@ -245,53 +245,6 @@ class PeriodicJob:
             except Exception as exc:  # the next round tries again; each use renews on demand
                 _log.warning("%s failed: %s", self._thread.name, type(exc).__name__)
 
-    def run_now(self, key: str, *, noun: str = "ad account") -> SyncNow:
-        """Start syncing the account in the background at once (SyncBusy, naming the `noun`,
-        if a sync of it runs); `now(key)` says how it goes."""
-        with self._lock:
-            if key in self._busy:
-                raise SyncBusy(noun)
-            self._busy.add(key)
-            run = self._now[key] = SyncNow(key, self._clock())
-        threading.Thread(target=self._run_now, args=(key,), name=f"desk-sync-now-{key}",
-                         daemon=True).start()
-        return run
-
-    def now(self, key: str) -> SyncNow | None:
-        """The account's last sync started now, running or ended; None if there was none."""
-        with self._lock:
-            return self._now.get(key)
-
-    def _run_now(self, key: str) -> None:
-        streamed = {"rows": 0, "at": 0.0}
-
-        def report(progress: Any) -> None:
-            with self._lock:
-                self._now[key] = replace(self._now[key], line=progress.line(),
-                                         fraction=progress.fraction)
-            rows = getattr(progress, "rows", 0)
-            moment = time.monotonic()
-            if rows > streamed["rows"] and moment - streamed["at"] >= self.STREAM_EVERY:
-                streamed.update(rows=rows, at=moment)
-                self._synced()
-
-        result, error = None, None
-        try:
-            result = self._job(key, self._stop, report)
-        except Exception as exc:  # shown to the person who started it
-            error = exc
-        finally:
-            with self._lock:
-                self._busy.discard(key)
-                self._now[key] = replace(self._now[key], finished=self._clock(),
-                                         result=result, error=error)
-            self._synced()
-
-    def _synced(self) -> None:
-        if self._on_synced is not None:
-            with contextlib.suppress(Exception):
-                self._on_synced()
-
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not threading.current_thread():
