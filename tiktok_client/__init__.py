@@ -30,6 +30,7 @@ from .accounts_models import (
     Video,
     parse_scopes,
 )
+from .blocked_words import BlockedWords
 from .client import (
     DEFAULT_BASE_URL,
     MAX_REPLY_LENGTH,
@@ -57,7 +58,17 @@ from .errors import (
 )
 from .learned import Learned
 from .marketing_limits import ReplyTooLong, comments_refused
-from .models import Ad, Advertiser, Comment, Page, PageInfo, ReplyResult, TokenGrant, parse_time
+from .models import (
+    Ad,
+    Advertiser,
+    BlockedWord,
+    Comment,
+    Page,
+    PageInfo,
+    ReplyResult,
+    TokenGrant,
+    parse_time,
+)
 from .oauth import (
     AUTH_URL,
     authorization_url,
@@ -88,6 +99,8 @@ __all__ = [
     "Advertiser",
     "AudienceShare",
     "AuthCodeError",
+    "BlockedWord",
+    "BlockedWords",
     "BusinessAccountClient",
     "BusinessProfile",
     "ClientStats",

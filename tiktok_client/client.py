@@ -35,6 +35,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from .blocked_words import BlockedWords
 from .checks import check_choice, check_ids, check_page
 from .errors import (
     MalformedResponse,
@@ -191,6 +192,11 @@ class TikTokClient:
     @property
     def has_token(self) -> bool:
         return self._access_token is not None
+
+    @property
+    def blocked_words(self) -> BlockedWords:
+        """The ad accounts' blocked-word lists (:mod:`tiktok_client.blocked_words`)."""
+        return BlockedWords(self)
 
     def with_token(self, access_token: str) -> TikTokClient:
         """A client for another token that shares this one's settings, session, rate limiter,
@@ -590,12 +596,15 @@ class TikTokClient:
         write: bool = False,
         auth: bool = True,
         redact: Sequence[str] = (),
+        file: bool = False,
     ) -> dict[str, Any]:
         """Send one API call with rate limiting and retries; return the envelope's ``data``.
 
         ``write`` marks calls that change something on TikTok (see the module docstring for
         how they are retried). ``auth=False`` sends no Access-Token header. ``redact`` lists
         further secrets (app secret, auth code) that must never appear in error messages.
+        ``file=True`` also takes an answer that is a file, not an envelope (an export's
+        download), as ``{"file": bytes, "content_type": str}``.
         """
         method = method.upper()
         url = self._url(path)
@@ -613,7 +622,8 @@ class TikTokClient:
             attempt += 1
             self._rate_limiter.acquire(urgent=write)
             try:
-                return self._attempt(method, url, action, query, json, headers, write, secrets)
+                return self._attempt(method, url, action, query, json, headers, write, secrets,
+                                     file)
             except TikTokError as err:
                 if isinstance(err, RateLimited):
                     self.stats.add("throttled")
@@ -663,6 +673,7 @@ class TikTokClient:
         headers: dict[str, str],
         write: bool,
         secrets: tuple[str, ...],
+        file: bool = False,
     ) -> dict[str, Any]:
         """One HTTP exchange: the envelope's data, or a typed error."""
         self.stats.add("requests")
@@ -678,7 +689,7 @@ class TikTokClient:
             )
         except requests.exceptions.RequestException as exc:
             raise transport_error(exc, action, secrets) from None
-        return self._parse(response, action, write, secrets)
+        return self._parse(response, action, write, secrets, file)
 
     def _parse(
         self,
@@ -686,6 +697,7 @@ class TikTokClient:
         action: str,
         write: bool,
         secrets: tuple[str, ...],
+        file: bool = False,
     ) -> dict[str, Any]:
         status = response.status_code
         log_id = response.headers.get("X-Tt-Logid") or None
@@ -707,6 +719,8 @@ class TikTokClient:
                 request_id=log_id,
                 status=status,
             )
+        if file and content.lstrip()[:1] != b"{":
+            return {"file": content, "content_type": response.headers.get("Content-Type", "")}
         try:
             envelope = _loads(content)
         except (ValueError, RecursionError):

@@ -33,6 +33,7 @@ from .parsing import (
 __all__ = [
     "Ad",
     "Advertiser",
+    "BlockedWord",
     "Comment",
     "Page",
     "PageInfo",
@@ -233,6 +234,28 @@ def _reply_user(value: Any) -> Mapping[str, Any]:
     if isinstance(value, list | tuple):
         return next(iter(entries(value)), {})
     return as_mapping(value)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedWord:
+    """A word on an ad account's blocked-word list, from blockedword/list/.
+
+    TikTok lists each as ``{"bw_content": "..."}`` (OAS ``response_rule``;
+    ``bububa/tiktok-business``; TSGEN; the SDK has no response model). A plain string, or an
+    object naming the word ``word``, ``blocked_word`` or ``content``, is read too.
+    """
+
+    word: str
+
+    @classmethod
+    def from_api(cls, payload: Any) -> BlockedWord | None:
+        """The word of one list item, trimmed; None when it has none."""
+        if isinstance(payload, Mapping):
+            payload = first(payload, "bw_content", "word", "blocked_word", "content")
+        wordlike = isinstance(payload, str | int) and not isinstance(payload, bool)
+        text = as_text(payload) if wordlike else None
+        text = text.strip() if text else ""
+        return cls(text) if text else None
 
 
 @record

@@ -34,6 +34,16 @@ class SandboxConfig:
       ``start_time`` (30 accepts 2025-01-01..2025-01-31); ``ad_reply_max_length``: the
       longest ``text`` comment/post takes. No source gives these limits: None (the default)
       sets none, and values beyond a set one are answered with 40002.
+    - Blocked words (see ``blocked_words.py``): ``blocked_word_max_length`` is the longest
+      word (characters, after trimming) and ``blocked_words_per_call`` the most words one
+      blockedword/create, delete, check or task/create call takes; beyond either the call is
+      refused with 40002 naming ``blocked_words`` and the limit. No source gives them: 30
+      and 100 (the size of TikTok's other ID lists) are the sandbox's choice.
+      ``blocked_word_page_size_max`` is blockedword/list's largest ``page_size`` (500, per
+      TikTok's OpenAPI). ``blocked_words_hide_existing``: whether a word added hides the
+      comments already there that contain it (True) or only comments created afterwards
+      (False, the default; no source says). ``blocked_word_export_running_checks``: how many
+      blockedword/task/check calls answer RUNNING before SUCCEED.
     - ``reference_reply_user_info``: comment/reference sends ``reply_user_info`` as one
       object (``"object"``, as TikTok's documentation shows it) or as a list of one
       (``"list"``; the OpenAPI capture's notation could be read so).
@@ -93,6 +103,11 @@ class SandboxConfig:
     ad_page_size_max: int | None = None
     comment_window_days: int | None = None
     ad_reply_max_length: int | None = None
+    blocked_word_max_length: int = 30
+    blocked_words_per_call: int = 100
+    blocked_word_page_size_max: int = 500
+    blocked_words_hide_existing: bool = False  # True: a new word hides existing comments too
+    blocked_word_export_running_checks: int = 1
     reference_reply_user_info: Literal["object", "list"] = "object"
     smart_plus_ads: int = 0
     smart_plus_refusal: Literal["40002", "51010"] = "40002"
@@ -139,6 +154,12 @@ class SandboxConfig:
              "comment_window_days must not be negative"),
             (self.ad_reply_max_length is None or self.ad_reply_max_length >= 1,
              "ad_reply_max_length must be at least 1"),
+            (self.blocked_word_max_length >= 1 and self.blocked_words_per_call >= 1
+             and self.blocked_word_page_size_max >= 1,
+             "blocked_word_max_length, blocked_words_per_call and blocked_word_page_size_max "
+             "must be at least 1"),
+            (self.blocked_word_export_running_checks >= 0,
+             "blocked_word_export_running_checks must not be negative"),
             (self.reference_reply_user_info in ("object", "list"),
              "reference_reply_user_info must be 'object' or 'list'"),
             (self.smart_plus_ads >= 0, "smart_plus_ads must not be negative"),

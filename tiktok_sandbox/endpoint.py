@@ -33,7 +33,17 @@ class ApiRequest:
         return self.access_token
 
 
-Handler = Callable[[ApiRequest], dict[str, Any]]
+@dataclasses.dataclass(frozen=True)
+class FileAnswer:
+    """What a handler returns for a file (an export's download) instead of the ``data`` of
+    an envelope: sent as it is, with HTTP 200."""
+
+    body: bytes
+    content_type: str
+    filename: str
+
+
+Handler = Callable[[ApiRequest], dict[str, Any] | FileAnswer]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 Routes:
 
-- ``/open_api/v1.3/<endpoint>/``: TikTok's API (the Marketing API in ``api.ENDPOINTS``,
-  the Accounts API in ``accounts_api.ENDPOINTS``), answered in the envelope
-  ``{"code", "message", "request_id", "data"}``; a path without its trailing slash is
-  HTTP 404, an unknown endpoint code 40006 "no schema found".
+- ``/open_api/v1.3/<endpoint>/``: TikTok's API (the Marketing API in ``api.ENDPOINTS``
+  and ``blocked_words_api.ENDPOINTS``, the Accounts API in ``accounts_api.ENDPOINTS``),
+  answered in the envelope ``{"code", "message", "request_id", "data"}``, or with a file
+  where a handler returns one (blockedword/task/download); a path without its trailing
+  slash is HTTP 404, an unknown endpoint code 40006 "no schema found".
 - ``/portal/auth`` (and the legacy ``/marketing_api/auth``), ``/portal/auth/authorize``,
   ``/portal/auth/cancel``: the advertiser's OAuth consent screen (see ``consent.py``).
 - ``/v2/auth/authorize/``, ``/v2/auth/authorize/confirm``, ``/v2/auth/authorize/cancel``:
@@ -42,10 +43,10 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import account_consent, accounts_api, api, consent, faults
+from . import account_consent, accounts_api, api, blocked_words_api, consent, faults
 from .accounts import ACCOUNT_SCOPES
 from .config import SandboxConfig
-from .endpoint import ApiRequest, Endpoint
+from .endpoint import ApiRequest, Endpoint, FileAnswer
 from .errors import (
     INTERNAL_TIMEOUT,
     INTERNAL_TIMEOUT_MESSAGE,
@@ -64,6 +65,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 
 ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({**api.ENDPOINTS,
+                                                      **blocked_words_api.ENDPOINTS,
                                                       **accounts_api.ENDPOINTS})
 ACCOUNT_AUTH_PATH = "/v2/auth/authorize/"
 
@@ -169,12 +171,20 @@ class Sandbox:
         api_request = ApiRequest(params, request.headers.get("Access-Token"), self.state,
                                  self.config)
         try:
-            reply = self.envelope(OK, "OK", endpoint.handler(api_request), delay=delay)
+            answer = endpoint.handler(api_request)
+            reply = (self._file(answer, delay) if isinstance(answer, FileAnswer)
+                     else self.envelope(OK, "OK", answer, delay=delay))
         except ApiError as error:
             reply = self.envelope(error.code, error.message, delay=delay)
         if fault is not None:
             self._spoil(reply, fault)
         return reply
+
+    def _file(self, answer: FileAnswer, delay: float) -> Reply:
+        self.stats.answered(OK)
+        disposition = f'attachment; filename="{answer.filename}"'
+        return Reply(200, answer.body, answer.content_type,
+                     (("Content-Disposition", disposition),), delay=delay)
 
     def _unprocessed(self, fault: faults.Fault, delay: float) -> Reply:
         if fault.kind == faults.HTTP_5XX:
@@ -520,9 +530,20 @@ class SandboxHandle:
                 or self._app.state.accounts.change_comment(comment_id, **changes)):
             raise KeyError(f"no comment {comment_id}")
 
-    def issue_token(self, advertiser_ids: Iterable[str] | None = None) -> str:
-        """A valid access token without going through the consent screen."""
-        return self._app.state.issue_token(advertiser_ids)
+    def issue_token(self, advertiser_ids: Iterable[str] | None = None,
+                    scopes: Iterable[int] | None = None) -> str:
+        """A valid access token without going through the consent screen, for every
+        advertiser and with every permission scope unless told (``state.GRANTED_SCOPES``)."""
+        return self._app.state.issue_token(advertiser_ids, scopes)
+
+    def add_comment(self, text: str, advertiser_id: str | None = None) -> str:
+        """Create a viewer's top-level comment saying ``text`` now, on the advertiser's
+        newest enabled ad; it is PUBLIC unless it hits a blocked word. Returns its ID."""
+        return self._app.state.add_comment(text, advertiser_id)
+
+    def blocked_words(self, advertiser_id: str) -> list[str]:
+        """The advertiser's blocked words, in blockedword/list's order (newest first)."""
+        return self._app.state.blocked_words.words(advertiser_id)
 
     def revoke_token(self, token: str) -> bool:
         return self._app.state.revoke_token(token)

@@ -9,7 +9,9 @@ comment/list request bisects its date window instead of scanning all comments.
 New comments arrive while the sandbox runs at ``new_comments_per_minute``: arrival k is
 due at start + k * 60 / rate seconds, and all arrivals due by now are created, in order,
 when a request comes in. They come from their own random stream, so they are the same
-whenever they are observed.
+whenever they are observed. Each new viewer comment is screened against its advertiser's
+blocked words (``blocked_words.py``): one that hits a word is HIDDEN with
+``hit_blockedword`` true.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Literal
 
 from . import render, smart_plus
 from .accounts import AccountsState
+from .blocked_words import BlockedWordLists, Phrase, first_hit
 from .config import SandboxConfig
 from .data import (
     COMMENT,
@@ -43,8 +46,11 @@ from .data import (
 from .errors import INVALID_AUTH_CODE, NO_PERMISSION, ApiError, param_error
 from .live import Arrivals, AuthCodes, Replies, by_time
 
-# Permission scopes granted with every token: advertiser info, ads, ad comments (read, write).
-GRANTED_SCOPES = (4, 100, 220, 15000000, 15010100, 15010200)
+# Permission scopes granted with every token: advertiser info, ads, ad comments (read,
+# write), blocked words (read, write).
+READ_BLOCKED_WORDS, WRITE_BLOCKED_WORDS = 15020100, 15020200
+GRANTED_SCOPES = (4, 100, 220, 15000000, 15010100, 15010200, READ_BLOCKED_WORDS,
+                  WRITE_BLOCKED_WORDS)
 SORT_FIELDS = ("CREATE_TIME", "LIKES", "REPLIES", "SMART")
 
 ObjectKind = Literal["ads", "campaigns", "adgroups", "smart_plus_ads"]
@@ -111,6 +117,11 @@ class SandboxState:
             expired=(INVALID_AUTH_CODE, "Invalid auth_code: it has expired."))
         self.accounts = AccountsState(config, world)
         """The TikTok business accounts (Accounts API), with their own lock."""
+        self.blocked_words = BlockedWordLists(
+            self._lock, running_checks=config.blocked_word_export_running_checks,
+            on_added=self._hide_existing if config.blocked_words_hide_existing else None)
+        """The advertisers' blocked words, under this state's lock: viewers' comments
+        created from now on are screened against them."""
 
     # Time and arrivals
 
@@ -157,11 +168,39 @@ class SandboxState:
                 created.append(comment.comment_id)
             return created
 
-    def _insert(self, comment: Comment) -> None:
+    def add_comment(self, text: str, advertiser_id: str | None = None) -> str:
+        """Create a top-level viewer comment saying ``text`` now, on the advertiser's newest
+        enabled ad (it is PUBLIC unless it hits a blocked word); returns its ID."""
+        with self._lock:
+            self.catch_up()
+            ads = [ad for ad in self._ad_order
+                   if advertiser_id is None or ad.advertiser_id == advertiser_id]
+            if not ads:
+                raise ValueError(f"unknown advertiser_id {advertiser_id!r}")
+            ad = next((ad for ad in ads if ad.operation_status == ENABLE), ads[0])
+            comment = self._factory.top_level(ad, int(self.now()))
+            comment.content = text
+            comment.comment_status, comment.hit_blockedword = PUBLIC, False
+            self._insert(comment)
+            return comment.comment_id
+
+    def _insert(self, comment: Comment, *, screen: bool = True) -> None:
+        """Store a new comment; ``screen``: check it against its advertiser's blocked words
+        first (every comment but the brand's own replies)."""
+        if screen and self.blocked_words.hit(comment.ad.advertiser_id, comment.content):
+            comment.hit_blockedword, comment.comment_status = True, HIDDEN
         self._comments[comment.comment_id] = comment
         bisect.insort(self._by_adgroup[comment.ad.adgroup.adgroup_id], comment, key=by_time)
         if comment.comment_type == REPLY:
             self._replies.add(self._comments[comment.original_comment_id], comment)
+
+    def _hide_existing(self, advertiser_id: str, phrases: list[Phrase]) -> None:
+        """Hide the advertiser's viewer comments that contain one of ``phrases``, newly
+        blocked (only with ``SandboxConfig.blocked_words_hide_existing``)."""
+        for comment in self._comments.values():
+            if (comment.ad.advertiser_id == advertiser_id and not comment.can_delete
+                    and not comment.hit_blockedword and first_hit(phrases, comment.content)):
+                comment.hit_blockedword, comment.comment_status = True, HIDDEN
 
     def change_comment(self, comment_id: str, *, likes: int | None = None,
                        status: str | None = None, deleted: bool = False) -> bool:
@@ -326,7 +365,7 @@ class SandboxState:
                                "(is_auth_comment_manage_scope is false).")
             ts = max(int(self.now()), parent.create_ts)
             reply = self._factory.brand_reply(parent, ts, text)
-            self._insert(reply)
+            self._insert(reply, screen=False)
             return {
                 "comment_id": reply.comment_id,
                 "tiktok_item_id": parent.ad.tiktok_item_id,
@@ -377,16 +416,21 @@ class SandboxState:
         with self._lock:
             return self._new_grant(self._codes.redeem(code, self.now()))
 
-    def issue_token(self, advertiser_ids: Iterable[str] | None = None) -> str:
+    def issue_token(self, advertiser_ids: Iterable[str] | None = None,
+                    scopes: Iterable[int] | None = None) -> str:
+        """A token for ``advertiser_ids`` (None: all) with ``scopes`` (None:
+        ``GRANTED_SCOPES``)."""
         with self._lock:
             chosen = tuple(self._advertisers) if advertiser_ids is None else tuple(advertiser_ids)
             unknown = [a for a in chosen if a not in self._advertisers]
             if unknown:
                 raise ValueError(f"unknown advertiser IDs: {unknown}")
-            return self._new_grant(chosen).token
+            return self._new_grant(chosen, GRANTED_SCOPES if scopes is None else tuple(scopes)
+                                   ).token
 
-    def _new_grant(self, advertiser_ids: tuple[str, ...]) -> Grant:
-        grant = Grant(secrets.token_hex(20), advertiser_ids, GRANTED_SCOPES, self.now())
+    def _new_grant(self, advertiser_ids: tuple[str, ...],
+                   scopes: tuple[int, ...] = GRANTED_SCOPES) -> Grant:
+        grant = Grant(secrets.token_hex(20), advertiser_ids, scopes, self.now())
         self._grants[grant.token] = grant
         return grant
 
