@@ -20,6 +20,8 @@ table `WORDING` below: the first row whose kind (and, where given, condition) ma
     ├── AccountNeedsReconnect  its refresh token has ended or was refused
     ├── TokenUnavailable     renewing an expired access token failed for now
     ├── NotAllowed           the person's role does not allow it (desk.people)
+    ├── RuleError            a rule or rules file that cannot be used (desk.moderation)
+    │   └── RegexTooSlow     a rule's regex ran out of time on too many comments
     ├── KeyFileError         the key file cannot be made or read (desk.connect.keys)
     └── NotebookError        a notebook cell refused, timed out or failed (desk.notebook)
 
@@ -90,6 +92,14 @@ class StoreLocked(StoreError):
             "Stop it or sync from the app."
         )
         self.path = path
+
+
+class RuleError(DeskError, ValueError):
+    """A rule or rules file that cannot be used; ``str()`` is the reason, in one line."""
+
+
+class RegexTooSlow(RuleError):
+    """A rule's regex ran out of time on too many comments in one pass."""
 
 
 class CredentialsError(DeskError):

@@ -18,6 +18,10 @@ from desk.store.schema import COMMENT_SOURCES
 # A brand reply: a REPLY its identity can delete, i.e. one the advertiser's identity posted.
 BRAND_REPLY = "r.comment_type = 'REPLY' AND r.can_delete"
 
+Sentiment = Literal["negative", "neutral", "positive"]
+SENTIMENT_CUT = 0.25
+"""Sentiment below -SENTIMENT_CUT is negative, above it positive, neutral in between."""
+
 
 @dataclass(frozen=True)
 class CommentFilters:
@@ -30,6 +34,9 @@ class CommentFilters:
     organic ones and those on the Spark Ads promoting them (None: every video; an empty
     list, none). Given both, `ad_ids` and `video_ids` each add their comments: a comment on
     a chosen ad or on a chosen video matches.
+
+    From the classifier: `labels` keeps comments with any of these labels (None: all),
+    `sentiment` one band of it, `language` one ISO 639-1 code ("und": undetermined).
     """
 
     advertiser_id: str
@@ -43,6 +50,9 @@ class CommentFilters:
     source: Literal["ad", "organic"] | None = None
     business_id: str | None = None
     video_ids: Sequence[str] | None = None
+    labels: Sequence[str] | None = None
+    sentiment: Sentiment | None = None
+    language: str | None = None
 
     def __post_init__(self) -> None:
         if self.source not in (None, *COMMENT_SOURCES):
@@ -57,6 +67,11 @@ class CommentFilters:
             object.__setattr__(self, "ad_ids", tuple(self.ad_ids))
         if self.video_ids is not None:
             object.__setattr__(self, "video_ids", tuple(self.video_ids))
+        if self.labels is not None:
+            object.__setattr__(self, "labels", tuple(self.labels))
+        if self.sentiment not in (None, "negative", "neutral", "positive"):
+            raise ValueError(f"sentiment must be negative, neutral, positive or None, not "
+                             f"{self.sentiment!r}")
 
 
 def where_clause(filters: CommentFilters, tz: str) -> tuple[str, list[Any]]:
@@ -86,6 +101,21 @@ def where_clause(filters: CommentFilters, tz: str) -> tuple[str, list[Any]]:
         pattern = f"%{_escape_like(filters.search.strip())}%"
         clauses.append("(c.content ILIKE ? ESCAPE '\\' OR c.user_name ILIKE ? ESCAPE '\\')")
         params += [pattern, pattern]
+    if filters.labels is not None:
+        clauses.append("list_has_any(c.labels, ?::VARCHAR[])")
+        params.append(list(filters.labels))
+    if filters.sentiment == "negative":
+        clauses.append("c.sentiment < ?")
+        params.append(-SENTIMENT_CUT)
+    elif filters.sentiment == "positive":
+        clauses.append("c.sentiment > ?")
+        params.append(SENTIMENT_CUT)
+    elif filters.sentiment == "neutral":
+        clauses.append("c.sentiment BETWEEN ? AND ?")
+        params += [-SENTIMENT_CUT, SENTIMENT_CUT]
+    if filters.language is not None:
+        clauses.append("c.language = ?")
+        params.append(filters.language)
     if filters.unanswered_only:
         clauses.append(
             "c.comment_type = 'COMMENT' AND NOT EXISTS (SELECT 1 FROM comments r "  # noqa: S608

@@ -430,3 +430,35 @@ def ad_engagement(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
         ORDER BY p.comments DESC, p.source, p.ad_id
     """  # noqa: S608
     return query_frame(cur, sql, [*reply_params, *params])
+
+
+def comment_languages(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
+    """The classifier's languages among the comments the filters can see (language,
+    comments), most common first; 'und' is undetermined, NULL not classified yet."""
+    clauses, params = scope(filters, "c")
+    return query_frame(
+        cur,
+        f"SELECT c.language, count(*) AS comments FROM comments c WHERE {' AND '.join(clauses)} "  # noqa: S608
+        "GROUP BY c.language ORDER BY comments DESC, c.language",
+        params,
+    )
+
+
+def label_counts(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
+    """Matching comments per classifier label (label, comments), and how many are
+    classified at all (label NULL)."""
+    tz = advertiser_timezone(cur, filters.advertiser_id)
+    where, params = where_clause(filters, tz)
+    return query_frame(
+        cur,
+        f"""
+        SELECT label, count(*) AS comments
+        FROM (SELECT unnest(c.labels) AS label FROM comments c WHERE {where})
+        GROUP BY label
+        UNION ALL
+        SELECT NULL AS label, count(*) AS comments FROM comments c
+        WHERE {where} AND c.classified_with IS NOT NULL
+        ORDER BY comments DESC
+        """,  # noqa: S608
+        [*params, *params],
+    )

@@ -449,6 +449,102 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT logged_at, action_id, actor, advertiser_id, event, detail
         FROM main.audit_log;
     """,
+    # 11: moderation. The classifier's verdict on each comment: language (ISO 639-1 or 'und'),
+    # sentiment (-1..1), labels, and the classifier version that gave it (NULL until
+    # classified; an older version is re-classified in the background). Rules as an admin
+    # saved them (each save a new version, the TOML kept), their runs (a dry run, the backlog,
+    # the new comments after a sync, or an undo) per account, what each run did to which
+    # comment, and how far each rule has read each account's new comments (by first_seen_at).
+    """
+    ALTER TABLE comments ADD COLUMN language VARCHAR;
+    ALTER TABLE comments ADD COLUMN sentiment FLOAT;
+    ALTER TABLE comments ADD COLUMN labels VARCHAR[];
+    ALTER TABLE comments ADD COLUMN classified_with VARCHAR;
+
+    CREATE SEQUENCE rule_ids START 1;
+    CREATE TABLE rules (
+        rule_id    INTEGER PRIMARY KEY,
+        name       VARCHAR NOT NULL,
+        version    INTEGER NOT NULL,
+        enabled    BOOLEAN NOT NULL,
+        enabled_at TIMESTAMPTZ,
+        changed_by VARCHAR NOT NULL,
+        changed_at TIMESTAMPTZ NOT NULL,
+        deleted_at TIMESTAMPTZ
+    );
+    CREATE TABLE rule_versions (
+        rule_id    INTEGER NOT NULL,
+        version    INTEGER NOT NULL,
+        name       VARCHAR NOT NULL,
+        definition VARCHAR NOT NULL,
+        saved_by   VARCHAR NOT NULL,
+        saved_at   TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (rule_id, version)
+    );
+    CREATE SEQUENCE rule_run_ids START 1;
+    CREATE TABLE rule_runs (
+        run_id      INTEGER PRIMARY KEY,
+        rule_id     INTEGER NOT NULL,
+        version     INTEGER NOT NULL,
+        mode        VARCHAR NOT NULL CHECK (mode IN ('dry_run', 'backlog', 'new', 'undo')),
+        undo_of     INTEGER,
+        source      VARCHAR NOT NULL,
+        account_id  VARCHAR NOT NULL,
+        asked_by    VARCHAR NOT NULL,
+        status      VARCHAR NOT NULL,
+        started_at  TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        matched     INTEGER NOT NULL DEFAULT 0,
+        done        INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        message     VARCHAR
+    );
+    -- action: hide, unhide (an undo), label or flag. state: planned, done, failed,
+    -- skipped (nothing to do by the time the run got to it) or undone.
+    CREATE TABLE rule_hits (
+        run_id     INTEGER NOT NULL,
+        comment_id VARCHAR NOT NULL,
+        action     VARCHAR NOT NULL,
+        label      VARCHAR,
+        state      VARCHAR NOT NULL,
+        detail     VARCHAR,
+        PRIMARY KEY (run_id, comment_id)
+    );
+    CREATE TABLE rule_cursors (
+        rule_id      INTEGER NOT NULL,
+        source       VARCHAR NOT NULL,
+        account_id   VARCHAR NOT NULL,
+        seen_through TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (rule_id, source, account_id)
+    );
+
+    CREATE OR REPLACE VIEW analyst.comments AS
+        SELECT comment_id, advertiser_id, app, content, likes, replies, comment_type,
+               original_comment_id, comment_status, hit_blockedword, ad_text, create_time,
+               campaign_id, campaign_name, adgroup_id, adgroup_name, ad_id, ad_name,
+               tiktok_item_id, identity_id, identity_type, is_pinned, can_delete, is_auth_ttba,
+               is_auth_comment_manage_scope, video_play_url, video_cover_url, user_avatar_url,
+               user_name, user_id, first_seen_at, last_seen_at, source, video_id, business_id,
+               comment_type = 'REPLY' AND coalesce(can_delete, false) AS is_brand_reply,
+               language, sentiment, labels, classified_with
+        FROM main.comments;
+    CREATE VIEW analyst.rules AS
+        SELECT r.rule_id, r.name, r.version, r.enabled, r.enabled_at, r.changed_by,
+               r.changed_at, r.deleted_at, v.definition
+        FROM main.rules r JOIN main.rule_versions v USING (rule_id, version);
+    CREATE VIEW analyst.rule_versions AS
+        SELECT rule_id, version, name, definition, saved_by, saved_at FROM main.rule_versions;
+    CREATE VIEW analyst.rule_runs AS
+        SELECT u.run_id, u.rule_id, v.name AS rule_name, u.version, u.mode, u.undo_of,
+               u.source, u.account_id, u.asked_by, u.status, u.started_at, u.finished_at,
+               u.matched, u.done, u.failed, u.message
+        FROM main.rule_runs u JOIN main.rule_versions v USING (rule_id, version);
+    CREATE VIEW analyst.rule_hits AS
+        SELECT h.run_id, u.rule_id, v.name AS rule_name, u.version, u.mode, h.comment_id,
+               h.action, h.label, h.state, h.detail
+        FROM main.rule_hits h JOIN main.rule_runs u USING (run_id)
+        JOIN main.rule_versions v ON v.rule_id = u.rule_id AND v.version = u.version;
+    """,
 )
 
 
