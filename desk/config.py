@@ -55,7 +55,7 @@ class Settings:
     lookback_days: int = 90
     # The most memory the database may use for its cache and queries (DuckDB's memory_limit,
     # e.g. "512MB"); None: DuckDB's own default (80% of the machine's), or for a command-line
-    # sync desk.__main__.SYNC_DB_MEMORY.
+    # sync desk.cli.sync.SYNC_DB_MEMORY.
     db_memory: str | None = None
     # A sync lists the last `refresh_days` days again (likes, replies, hidden status and
     # deletions of stored comments) when the last such refresh is `refresh_minutes` old.

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from desk.config import Settings
 from desk.connect.credentials import CredentialStore
 from desk.connect.tokens import TokenKeeper
 from desk.errors import SyncBusy, message_for
+from desk.tasks import Tasks, TaskState
 from tiktok_client.client import TikTokClient
 from tiktok_client.ratelimit import RateLimiter
 
@@ -42,22 +43,8 @@ class SyncOutcome(Protocol):
     message: str
 
 
-@dataclass(frozen=True)
-class SyncNow:
-    """A sync a person started ("Sync now"), running in the background or ended: where it
-    is (`line`, `fraction`) and, once ended, its `result` or the `error` that stopped it."""
-
-    key: str
-    started: datetime
-    line: str = "Starting…"
-    fraction: float = 0.0
-    finished: datetime | None = None
-    result: Any = None
-    error: Exception | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.finished is None
+SyncNow = TaskState
+"""A sync a person started ("Sync now"): see desk.tasks.TaskState."""
 
 
 @dataclass(frozen=True)
@@ -98,9 +85,10 @@ class AutoSync:
         self._describe_error = describe_error
         self._lock = threading.Lock()
         self._plans: dict[str, AutoSyncPlan] = {}
-        self._busy: set[str] = set()
-        self._now: dict[str, SyncNow] = {}
-        self._stop = threading.Event()
+        self._streamed: dict[str, tuple[int, float]] = {}
+        self._tasks = Tasks(clock=clock, on_report=self._stream,
+                            on_end=lambda key: self._synced())
+        self._stop = self._tasks.stopping
         self._thread: threading.Thread | None = None
 
     def enable(self, key: str, minutes: int) -> None:
@@ -124,63 +112,44 @@ class AutoSync:
     def status(self, key: str) -> AutoSyncPlan | None:
         with self._lock:
             plan = self._plans.get(key)
-            if plan is None:
-                return None
-            return replace(plan, running=key in self._busy)
+        if plan is None:
+            return None
+        return replace(plan, running=self._tasks.busy(key))
 
-    @contextlib.contextmanager
-    def syncing(self, key: str, *, noun: str = "ad account") -> Iterator[None]:
+    def syncing(self, key: str, *,
+                noun: str = "ad account") -> contextlib.AbstractContextManager[None]:
         """Hold the account's sync slot; SyncBusy (naming the `noun`) if a sync of it runs."""
-        with self._lock:
-            if key in self._busy:
-                raise SyncBusy(noun)
-            self._busy.add(key)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._busy.discard(key)
+        return self._tasks.slot(key, lambda: SyncBusy(noun))
 
     def run_now(self, key: str, *, noun: str = "ad account") -> SyncNow:
         """Start syncing the account in the background at once (SyncBusy, naming the `noun`,
         if a sync of it runs); `now(key)` says how it goes."""
         with self._lock:
-            if key in self._busy:
-                raise SyncBusy(noun)
-            self._busy.add(key)
-            run = self._now[key] = SyncNow(key, self._clock())
-        threading.Thread(target=self._run_now, args=(key,), name=f"desk-sync-now-{key}",
-                         daemon=True).start()
-        return run
+            self._streamed[key] = (0, 0.0)
+        return self._tasks.start(key, lambda stop, report: self._job(key, stop, report),
+                                 lambda: SyncBusy(noun))
 
     def now(self, key: str) -> SyncNow | None:
         """The account's last sync started now, running or ended; None if there was none."""
+        return self._tasks.state(key)
+
+    @property
+    def tasks(self) -> Tasks:
+        """The app's background work, which holds the same slots: a task keyed by an
+        account (e.g. classifying its comments) never runs while the account syncs."""
+        return self._tasks
+
+    def _stream(self, key: str, progress: Any) -> None:
+        """While a sync started now stores new comments, tell `on_synced` every
+        STREAM_EVERY seconds, so the pages show them as they come in."""
+        rows = getattr(progress, "rows", 0)
+        moment = time.monotonic()
         with self._lock:
-            return self._now.get(key)
-
-    def _run_now(self, key: str) -> None:
-        streamed = {"rows": 0, "at": 0.0}
-
-        def report(progress: Any) -> None:
-            with self._lock:
-                self._now[key] = replace(self._now[key], line=progress.line(),
-                                         fraction=progress.fraction)
-            rows = getattr(progress, "rows", 0)
-            moment = time.monotonic()
-            if rows > streamed["rows"] and moment - streamed["at"] >= self.STREAM_EVERY:
-                streamed.update(rows=rows, at=moment)
-                self._synced()
-
-        result, error = None, None
-        try:
-            result = self._job(key, self._stop, report)
-        except Exception as exc:  # shown to the person who started it
-            error = exc
-        finally:
-            with self._lock:
-                self._busy.discard(key)
-                self._now[key] = replace(self._now[key], finished=self._clock(),
-                                         result=result, error=error)
+            last_rows, last_at = self._streamed.get(key, (0, 0.0))
+            due = rows > last_rows and moment - last_at >= self.STREAM_EVERY
+            if due:
+                self._streamed[key] = (rows, moment)
+        if due:
             self._synced()
 
     def _synced(self) -> None:
@@ -198,7 +167,8 @@ class AutoSync:
         """Sync every account whose time has come; returns the keys of those synced."""
         now = self._clock()
         with self._lock:
-            due = [k for k, p in self._plans.items() if p.next_run <= now and k not in self._busy]
+            due = [k for k, p in self._plans.items() if p.next_run <= now]
+        due = [k for k in due if not self._tasks.busy(k)]
         done = []
         for key in due:
             if self._stop.is_set():

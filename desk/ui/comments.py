@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from desk.moderation.labels import LABEL_NAMES, language_name
 from desk.outbox import can_reply
 from desk.sources import KINDS
 from desk.sources.access import write_refusal
 from desk.sources.base import source_of
+from desk.store.filters import SENTIMENT_CUT
 from desk.text import local_time, md_escape, text, video_label
 from desk.ui import queries
 from desk.ui.context import USER_ERRORS, PageContext, show_error
@@ -64,9 +67,35 @@ def comment_header(row: Mapping[str, Any], *, with_ad: bool = True) -> str:
     return " · ".join(p for p in parts if p)
 
 
+LABEL_BADGES = MappingProxyType({
+    "question": "blue", "complaint": "orange", "praise": "green", "purchase_intent": "violet",
+    "spam": "gray", "toxic": "red",
+})
+
+
+def verdict_line(row: Mapping[str, Any]) -> str:
+    """The classifier's verdict as a caption: labels, sentiment and language; "" when the
+    comment is not classified yet."""
+    if not text(row.get("classified_with")):
+        return ""
+    labels = row.get("labels")
+    labels = list(labels) if labels is not None and not isinstance(labels, str) else []
+    parts = [f":{LABEL_BADGES.get(label, 'gray')}-badge[{LABEL_NAMES.get(label, label)}]"
+             for label in labels if label in LABEL_NAMES]
+    score = row.get("sentiment")
+    if isinstance(score, int | float) and score == score:  # not NaN
+        mood = "🙂" if score > SENTIMENT_CUT else "🙁" if score < -SENTIMENT_CUT else "😐"
+        parts.append(f"{mood} {score:+.2f}")
+    parts.append(md_escape(language_name(text(row.get("language")) or None)))
+    return " · ".join(parts)
+
+
 def comment_card(row: Mapping[str, Any], replies: Sequence[Mapping[str, Any]]) -> None:
     """A comment and its replies, with the text shown literally (st.text)."""
     st.caption(comment_header(row))
+    verdict = verdict_line(row)
+    if verdict:
+        st.caption(verdict)
     body = text(row.get("content"))
     if body:
         st.text(body)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from desk.moderation.labels import LABEL_NAMES, LABELS, language_name
 from desk.store import CommentFilters
 from desk.text import md_escape, text, video_label
 from desk.ui import queries
@@ -25,6 +26,9 @@ PERIODS = ("All time", "Last 7 days", "Last 30 days", "Last 90 days", "Custom ra
 STATUSES = MappingProxyType({"All": None, "Public": "PUBLIC", "Hidden": "HIDDEN"})
 SOURCES = MappingProxyType({"All": None, "Ad comments": "ad", "Organic comments": "organic"})
 TYPES = MappingProxyType({"All": None, "Comments": "COMMENT", "Replies": "REPLY"})
+SENTIMENTS = MappingProxyType({"All": None, "Negative": "negative", "Neutral": "neutral",
+                               "Positive": "positive"})
+ANY_LANGUAGE = "All"
 FILTER_DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "source": "All",
     "ads": (),
@@ -34,6 +38,9 @@ FILTER_DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "type": "All",
     "search": "",
     "unanswered": False,
+    "labels": (),
+    "sentiment": "All",
+    "language": ANY_LANGUAGE,
 })
 
 
@@ -115,6 +122,11 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
     state[f"{page}_videos"] = [v for v in state[f"{page}_videos"] if v in video_labels]
     if state[f"{page}_source"] not in SOURCES:
         state[f"{page}_source"] = "All"
+    languages = [ANY_LANGUAGE, *[code for code in queries.comment_languages(
+        ctx, CommentFilters(advertiser_id or "", business_id=business_id))["language"]
+        if isinstance(code, str)]]
+    if state[f"{page}_language"] not in languages:
+        state[f"{page}_language"] = ANY_LANGUAGE
 
     with st.sidebar:
         st.subheader("Filters")
@@ -145,6 +157,13 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
         search = st.text_input("Text or user name contains", key=f"{page}_search")
         unanswered = st.toggle("Unanswered only", key=f"{page}_unanswered",
                                help="First-level comments the brand has not replied to.")
+        labels = st.multiselect("Labels", LABELS, format_func=LABEL_NAMES.get,
+                                key=f"{page}_labels", placeholder="Any label",
+                                help="The classifier's labels: comments with any of these.")
+        sentiment = st.selectbox("Sentiment", list(SENTIMENTS), key=f"{page}_sentiment")
+        language = st.selectbox(
+            "Language", languages, key=f"{page}_language",
+            format_func=lambda code: code if code == ANY_LANGUAGE else language_name(code))
         where = "the ad account's time zone" if advertiser_id else "UTC"
         st.caption(f"Days are counted in {where} ({md_escape(tz)}).")
         st.button("Reset filters", key=f"{page}_reset", on_click=_reset_filters, args=(page,))
@@ -153,6 +172,7 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
         "scope": scope, "source": source_name, "ads": list(ad_ids), "videos": list(video_ids),
         "period": period, "dates": tuple(dates) if isinstance(dates, list | tuple) else dates,
         "status": status, "type": kind, "search": search, "unanswered": unanswered,
+        "labels": list(labels), "sentiment": sentiment, "language": language,
     }
     single = ad_ids[0] if len(ad_ids) == 1 else None
     if single and st.query_params.get("ad") != single:
@@ -165,7 +185,9 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
         date_to=date_to, status=STATUSES[status], comment_type=TYPES[kind],  # type: ignore[arg-type]
         search=search.strip() or None, unanswered_only=bool(unanswered),
         source=source, business_id=business_id,  # type: ignore[arg-type]
-        video_ids=tuple(video_ids) or None,
+        video_ids=tuple(video_ids) or None, labels=tuple(labels) or None,
+        sentiment=SENTIMENTS[sentiment],  # type: ignore[arg-type]
+        language=None if language == ANY_LANGUAGE else language,
     )
 
 

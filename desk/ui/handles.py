@@ -22,8 +22,9 @@ from desk import store as db
 from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
 from desk.demo import sandbox_options
+from desk.moderation.pipeline import Moderated, sync_and_moderate
 from desk.scheduler import AutoSync, PeriodicJob, refresh_due_tokens
-from desk.sources import Progress, SyncResult, source
+from desk.sources import Progress, source
 from desk.store import Store
 from desk.workspace import TikTokApp, Workspace, app_rate_limiter
 from tiktok_client.ratelimit import RateLimiter
@@ -95,19 +96,20 @@ def auto_sync_scheduler(settings: Settings, base_url: str, app_id: str,
                         secret: str) -> AutoSync:
     """The app's automatic-sync scheduler (no thread runs until one is enabled): it syncs
     the comment sources named by their keys ("ad:<id>", "organic:<id>") with the app at
-    `base_url`."""
+    `base_url`, then lets the rules act on the new comments. Its `tasks` run the app's other
+    background work."""
     store = store_for(settings)
     app = replace(TikTokApp.from_settings(
         settings, rate_limiter(settings.rate_limit_qps, settings.rate_limit_qpm), base_url),
         app_id=app_id, app_secret=secret)
 
     def job(key: str, stop: threading.Event,
-            progress: Callable[[Progress], None] | None) -> SyncResult:
+            progress: Callable[[Progress], None] | None) -> Moderated:
         kind, account_id = key.split(":", 1)
         credentials = CredentialStore(settings.credentials_path, settings.secret_key)
         workspace = Workspace(settings, store, credentials, app)
-        return source(workspace, kind, account_id).sync(  # type: ignore[arg-type]
-            stop=stop, progress=progress)
+        return sync_and_moderate(source(workspace, kind, account_id),  # type: ignore[arg-type]
+                                 stop=stop, progress=progress)
 
     return AutoSync(job, on_synced=st.cache_data.clear)
 

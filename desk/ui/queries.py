@@ -75,6 +75,18 @@ def _comments_page(
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _languages(path: str, filters: CommentFilters) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.comment_languages(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _label_counts(path: str, filters: CommentFilters) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.label_counts(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def _replies_for(path: str, comment_ids: tuple[str, ...]) -> pd.DataFrame:
     with handles.store_at(path).cursor() as cur:
         return db.replies_for(cur, list(comment_ids))
@@ -180,6 +192,16 @@ def comments_page(
         captions = dict(zip(videos["video_id"].astype(str), videos["caption"], strict=True))
         frame = frame.assign(video_caption=[captions.get(text(v)) for v in frame["video_id"]])
     return frame
+
+
+def comment_languages(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
+    """The classifier's languages among the comments in scope, most common first."""
+    return _languages(ctx.db, filters)
+
+
+def label_counts(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
+    """Matching comments per classifier label (and, label None, how many are classified)."""
+    return _label_counts(ctx.db, filters)
 
 
 def replies_for(ctx: PageContext, comment_ids: Sequence[str]) -> pd.DataFrame:

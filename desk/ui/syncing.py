@@ -14,8 +14,9 @@ from datetime import UTC
 
 import streamlit as st
 
+from desk.moderation.pipeline import Moderated
 from desk.scheduler import AutoSync, AutoSyncPlan, SyncNow
-from desk.sources import CommentSource, SyncResult
+from desk.sources import CommentSource
 from desk.text import ago, md_escape
 from desk.ui import handles, queries
 from desk.ui.context import USER_ERRORS, PageContext, flash, show_error
@@ -77,7 +78,7 @@ def _show_result(label: str, run: SyncNow) -> None:
             st.error(f"The sync stopped: {md_escape(type(run.error).__name__)}. Try again; "
                      "what was stored stays.", icon="⚠️")
         return
-    result: SyncResult = run.result
+    result: Moderated = run.result
     ok = result.status == "ok"
     with st.status(f"Syncing {md_escape(label)}…", state="complete" if ok else "error",
                    expanded=not ok) as box:
