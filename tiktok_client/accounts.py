@@ -57,10 +57,11 @@ from .accounts_models import (
     parse_scopes,
 )
 from .checks import check_choice, check_count, check_ids, check_text
-from .client import TikTokClient, _date_text
+from .client import TikTokClient
 from .errors import AuthCodeError, InvalidRequest, MalformedResponse, PermissionDenied
 from .learned import VIDEO_ID_PREFIX, Learned
 from .parsing import utc_now
+from .wire import date_text
 
 __all__ = [
     "ACCOUNT_SCOPES",
@@ -440,8 +441,8 @@ class BusinessAccountClient:
             fields = profile_fields_for(self._scopes, fields)
         params = {
             "fields": list(fields) if fields else None,
-            "start_date": None if start_date is None else _date_text(start_date),
-            "end_date": None if end_date is None else _date_text(end_date),
+            "start_date": None if start_date is None else date_text(start_date),
+            "end_date": None if end_date is None else date_text(end_date),
         }
         try:
             data = self._get("business/get/", params)

@@ -15,25 +15,22 @@ answer came back, :class:`~tiktok_client.errors.OutcomeUnknown` is raised at onc
 Limits no source settles (ad/get/'s largest page, comment/list/'s longest span, the longest
 reply to an ad comment) are found out from TikTok's refusals and kept in ``client.learned``
 (:mod:`tiktok_client.learned`, :mod:`tiktok_client.marketing_limits`); lists are walked by
-:mod:`tiktok_client.paging`.
+:mod:`tiktok_client.paging`; :mod:`tiktok_client.wire` encodes queries and parses answers.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
-import orjson
 import requests
-from requests.adapters import HTTPAdapter
 
 from .blocked_words import BlockedWords
 from .checks import check_choice, check_ids, check_page
@@ -63,9 +60,17 @@ from .marketing_limits import (
 )
 from .models import Ad, Advertiser, ColumnPage, Comment, Page, ReplyResult
 from .paging import iter_numbered_pages, iter_stepping_pages
-from .parsing import as_utc
 from .ratelimit import RateLimiter
 from .transport import redact, transport_error, unreachable
+from .wire import (
+    code_of,
+    date_text,
+    encode_query,
+    loads,
+    new_session,
+    string_list,
+    text_or_none,
+)
 
 __all__ = [
     "AD_TYPES",
@@ -97,7 +102,6 @@ THROTTLE_PAUSE = 1.0
 # is ridden out, an outage is reported in seconds instead of after the whole deadline.
 UNREACHABLE_ATTEMPTS = 3
 
-_POOL_SIZE = 64  # connections kept to the API host: a sync's workers, and writes beside them
 _RETRYABLE_4XX = frozenset({408, 429})
 
 log = logging.getLogger(__name__)
@@ -174,7 +178,7 @@ class TikTokClient:
         self._rng = rng if rng is not None else random.Random()
         self._rate_limiter = rate_limiter or RateLimiter(clock=clock, sleep=sleep)
         self._owns_session = session is None
-        self._session = session if session is not None else _new_session(self._base_url)
+        self._session = session if session is not None else new_session(self._base_url)
         self.stats = ClientStats()
         self.learned = learned if learned is not None else Learned()
         """Limits learned from TikTok's answers (see :mod:`tiktok_client.learned`)."""
@@ -395,10 +399,10 @@ class TikTokClient:
             "advertiser_id": str(advertiser_id),
             "search_field": "ADGROUP_ID",
             "search_value": str(adgroup_id),
-            "start_time": _date_text(start_date),
-            "end_time": _date_text(end_date),
-            "comment_type": _string_list(comment_type),
-            "comment_status": _string_list(comment_status),
+            "start_time": date_text(start_date),
+            "end_time": date_text(end_date),
+            "comment_type": string_list(comment_type),
+            "comment_status": string_list(comment_status),
             "sort_field": sort_field,
             "sort_type": sort_type,
             "page": page,
@@ -614,7 +618,7 @@ class TikTokClient:
             if not self._access_token:
                 raise TokenError(f"{action} needs an access token and this client has none")
             headers["Access-Token"] = self._access_token
-        query = _encode_query(params) if params else None
+        query = encode_query(params) if params else None
         secrets = tuple(s for s in (self._access_token, *redact) if s)
         started = self._clock()
         attempt = 0
@@ -722,7 +726,7 @@ class TikTokClient:
         if file and content.lstrip()[:1] != b"{":
             return {"file": content, "content_type": response.headers.get("Content-Type", "")}
         try:
-            envelope = _loads(content)
+            envelope = loads(content)
         except (ValueError, RecursionError):
             raise MalformedResponse(
                 f"{action} got an answer that is not valid JSON ({len(content)} bytes)",
@@ -733,14 +737,14 @@ class TikTokClient:
                 f"{action} got JSON that is not an object ({type(envelope).__name__})",
                 request_id=log_id,
             )
-        request_id = _text_or_none(envelope.get("request_id")) or log_id
-        code = _code(envelope.get("code"))
+        request_id = text_or_none(envelope.get("request_id")) or log_id
+        code = code_of(envelope.get("code"))
         if code is None:
             raise MalformedResponse(
                 f"{action} got an answer without a valid code", request_id=request_id
             )
         if code != 0:
-            message = redact(_text_or_none(envelope.get("message")) or "", secrets)
+            message = redact(text_or_none(envelope.get("message")) or "", secrets)
             log.debug("%s: code %s, request_id %s", action, code, request_id)
             raise error_for(code, message, request_id)
         data = envelope.get("data")
@@ -752,74 +756,3 @@ class TikTokClient:
             f"{action} got data that is not an object ({type(data).__name__})",
             request_id=request_id,
         )
-
-
-def _loads(content: bytes) -> Any:
-    """An answer's JSON: orjson, several times faster than json on a page of comments; json
-    where orjson refuses what json reads (lone UTF-16 surrogates in a string, which the
-    models then replace)."""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
-
-
-def _new_session(base_url: str) -> requests.Session:
-    session = requests.Session()
-    # The environment's proxy settings are read once here, not on every request (requests
-    # reads them, and ~/.netrc, per request: a millisecond each, a tenth of a sync's time).
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-def _encode_query(params: Mapping[str, Any]) -> dict[str, str]:
-    """Query values as TikTok expects: lists and objects JSON-encoded, None left out."""
-    query = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, list | tuple | dict):
-            query[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        elif isinstance(value, bool):
-            query[key] = "true" if value else "false"
-        elif isinstance(value, date):
-            query[key] = _date_text(value)
-        else:
-            query[key] = str(value)
-    return query
-
-
-def _date_text(value: date | str) -> str:
-    """A date as "YYYY-MM-DD"; datetimes are converted to UTC first."""
-    if isinstance(value, datetime):
-        value = as_utc(value).date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _string_list(value: str | Sequence[str]) -> list[str]:
-    return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
-def _code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        try:  # "²" and "--5" pass isdigit(); 5,000 digits exceed int()'s limit
-            return int(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _text_or_none(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    return str(value)
