@@ -46,6 +46,19 @@ if filters.business_id and filters.source != "ad":
                         config={"displaylogo": False})
         st.caption("Each video's organic comments, and the comments on Spark Ads promoting it.")
 
+st.subheader("What people write")
+labels = queries.label_counts(ctx, filters)
+classified = int(labels.loc[labels["label"].isna(), "comments"].sum())
+if classified == 0:
+    st.caption("None of these comments is classified yet: it happens after each sync, and in "
+               "the background after an upgrade.")
+else:
+    st.plotly_chart(charts.label_mix_chart(labels, queries.comment_languages(ctx, filters)),
+                    key="insights_label_mix", config={"displaylogo": False})
+    st.caption(f"{classified:,} of these comments are classified. A comment may have several "
+               "labels; the Labels, Sentiment and Language filters in the sidebar narrow "
+               "every chart here.")
+
 st.subheader("Comments over time")
 timezone = queries.filters_timezone(ctx)
 grain_col, lines_col = st.columns(2)

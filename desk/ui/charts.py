@@ -103,3 +103,29 @@ def engagement_summary(frame: pd.DataFrame) -> dict[str, float | None]:
         "reply_rate": answered / top if top else None,
         "median_minutes": float(medians.median()) if len(medians) else None,
     }
+
+
+def label_mix_chart(labels: pd.DataFrame, languages: pd.DataFrame):
+    """Two bars side by side: classified comments per label, and per language (top 10)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from desk.moderation.labels import LABEL_NAMES, language_name
+
+    counted = labels[labels["label"].notna()]
+    named = languages[languages["language"].notna()].head(10)
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Labels", "Languages"),
+                           horizontal_spacing=0.25)
+    figure.add_trace(go.Bar(
+        x=list(counted["comments"].astype("int64")),
+        y=[chart_label(LABEL_NAMES.get(label, label)) for label in counted["label"]],
+        orientation="h", marker_color=AD_COLOUR,
+        hovertemplate="%{y}<br>%{x:,} comments<extra></extra>"), row=1, col=1)
+    figure.add_trace(go.Bar(
+        x=list(named["comments"].astype("int64")),
+        y=[chart_label(language_name(code)) for code in named["language"]],
+        orientation="h", marker_color=ORGANIC_COLOUR,
+        hovertemplate="%{y}<br>%{x:,} comments<extra></extra>"), row=1, col=2)
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(showlegend=False, height=360, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure

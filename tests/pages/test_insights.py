@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import streamlit as st
+
 from desk import store as db
 from tests.pages.conftest import HOSTILE_ADVERTISER, no_errors, open_page, seed_hostile
 
@@ -59,3 +61,24 @@ def test_names_in_charts_are_inert(sandbox, store):
     spec = json.dumps(charts(at))
     assert "<img" not in spec and "&lt;img src=x" in spec
     assert not any("<img" in m.value for m in at.main.markdown)
+
+
+def test_insights_show_the_label_and_language_mix_of_classified_comments(sandbox, store):
+    from desk.moderation.classifying import classify_backlog
+
+    seed_hostile(store)
+    at = open_page(PAGE, query={"advertiser": HOSTILE_ADVERTISER})
+    assert not any("Labels" in json.dumps(c.get("layout", {})) for c in charts(at))
+    assert any("None of these comments is classified yet" in c.value for c in at.caption)
+
+    with store.cursor() as cur:
+        classify_backlog(cur)
+    st.cache_data.clear()  # as the app does when new verdicts are stored
+    at = open_page(PAGE, query={"advertiser": HOSTILE_ADVERTISER})
+    no_errors(at)
+    [mix] = [c for c in charts(at) if "Labels" in json.dumps(c.get("layout", {}))]
+    labels, languages = mix["data"]
+    everything = db.CommentFilters(HOSTILE_ADVERTISER)
+    stored = db.label_counts(store.cursor(), everything).dropna()
+    assert sorted(labels["x"]) == sorted(stored["comments"].astype(int).tolist())
+    assert sum(languages["x"]) == db.comments_count(store.cursor(), everything)
