@@ -240,6 +240,11 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "write_access",
         "deleted_comments",
         "people",
+        "rules",
+        "rule_versions",
+        "rule_runs",
+        "rule_hits",
+        "rule_cursors",
     }
 
 
