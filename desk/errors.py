@@ -22,6 +22,7 @@ table `WORDING` below: the first row whose kind (and, where given, condition) ma
     ├── NotAllowed           the person's role does not allow it (desk.people)
     ├── RuleError            a rule or rules file that cannot be used (desk.moderation)
     │   └── RegexTooSlow     a rule's regex ran out of time on too many comments
+    ├── BlockedWordsRefused  TikTok refused a call on an ad account's blocked-word list
     ├── KeyFileError         the key file cannot be made or read (desk.connect.keys)
     └── NotebookError        a notebook cell refused, timed out or failed (desk.notebook)
 
@@ -100,6 +101,15 @@ class RuleError(DeskError, ValueError):
 
 class RegexTooSlow(RuleError):
     """A rule's regex ran out of time on too many comments in one pass."""
+
+
+class BlockedWordsRefused(DeskError):
+    """TikTok refused a call on an ad account's blocked-word list; ``error`` is its answer
+    (worded for the list, not for comments)."""
+
+    def __init__(self, error: api.TikTokError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class CredentialsError(DeskError):
@@ -253,7 +263,7 @@ def _invalid(error: BaseException, noun: str) -> str:
     if "blocked word" in text or "blockedword" in text:
         return (
             "TikTok does not let comments that hit a word on the blocked-word list be hidden or "
-            "unhidden by hand; change the blocked-word list in TikTok Ads Manager instead."
+            "unhidden by hand; change the blocked-word list on the Blocked words page instead."
         )
     if "does not exist" in text or "not found" in text or error.code == 40007:
         return (
@@ -281,6 +291,28 @@ def _tiktok(error: BaseException, noun: str) -> str:
     )
 
 
+def _blocked_words(error: BaseException, noun: str) -> str:
+    assert isinstance(error, BlockedWordsRefused)
+    cause = error.error
+    said = (cause.message or "").lower()
+    if isinstance(cause, api.PermissionDenied):
+        return (
+            "TikTok refused this connection permission to read or change the ad account's "
+            "blocked-word list; ask the ad account's owner to give you that permission in "
+            "TikTok (Business Center or Ads Manager), or reconnect the account on the Home "
+            "page and grant the Blocked Words permissions."
+        )
+    if isinstance(cause, api.InvalidRequest):
+        limit = stated_limit(cause.message)
+        if "character" in said or "too long" in said:
+            most = f"at most {limit} characters" if limit else "only shorter words"
+            return (f"TikTok takes blocked words of {most}; shorten the longer ones and "
+                    "try again.")
+        if "empty" in said or "blank" in said:
+            return "A blocked word is empty; write the word first."
+    return message_for(cause, noun)
+
+
 def _store_locked(error: BaseException, noun: str) -> str:
     return f"{error} Comment Desk cannot open its database while another process uses it."
 
@@ -291,6 +323,7 @@ WORDING: tuple[Wording, ...] = (
     Wording(AccountNotConnected, _said(
         "This TikTok account is not connected; connect it on the Home page, then retry.")),
     Wording(StoreLocked, _store_locked),
+    Wording(BlockedWordsRefused, _blocked_words),
     Wording(DeskError, _own_words),  # written as what happened and what to do
     Wording((api.AccessTokenExpired, api.RefreshTokenError), _said(RECONNECT_TIKTOK_ACCOUNT)),
     Wording(api.OutcomeUnknown, _said(

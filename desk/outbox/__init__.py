@@ -1,4 +1,5 @@
-"""Writes to TikTok (reply, hide, unhide): through an outbox, with an audit log, exactly once.
+"""Writes to TikTok (reply, hide, unhide, and changes to an ad account's blocked-word list):
+through an outbox, with an audit log, exactly once.
 
 Every write a person or a rule asks for becomes one `outbox` row *before* anything is sent,
 keyed by the caller's `request_key`: a double click or a Streamlit rerun with the same key
@@ -17,7 +18,9 @@ Reconciling asks TikTok what is true instead of guessing:
 - a reply is on TikTok when the parent comment's replies (every page) hold a reply with the
   same text, written by the brand, created no earlier than the outbox row minus
   `RECONCILE_SLACK`, and not already claimed by another outbox row;
-- a hide (unhide) is on TikTok when the comment's current status is HIDDEN (PUBLIC).
+- a hide (unhide) is on TikTok when the comment's current status is HIDDEN (PUBLIC);
+- a blocked word added (removed) is on TikTok when blockedword/check says the word is (is not)
+  on the ad account's list (desk.outbox.words).
 
 The same path serves every comment source: the functions take the account's `Writer`
 (desk.sources), which knows its API calls and rules; the outbox row's `source` and account
@@ -31,6 +34,7 @@ Comment text is data: it is stored as given, never interpreted.
 
 - desk.outbox.ledger: the rows, their compare-and-set moves, the audit log, reading them.
 - desk.outbox.writes: asking for, sending, reconciling and retrying writes.
+- desk.outbox.words: adding and removing blocked words, one row per word.
 """
 
 from desk.errors import FIRST_LEVEL_ONLY, ActionRefused
@@ -42,6 +46,7 @@ from desk.outbox.ledger import (
     get_action,
     recent_actions,
 )
+from desk.outbox.words import WORD_KINDS, WordChanges, change_words
 from desk.outbox.writes import (
     NOT_POSTED,
     RECONCILE_SLACK,
@@ -58,11 +63,14 @@ __all__ = [
     "NOT_POSTED",
     "PENDING_STALE_AFTER",
     "RECONCILE_SLACK",
+    "WORD_KINDS",
     "ActionRefused",
     "ActionResult",
+    "WordChanges",
     "actions_for_comments",
     "audit_log",
     "can_reply",
+    "change_words",
     "get_action",
     "recent_actions",
     "reconcile",

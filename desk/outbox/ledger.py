@@ -22,7 +22,7 @@ from desk.errors import ActionRefused
 from desk.sources.base import as_utc, now
 from tiktok_client.errors import TikTokError
 
-ActionKind = Literal["reply", "hide", "unhide"]
+ActionKind = Literal["reply", "hide", "unhide", "block_word", "unblock_word"]
 ActionStatus = Literal["pending", "sent", "failed", "unknown"]
 
 PENDING_STALE_AFTER = timedelta(minutes=5)
@@ -31,7 +31,7 @@ PENDING_STALE_AFTER = timedelta(minutes=5)
 COLUMNS = (
     "action_id, request_key, kind, advertiser_id, comment_id, ad_id, tiktok_item_id, "
     "identity_type, identity_id, text, status, result_comment_id, error, attempts, actor, "
-    "created_at, updated_at, source, business_id, video_id, ad_type"
+    "created_at, updated_at, source, business_id, video_id, ad_type, word"
 )
 _RACE_ERRORS = (duckdb.TransactionException, duckdb.ConstraintException)
 
@@ -42,11 +42,12 @@ class ActionResult:
 
     action_id: int
     kind: ActionKind
-    comment_id: str
+    comment_id: str | None  # None for a change to the blocked-word list
     status: ActionStatus
     message: str  # one human sentence: what happened and, if it failed, what to do
     result_comment_id: str | None = None  # TikTok's id of the new reply
     duplicate: bool = False  # True when request_key had already been used: nothing was sent
+    word: str | None = None  # the blocked word a block_word or unblock_word row changes
 
 
 def claim(cur: db.Cursor, *, request_key: str, **fields: Any) -> tuple[dict[str, Any], bool]:
@@ -63,8 +64,9 @@ def claim(cur: db.Cursor, *, request_key: str, **fields: Any) -> tuple[dict[str,
     return existing, False
 
 
-def _create(cur: db.Cursor, *, request_key: str, kind: ActionKind, comment_id: str, actor: str,
-            detail: str, audit_advertiser_id: str | None, **fields: Any) -> dict[str, Any] | None:
+def _create(cur: db.Cursor, *, request_key: str, kind: ActionKind, comment_id: str | None,
+            actor: str, detail: str, audit_advertiser_id: str | None,
+            **fields: Any) -> dict[str, Any] | None:
     """Insert a pending row and its 'requested' audit entry; None when the key is taken."""
     at = now()
     row = {"request_key": request_key, "kind": kind, "comment_id": comment_id,
@@ -196,13 +198,18 @@ def error_detail(err: BaseException) -> str:
 def message(action: Mapping[str, Any]) -> str:
     """One sentence on where an outbox row stands."""
     kind, status = action["kind"], action["status"]
+    word = f'"{action.get("word")}"'
     what = {"reply": "the reply", "hide": "hiding the comment",
-            "unhide": "unhiding the comment"}.get(kind, f"the {kind}")
+            "unhide": "unhiding the comment",
+            "block_word": f"adding {word} to the blocked-word list",
+            "unblock_word": f"taking {word} off the blocked-word list"}.get(kind, f"the {kind}")
     if status == "sent":
         return {
             "reply": "The reply is posted on TikTok.",
             "hide": "The comment is hidden on TikTok.",
             "unhide": "The comment is visible again on TikTok.",
+            "block_word": f"{word} is on the ad account's blocked-word list on TikTok.",
+            "unblock_word": f"{word} is off the ad account's blocked-word list on TikTok.",
         }.get(kind, "TikTok carried out the change.")
     if status == "failed":
         return action["error"] or f"TikTok did not carry out {what}; retry to send it again."
@@ -224,6 +231,7 @@ def result(action: Mapping[str, Any], *, duplicate: bool = False,
         message=text,
         result_comment_id=action["result_comment_id"],
         duplicate=duplicate,
+        word=action.get("word"),
     )
 
 
@@ -238,15 +246,18 @@ def get_action(cur: db.Cursor, action_id: int) -> ActionResult | None:
 
 
 def recent_actions(cur: db.Cursor, advertiser_id: str | None, limit: int = 50, *,
-                   business_id: str | None = None) -> pd.DataFrame:
+                   business_id: str | None = None,
+                   kinds: Sequence[ActionKind] | None = None) -> pd.DataFrame:
     """The advertiser's outbox rows (or, with business_id, the business account's organic
-    ones), newest first, each with a human `message`."""
+    ones), of these `kinds` (None: all), newest first, each with a human `message`."""
     column, key = ("business_id", business_id) if business_id else ("advertiser_id", advertiser_id)
+    chosen = list(kinds) if kinds is not None else None
     frame = db.query_frame(
         cur,
         f"SELECT {COLUMNS} FROM outbox WHERE {column} = ? "  # noqa: S608
+        "AND (? OR list_contains(?::VARCHAR[], kind)) "
         "ORDER BY created_at DESC, action_id DESC LIMIT ?",
-        [str(key), _count(limit)],
+        [str(key), chosen is None, chosen or [], _count(limit)],
     )
     return _with_messages(frame)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from desk import store as db
 from desk.errors import ActionRefused, message_for
-from desk.outbox import ledger
+from desk.outbox import ledger, words
 from desk.outbox.ledger import PENDING_STALE_AFTER, ActionResult
 from desk.sources import KINDS
 from desk.sources.base import PostedReply, Writer, as_utc, now, source_of
@@ -167,6 +167,9 @@ def reconcile(cur: db.Cursor, writer: Writer, action_id: int, *, actor: str | No
         action = moved or ledger.require(cur, action_id)
         if action["status"] != "unknown":
             return ledger.result(action)
+    if action["kind"] in words.WORD_KINDS:  # asks TikTok's list; never raises TikTok's errors
+        [settled] = words.settle(cur, writer, [action], who)
+        return settled
     try:
         if action["kind"] == "reply":
             return _reconcile_reply(cur, writer, action, who)
@@ -213,6 +216,8 @@ def retry(cur: db.Cursor, writer: Writer, action_id: int, *, actor: str) -> Acti
                              says="Someone else is retrying this right now; refresh in a moment.")
     if claimed["kind"] == "reply":
         return _send_reply(cur, writer, claimed, actor)
+    if claimed["kind"] in words.WORD_KINDS:
+        return words.resend(cur, writer, claimed, actor)
     [outcome] = _send_status(cur, writer, [claimed], actor)
     return outcome
 

@@ -73,7 +73,7 @@ class AdAccountWriter(Writer):
     BLOCKED_WORD: ClassVar[str] = (
         "TikTok hid this comment itself because it contains a word on the ad account's "
         "blocked-word list; TikTok does not let such comments be hidden or unhidden by hand. "
-        "Change the blocked-word list in TikTok Ads Manager to change what it hides."
+        "Change the blocked-word list on the Blocked words page to change what it hides."
     )
 
     def __init__(self, client: TikTokClient, advertiser_id: str) -> None:
@@ -106,6 +106,9 @@ class AdAccountWriter(Writer):
     @property
     def advertiser_id(self) -> str:
         return self.account_id
+
+    def blocked_words_client(self) -> TikTokClient:
+        return self.client
 
     def reply_row(self, parent: Mapping[str, Any], action: Mapping[str, Any],
                   reply: PostedReply) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ import pandas as pd
 from desk import store as db
 from desk.errors import FIRST_LEVEL_ONLY, DeskError
 from desk.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tiktok_client.client import TikTokClient
 
 SourceKind = Literal["ad", "organic"]
 """The kind of account a comment came from: the `source` column of comments and the outbox."""
@@ -172,6 +175,12 @@ class Writer(ABC):
     @property
     def advertiser_id(self) -> str | None:
         """The ad account the audit log files this account's writes under, if any."""
+        return None
+
+    def blocked_words_client(self) -> TikTokClient | None:
+        """The client that reaches the account's blocked-word list on TikTok
+        (``client.blocked_words``), or None when this kind of account has none (only ad
+        accounts have one)."""
         return None
 
     # The store side.

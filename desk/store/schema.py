@@ -545,6 +545,56 @@ MIGRATIONS: tuple[str, ...] = (
         FROM main.rule_hits h JOIN main.rule_runs u USING (run_id)
         JOIN main.rule_versions v ON v.rule_id = u.rule_id AND v.version = u.version;
     """,
+    # 12: changes to an ad account's blocked-word list go through the outbox too. A row of
+    # kind block_word (add the word) or unblock_word (take it off) names its `word` and its
+    # advertiser_id, and no comment. DuckDB cannot change a CHECK constraint, so the table
+    # is built again with the same rows and action IDs (audit_log keeps pointing at them).
+    """
+    CREATE TABLE outbox_v12 (
+        action_id         BIGINT PRIMARY KEY DEFAULT nextval('action_ids'),
+        request_key       VARCHAR NOT NULL UNIQUE,
+        kind              VARCHAR NOT NULL CHECK (kind IN ('reply', 'hide', 'unhide', 'delete',
+                                                           'block_word', 'unblock_word')),
+        advertiser_id     VARCHAR,
+        comment_id        VARCHAR,
+        ad_id             VARCHAR,
+        tiktok_item_id    VARCHAR,
+        identity_type     VARCHAR,
+        identity_id       VARCHAR,
+        text              VARCHAR,
+        status            VARCHAR NOT NULL
+            CHECK (status IN ('pending', 'sent', 'failed', 'unknown')),
+        result_comment_id VARCHAR,
+        error             VARCHAR,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        actor             VARCHAR NOT NULL,
+        created_at        TIMESTAMPTZ NOT NULL,
+        updated_at        TIMESTAMPTZ NOT NULL,
+        source            VARCHAR DEFAULT 'ad',
+        business_id       VARCHAR,
+        video_id          VARCHAR,
+        ad_type           VARCHAR,
+        word              VARCHAR,
+        CHECK (CASE WHEN kind IN ('block_word', 'unblock_word')
+                    THEN word IS NOT NULL AND advertiser_id IS NOT NULL
+                    ELSE comment_id IS NOT NULL END)
+    );
+    INSERT INTO outbox_v12 (action_id, request_key, kind, advertiser_id, comment_id, ad_id,
+                            tiktok_item_id, identity_type, identity_id, text, status,
+                            result_comment_id, error, attempts, actor, created_at, updated_at,
+                            source, business_id, video_id, ad_type)
+        SELECT action_id, request_key, kind, advertiser_id, comment_id, ad_id, tiktok_item_id,
+               identity_type, identity_id, text, status, result_comment_id, error, attempts,
+               actor, created_at, updated_at, source, business_id, video_id, ad_type
+        FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v12 RENAME TO outbox;
+    CREATE OR REPLACE VIEW analyst.actions AS
+        SELECT action_id, kind, source, advertiser_id, business_id, comment_id, ad_id,
+               video_id, text, status, result_comment_id, error, attempts, actor, created_at,
+               updated_at, word
+        FROM main.outbox;
+    """,
 )
 
 
