@@ -18,8 +18,10 @@ credentials cannot be read); 3 when another process holds the database; 130 on C
 from __future__ import annotations
 
 import argparse
+import sys
 
 from desk.cli import moderation, sync
+from desk.cli.common import with_account_ids_joined
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(with_account_ids_joined(sys.argv[1:] if argv is None else argv))
     return int(args.run(args))
 
 

@@ -49,6 +49,29 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
                         help="database file (default: DESK_DB or data/desk.duckdb)")
 
 
+ACCOUNT_OPTIONS = ("--advertiser-id", "--business-id")
+
+
+def with_account_ids_joined(argv: list[str]) -> list[str]:
+    """`--business-id -000Ab` as `--business-id=-000Ab`: a business account's open_id may
+    start with "-", which argparse would take for an option and then say the ID is missing."""
+    joined: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        if arg in ACCOUNT_OPTIONS:
+            value = next(rest, None)
+            if value is not None and value.startswith("-") and not value.startswith("--") \
+                    and value != "-h":
+                joined.append(f"{arg}={value}")
+                continue
+            joined.append(arg)
+            if value is not None:
+                joined.append(value)
+            continue
+        joined.append(arg)
+    return joined
+
+
 class ProgressLine:
     """Rewrites one line on a terminal; prints a line every few seconds otherwise."""
 

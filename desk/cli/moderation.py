@@ -77,7 +77,7 @@ def add_commands(commands: Any) -> None:
         action.add_argument("--rules", type=Path, required=True, help="the rules file (TOML)")
         add_account_arguments(action)
         if name == "undo":
-            action.add_argument("--run", type=int,
+            action.add_argument("--run", type=int, dest="run_id", metavar="RUN",
                                 help="the run to undo (default: each rule's last run)")
         action.set_defaults(run=rules_account_command, operation=name)
 
@@ -174,15 +174,21 @@ def rules_account_command(args: argparse.Namespace) -> int:
                 return _dry_run(cur, source, rules, stop)
             if args.operation == "apply":
                 return _apply(cur, source, rules, asked_by, stop)
-            return _undo(cur, source, rules, args.run, asked_by, stop)
+            return _undo(cur, source, rules, args.run_id, asked_by, stop)
 
     return on_account(args, work)
 
 
 def _dry_run(cur: Any, source: CommentSource, rules: list[Rule],
              stop: threading.Event) -> int:
+    status = OK
     for rule in rules:
-        result = runs.dry_run(cur, source, rule, progress=ProgressLine(), stop=stop)
+        try:
+            result = runs.dry_run(cur, source, rule, progress=ProgressLine(), stop=stop)
+        except RegexTooSlow as err:  # this rule cannot be tried; the others still can
+            print(f"error: {err}", file=sys.stderr)
+            status = PARTIAL
+            continue
         if stop.is_set():
             return PARTIAL
         verb = {"hide": "hidden", "label": f'labelled "{rule.label}"',
@@ -198,7 +204,7 @@ def _dry_run(cur: Any, source: CommentSource, rules: list[Rule],
         for example in result.examples(5).itertuples(index=False):
             print(f"  e.g. {_shown(example.content)} ({_shown(example.user_name)}, comment "
                   f"{example.comment_id})")
-    return OK
+    return status
 
 
 def _apply(cur: Any, source: CommentSource, rules: list[Rule], asked_by: str,

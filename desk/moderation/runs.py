@@ -2,7 +2,7 @@
 every sync.
 
 - `dry_run`: what a rule would match in the stored history, and what it would do; nothing is
-  written.
+  written but the classifier's verdicts on comments not classified yet.
 - `apply`: act on the stored history (the backlog). `after_sync`: every enabled rule acts on
   the comments stored since it last read the account.
 - `undo`: reverse what one run did: unhide exactly the comments it hid, drop the labels and
@@ -10,10 +10,10 @@ every sync.
 
 A run's hits are fixed when it starts (desk.store.rules). Hides and unhides go through the
 outbox (desk.outbox) as the rule ("rule:<name> v<version>") or, for an undo, the person who
-asked, with request keys made from the run: a run carried on after a stop or a kill sends
-nothing twice, settles every write whose answer was lost by asking TikTok, and retries the
-ones TikTok refused for a while (desk.outbox.retry checks TikTok first). A rule acts on a
-comment once: a person who reverses it has the last word.
+asked, with request keys made from the run: a run carried on after a stop or a kill (or after
+it ended partial) sends nothing twice, settles every write whose answer was lost by asking
+TikTok, and retries the ones TikTok refused for a while (desk.outbox.retry checks TikTok
+first). A rule acts on a comment once: a person who reverses it has the last word.
 
 Comments are matched a batch at a time; only the matches are kept.
 """
@@ -37,7 +37,7 @@ from desk.moderation.rules import Rule, parse_rules
 from desk.moderation.words import fold
 from desk.outbox import ledger
 from desk.sources import CommentSource, Writer
-from desk.store.rules import RuleRun, StoredRule, rule_actor
+from desk.store.rules import RuleRun, RunMode, StoredRule, rule_actor
 
 SETTLE_ROUNDS = 5
 """Times a run goes back over the writes TikTok refused or did not confirm."""
@@ -121,11 +121,11 @@ class DryRun:
 def dry_run(cur: db.Cursor, source: CommentSource, rule: Rule, *,
             progress: ProgressCallback | None = None,
             stop: threading.Event | None = None) -> DryRun:
-    """What `rule` would match and do in the account's stored comments; writes nothing but
-    the classifier's verdicts the rule's labels need."""
+    """What `rule` would match and do in the account's stored comments. Writes nothing but
+    the classifier's verdicts on comments it has not read yet: a rule's labels match on them,
+    and the split by label counts them."""
     result = DryRun(rule, pd.DataFrame())
-    if rule.uses_labels:
-        classify_account(cur, source, progress=_as_classifying(rule, progress), stop=stop)
+    classify_account(cur, source, progress=_as_classifying(rule, progress), stop=stop)
     result.matches, result.scanned = _matches(cur, source, rule, progress=progress, stop=stop)
     return result
 
@@ -197,7 +197,10 @@ def apply(cur: db.Cursor, source: CommentSource, stored: StoredRule, *, asked_by
                           progress=progress, stop=stop, sleep=sleep)
     if rule.uses_labels:
         classify_account(cur, source, progress=_as_classifying(rule, progress), stop=stop)
-    matches, _ = _matches(cur, source, rule, progress=progress, stop=stop)
+    try:
+        matches, _ = _matches(cur, source, rule, progress=progress, stop=stop)
+    except RuleError as err:  # its regex kept running out of time: the run fails, and says why
+        return _failed(cur, stored, source, "backlog", asked_by, err)
     if stop is not None and stop.is_set():
         raise _stopped()
     run_id = db.start_rule_run(
@@ -214,50 +217,66 @@ def after_sync(cur: db.Cursor, source: CommentSource, *,
                sleep: Callable[[float], None] = time.sleep) -> list[RuleRun]:
     """Classify the account's new comments, then let every enabled rule act on the comments
     stored since it last read this account. Returns the runs that matched something, and
-    those that failed (a rule whose regex kept running out of time: the others still act)."""
+    those that failed (a rule whose regex kept running out of time, or that can no longer be
+    read: the others still act)."""
     classify_account(cur, source, stop=stop,
                      progress=_as_classifying(Rule("new comments", "flag"), progress))
-    runs = []
+    runs: list[RuleRun] = []
     for stored in [r for r in db.list_rules(cur) if r.enabled]:
         if stop is not None and stop.is_set():
             break
-        rule = rule_of(stored)
-        resumed = db.resumable_run(cur, rule_id=stored.rule_id, version=stored.version,
-                                   mode="new", source=source.kind,
-                                   account_id=source.account_id)
-        if resumed is not None:
-            db.reopen_rule_run(cur, resumed.run_id)
-            runs.append(_carry_out(cur, source, resumed.run_id, rule, stored.actor,
-                                   resumed=True, progress=progress, stop=stop, sleep=sleep))
-        through = db.newest_seen(cur, source.kind, type(source).writer_class.account_column,
-                                 source.account_id)
-        after = db.rule_cursor(cur, stored.rule_id, source.kind, source.account_id)
-        after = after or stored.enabled_at
-        if through is None or (after is not None and through <= after):
-            continue
         try:
-            matches, _ = _matches(cur, source, rule, seen_after=after, seen_through=through,
-                                  progress=progress, stop=stop)
-        except RuleError as err:  # its regex ran out of time: say so, and let the others act
-            failed = db.start_rule_run(
-                cur, rule_id=stored.rule_id, version=stored.version, mode="new",
-                source=source.kind, account_id=source.account_id, asked_by=stored.actor,
-                hits=_no_hits(), status="failed", message=str(err))
-            runs.append(db.finish_rule_run(cur, failed, "failed", str(err)))
-            continue
-        if stop is not None and stop.is_set():
-            break
-        hits = _plan(cur, stored, rule, matches)
-        if hits.empty:  # nothing to do: only remember how far the rule has read
-            db.set_rule_cursor(cur, stored.rule_id, source.kind, source.account_id, through)
-            continue
-        run_id = db.start_rule_run(
-            cur, rule_id=stored.rule_id, version=stored.version, mode="new",
-            source=source.kind, account_id=source.account_id, asked_by=stored.actor,
-            hits=hits, cursor_to=through)
-        runs.append(_carry_out(cur, source, run_id, rule, stored.actor, resumed=False,
-                               progress=progress, stop=stop, sleep=sleep))
+            runs += _on_new_comments(cur, source, stored, progress=progress, stop=stop,
+                                     sleep=sleep)
+        except RuleError as err:  # say so, and let the others act
+            runs.append(_failed(cur, stored, source, "new", stored.actor, err))
     return runs
+
+
+def _on_new_comments(cur: db.Cursor, source: CommentSource, stored: StoredRule, *,
+                     progress: ProgressCallback | None, stop: threading.Event | None,
+                     sleep: Callable[[float], None]) -> list[RuleRun]:
+    """One enabled rule's pass over the account: carry on its run a stop left unfinished,
+    then act on the comments stored since it last read the account."""
+    rule = rule_of(stored)
+    runs = []
+    resumed = db.resumable_run(cur, rule_id=stored.rule_id, version=stored.version,
+                               mode="new", source=source.kind, account_id=source.account_id)
+    if resumed is not None:
+        db.reopen_rule_run(cur, resumed.run_id)
+        runs.append(_carry_out(cur, source, resumed.run_id, rule, stored.actor, resumed=True,
+                               progress=progress, stop=stop, sleep=sleep))
+    through = db.newest_seen(cur, source.kind, type(source).writer_class.account_column,
+                             source.account_id)
+    after = db.rule_cursor(cur, stored.rule_id, source.kind, source.account_id)
+    after = after or stored.enabled_at
+    if through is None or (after is not None and through <= after):
+        return runs
+    matches, _ = _matches(cur, source, rule, seen_after=after, seen_through=through,
+                          progress=progress, stop=stop)
+    if stop is not None and stop.is_set():
+        return runs
+    hits = _plan(cur, stored, rule, matches)
+    if hits.empty:  # nothing to do: only remember how far the rule has read
+        db.set_rule_cursor(cur, stored.rule_id, source.kind, source.account_id, through)
+        return runs
+    run_id = db.start_rule_run(
+        cur, rule_id=stored.rule_id, version=stored.version, mode="new",
+        source=source.kind, account_id=source.account_id, asked_by=stored.actor,
+        hits=hits, cursor_to=through)
+    runs.append(_carry_out(cur, source, run_id, rule, stored.actor, resumed=False,
+                           progress=progress, stop=stop, sleep=sleep))
+    return runs
+
+
+def _failed(cur: db.Cursor, stored: StoredRule, source: CommentSource, mode: RunMode,
+            asked_by: str, err: RuleError) -> RuleRun:
+    """A run recorded as failed before it acted, with the reason."""
+    run_id = db.start_rule_run(
+        cur, rule_id=stored.rule_id, version=stored.version, mode=mode, source=source.kind,
+        account_id=source.account_id, asked_by=asked_by, hits=_no_hits(), status="failed",
+        message=str(err))
+    return db.finish_rule_run(cur, run_id, "failed", str(err))
 
 
 def undo(cur: db.Cursor, source: CommentSource, run_id: int, *, asked_by: str,
@@ -316,9 +335,7 @@ def _carry_out(cur: db.Cursor, source: CommentSource, run_id: int, rule: Rule, a
     todo = db.hits(cur, run_id, states=["planned", "failed"])
     marks = todo[todo["action"].isin(["label", "flag", "unmark"])]
     if len(marks):
-        db.set_hit_states(cur, run_id, marks.assign(state="done", detail=None))
-        if undoing is not None:
-            db.set_hit_states(cur, undoing, marks.assign(state="undone", detail=None))
+        _write_states(cur, run_id, marks.assign(state="done", detail=None), undoing)
     writes = todo[todo["action"].isin(["hide", "unhide"])]
     total = len(writes)
     if total:
@@ -326,7 +343,7 @@ def _carry_out(cur: db.Cursor, source: CommentSource, run_id: int, rule: Rule, a
         prefix = f"rule-undo:{run_id}" if undoing is not None else f"rule-run:{run_id}"
         with source.writer() as writer:
             if undoing is not None:
-                writes = _still_hidden(cur, writer, run_id, writes)
+                writes = _still_hidden(cur, writer, run_id, prefix, writes)
             done = 0
             for start in range(0, len(writes), writer.status_batch):
                 if stop is not None and stop.is_set():
@@ -357,13 +374,17 @@ def _carry_out(cur: db.Cursor, source: CommentSource, run_id: int, rule: Rule, a
 _STOPPED = "stopped before the end; run it again to carry on (nothing is sent twice)"
 
 
-def _still_hidden(cur: db.Cursor, writer: Writer, run_id: int,
+def _still_hidden(cur: db.Cursor, writer: Writer, run_id: int, prefix: str,
                   writes: pd.DataFrame) -> pd.DataFrame:
-    """The comments of an undo that are still hidden; the others are skipped: they are
-    visible again already."""
+    """The comments of an undo still to unhide: those still hidden, and those this undo
+    already asked the outbox for (a stop came before their hits were written: the outbox
+    settles them without sending twice). The others are skipped: they are visible again
+    already."""
     rows = writer.comments(cur, writes["comment_id"].tolist())
-    hidden = [c for c in writes["comment_id"] if rows.get(c, {}).get("comment_status") == "HIDDEN"
-              and not rows[c].get("hit_blockedword")]
+    hidden = [c for c in writes["comment_id"]
+              if (rows.get(c, {}).get("comment_status") == "HIDDEN"
+                  and not rows[c].get("hit_blockedword"))
+              or ledger.by_key(cur, f"{prefix}:{c}") is not None]
     gone = writes[~writes["comment_id"].isin(hidden)]
     if len(gone):
         db.set_hit_states(cur, run_id, gone.assign(
@@ -400,11 +421,20 @@ def _state(status: str) -> str:
 
 def _record(cur: db.Cursor, run_id: int, states: Sequence[tuple[str, str, str | None]],
             undoing: int | None) -> None:
-    frame = pd.DataFrame(states, columns=["comment_id", "state", "detail"])
-    db.set_hit_states(cur, run_id, frame)
-    if undoing is not None:
-        done = frame[frame["state"] == "done"]
-        db.set_hit_states(cur, undoing, done.assign(state="undone", detail=None))
+    _write_states(cur, run_id, pd.DataFrame(states, columns=["comment_id", "state", "detail"]),
+                  undoing)
+
+
+def _write_states(cur: db.Cursor, run_id: int, frame: pd.DataFrame,
+                  undoing: int | None) -> None:
+    """Write how each hit went (comment_id, state, detail); for an undo, mark what it
+    reversed in the undone run too, in the same transaction: a stop between the two would
+    leave the runs disagreeing."""
+    with ledger.transaction(cur):
+        db.set_hit_states(cur, run_id, frame)
+        if undoing is not None:
+            done = frame[frame["state"] == "done"]
+            db.set_hit_states(cur, undoing, done.assign(state="undone", detail=None))
 
 
 def _settle(cur: db.Cursor, writer: Writer, run_id: int, actor: str, prefix: str, *,

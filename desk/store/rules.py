@@ -234,8 +234,7 @@ def start_rule_run(cur: Cursor, *, rule_id: int, version: int, mode: RunMode, so
             table = pa.table({
                 "comment_id": pa.array(hits["comment_id"].astype(str).tolist(), pa.string()),
                 "action": pa.array(hits["action"].tolist(), pa.string()),
-                "label": pa.array(hits["label"].tolist() if "label" in hits
-                                  else [None] * len(hits), pa.string()),
+                "label": _texts(hits.get("label"), len(hits)),
             })
             name = f"hits_{id(table)}"
             cur.register(name, table)
@@ -256,13 +255,16 @@ def start_rule_run(cur: Cursor, *, rule_id: int, version: int, mode: RunMode, so
 
 def resumable_run(cur: Cursor, *, rule_id: int, version: int, mode: RunMode, source: str,
                   account_id: str, undo_of: int | None = None) -> RuleRun | None:
-    """The newest run of this kind that was interrupted (or still says running, which
-    only a stopped process leaves) with work left, to carry on with."""
+    """The newest run of this kind to carry on with: one that was interrupted (or still says
+    running, which only a stopped process leaves), or that ended partial, with writes TikTok
+    refused or did not confirm (carried on, they are retried without sending anything twice,
+    under the same request keys)."""
     rows = query_records(
         cur,
         f"SELECT {_RUN_COLUMNS} FROM {_RUNS} WHERE u.rule_id = ? AND u.version = ? "  # noqa: S608
         "AND u.mode = ? AND u.source = ? AND u.account_id = ? "
-        "AND u.undo_of IS NOT DISTINCT FROM ? AND u.status IN ('interrupted', 'running') "
+        "AND u.undo_of IS NOT DISTINCT FROM ? "
+        "AND u.status IN ('interrupted', 'running', 'partial') "
         "ORDER BY u.run_id DESC LIMIT 1",
         [rule_id, version, mode, source, account_id, undo_of],
     )
@@ -328,8 +330,7 @@ def set_hit_states(cur: Cursor, run_id: int, states: pd.DataFrame) -> None:
     table = pa.table({
         "comment_id": pa.array(states["comment_id"].astype(str).tolist(), pa.string()),
         "state": pa.array(states["state"].tolist(), pa.string()),
-        "detail": pa.array(states["detail"].tolist() if "detail" in states
-                           else [None] * len(states), pa.string()),
+        "detail": _texts(states.get("detail"), len(states)),
     })
     name = f"states_{id(table)}"
     cur.register(name, table)
@@ -339,6 +340,13 @@ def set_hit_states(cur: Cursor, run_id: int, states: pd.DataFrame) -> None:
                    "AND rule_hits.comment_id = s.comment_id", [run_id])
     finally:
         cur.unregister(name)
+
+
+def _texts(values: pd.Series | None, count: int) -> pa.Array:
+    """An optional text column as Arrow strings: missing values (None, NaN, NA) are null."""
+    if values is None:
+        return pa.array([None] * count, pa.string())
+    return pa.array([None if pd.isna(v) else str(v) for v in values], pa.string())
 
 
 def acted_on(cur: Cursor, rule_id: int, comment_ids: Sequence[str]) -> set[str]:
@@ -407,9 +415,9 @@ def rule_candidates(cur: Cursor, source: str, account_column: str, account_id: s
     if seen_through is not None:
         where.append("first_seen_at <= ?")
         params.append(seen_through)
-    reader = cur.execute(
+    reader = cur.sql(
         f"SELECT {CANDIDATE_COLUMNS} FROM comments WHERE {' AND '.join(where)}",  # noqa: S608
-        params,
+        params=params,
     ).to_arrow_reader(batch)
     for record_batch in reader:
         if record_batch.num_rows:
