@@ -1,7 +1,8 @@
 """The process's handles (st.cache_resource: one per process, shared by every session).
 
 The Store, the rate limiter every request of the app shares, the demo sandbox and its
-folder, the automatic-sync scheduler and the token renewal schedule. None of them is ever
+folder, the automatic-sync scheduler, the token renewal schedule and the background work on
+the database alone (classifying the stored comments when the store opens). None of them is ever
 mutated from outside: each is used only through its own thread-safe methods, and each is
 closed or stopped when the cache lets it go.
 """
@@ -12,7 +13,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -22,10 +23,14 @@ from desk import store as db
 from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
 from desk.demo import sandbox_options
+from desk.errors import DeskError
+from desk.moderation.classify import CLASSIFIER_VERSION
+from desk.moderation.classifying import classify_backlog
 from desk.moderation.pipeline import Moderated, sync_and_moderate
 from desk.scheduler import AutoSync, PeriodicJob, refresh_due_tokens
 from desk.sources import Progress, source
 from desk.store import Store
+from desk.tasks import Tasks, TaskState
 from desk.workspace import TikTokApp, Workspace, app_rate_limiter
 from tiktok_client.ratelimit import RateLimiter
 
@@ -46,7 +51,58 @@ def store_at(path: str) -> Store:
         db.mark_interrupted_runs(cur)  # syncs a previous process left "running"
         people.seed(cur, {"admin": settings.admins, "responder": settings.responders,
                           "viewer": settings.viewers})  # the settings' roles, at each start
+    classify_stored(store)  # comments a new classifier version has not read yet
     return store
+
+
+CLASSIFY_BACKLOG = "classify:backlog"
+"""The key of the background task that classifies the stored comments the current
+classifier version has not (in `store_tasks`)."""
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda tasks: tasks.stop())
+def store_tasks(path: str) -> Tasks:
+    """The background work on the database at `path` alone, which holds no account's sync
+    slot (classifying the stored comments); asked to stop when the app stops. The cached
+    query results are forgotten as each task ends, so the pages show what it did."""
+    return Tasks(on_end=lambda key: st.cache_data.clear())
+
+
+@dataclass(frozen=True)
+class Classifying:
+    """How far the classifying of the stored comments has gone, for a progress line."""
+
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 1.0
+
+    def line(self) -> str:
+        return f"classified {self.done:,} of {self.total:,} comments"
+
+
+def classify_stored(store: Store) -> TaskState | None:
+    """Start classifying, in the background, the stored comments the current classifier
+    version has not (an upgrade brings a new version; a stopped sync leaves its new comments
+    unread), unless none wait or it runs already; returns the task (None: never started)."""
+    tasks = store_tasks(store.path)
+    with store.cursor() as cur:
+        waiting = db.unclassified_count(cur, CLASSIFIER_VERSION)
+    if not waiting or tasks.busy(CLASSIFY_BACKLOG):
+        return tasks.state(CLASSIFY_BACKLOG)
+
+    def work(stop: threading.Event, report: Callable[[Classifying], None]) -> int:
+        with store.cursor() as cur:
+            return classify_backlog(cur, stop=stop,
+                                    progress=lambda done, total: report(Classifying(done, total)))
+
+    try:
+        return tasks.start(CLASSIFY_BACKLOG, work, busy=lambda: DeskError(
+            "The stored comments are being classified already."))
+    except DeskError:  # another session started it a moment ago
+        return tasks.state(CLASSIFY_BACKLOG)
 
 
 @st.cache_resource(show_spinner=False)
