@@ -206,6 +206,9 @@ class StreamlitPage:
     def choose(self, label: str, option: str | re.Pattern[str]) -> None:
         box = self.page.locator('[data-testid="stSelectbox"]').filter(
             has=self.page.get_by_text(label, exact=True))
+        # In the middle of the view: a box at the bottom edge of a long sidebar takes focus
+        # without opening its list.
+        box.first.evaluate("element => element.scrollIntoView({block: 'center'})")
         box.first.click()
         self.page.get_by_role("option", name=option).first.click()
         self.settle()
