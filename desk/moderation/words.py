@@ -99,8 +99,10 @@ _TLDS = (
 reserved example ones (RFC 2606). A short list on purpose: "it.so good" typed without a space
 is not a link."""
 
-_SHORT_HOSTS = "t.me|wa.me|m.me|g.co|t.co|fb.me|ig.me|x.co"
-"""Messaging and shortener hosts whose first part is a single letter."""
+_SHORT_HOSTS = "|".join(regex.escape(host) for host in (
+    "t.me", "wa.me", "m.me", "g.co", "t.co", "fb.me", "ig.me", "x.co"))
+"""Messaging and shortener hosts whose first part is a single letter (dots literal: "time"
+and "taco" are words)."""
 
 _LINK = regex.compile(
     r"(?:https?://|www\.)[^\s]+"
@@ -110,7 +112,12 @@ _LINK = regex.compile(
     rf"\.(?:{_TLDS})(?![\w-])",
     regex.IGNORECASE,
 )
-_PHONE = regex.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-()]{0,2}\d){8,14}(?![\w:])")
+_PHONE = regex.compile(r"(?<![\w+#])(?:\+|00)?\d(?:[ .\-()]{0,2}\d){8,14}(?![\w:])")
+_ORDER_NUMBER = regex.compile(
+    r"(?:order|pedido|encomenda|commande|bestell\w*|ordine|pesanan|sipari[sş]|resi|tracking"
+    r"|rastreio|seguimiento|suivi|sendungs\w*|n[ºo°]\.|nr\.?|#)(?:\W+\w{1,8}){0,2}\W{0,3}$",
+    regex.IGNORECASE)
+"""What stands just before an order or tracking number, which is not a phone number."""
 _HANDLE = regex.compile(r"(?<![\w@.])@[\w.]{2,30}\w")
 
 
@@ -120,8 +127,10 @@ def has_link(text: str) -> bool:
 
 
 def has_phone(text: str) -> bool:
-    """A phone number: 9 to 15 digits, maybe with +, spaces, dots, dashes or brackets."""
-    return _PHONE.search(text) is not None
+    """A phone number: 9 to 15 digits, maybe with +, spaces, dots, dashes or brackets; not
+    an order or tracking number ("order #4512378901", "pedido 4512378901")."""
+    return any(_ORDER_NUMBER.search(text, 0, found.start()) is None
+               for found in _PHONE.finditer(text))
 
 
 def has_handle(text: str) -> bool:

@@ -95,7 +95,8 @@ def test_has_link_finds_urls_and_bare_domains():
     for text in ("go to https://x.example/a", "www.shop.com", "bit.ly/x", "visit shop.example",
                  "t.me/deals", "wa.me/628123", "cheap-stuff.store"):
         assert has_link(text), text
-    for text in ("love it.so good", "e.g. this one", "Mr.Smith", "1.5kg", "a@b"):
+    for text in ("love it.so good", "e.g. this one", "Mr.Smith", "1.5kg", "a@b",
+                 "what time is it", "this meme", "taco tuesday", "the wame"):
         assert not has_link(text), text
 
 
@@ -104,6 +105,14 @@ def test_has_phone_finds_phone_numbers_not_dates_or_prices():
     assert has_phone("wa 0812 3456 7890")
     assert not has_phone("2024-12-06 10:00")
     assert not has_phone("price 1.299.000")
+    assert has_phone("no whatsapp 081234567890")
+
+
+def test_an_order_or_tracking_number_is_not_a_phone_number():
+    for text in ("order #4512378901 never came", "pedido 4512378901 nao chegou",
+                 "my order number is 4512378901", "tracking code: 4512378901",
+                 "commande n°. 4512378901"):
+        assert not has_phone(text), text
 
 
 def test_conditions_present_are_all_needed():
