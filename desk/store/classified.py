@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pyarrow as pa
 
-from desk.store.sql import Cursor, fetch_first, fetch_rows, query_frame
+from desk.store.sql import Cursor, fetch_first, fetch_rows, query_frame, registered
 
 _BACKLOG = "classified_with IS DISTINCT FROM ?"
 
@@ -66,9 +66,7 @@ def save_classified(cur: Cursor, frame: pd.DataFrame, version: str) -> int:
         "sentiment": pa.array(frame["sentiment"].astype("float32").to_numpy(), pa.float32()),
         "labels": pa.array([list(v) for v in frame["labels"]], pa.list_(pa.string())),
     })
-    name = f"verdicts_{id(table)}"
-    cur.register(name, table)
-    try:
+    with registered(cur, table, "verdicts") as name:
         fetch_rows(
             cur,
             f"UPDATE comments SET language = v.language, sentiment = v.sentiment, "  # noqa: S608
@@ -76,8 +74,6 @@ def save_classified(cur: Cursor, frame: pd.DataFrame, version: str) -> int:
             "WHERE comments.comment_id = v.comment_id",
             [version],
         )
-    finally:
-        cur.unregister(name)
     return len(frame)
 
 

@@ -27,6 +27,7 @@ from desk.store.sql import (
     fetch_rows,
     query_frame,
     query_records,
+    registered,
 )
 from desk.store.times import utc_now
 
@@ -236,13 +237,9 @@ def start_rule_run(cur: Cursor, *, rule_id: int, version: int, mode: RunMode, so
                 "action": pa.array(hits["action"].tolist(), pa.string()),
                 "label": _texts(hits.get("label"), len(hits)),
             })
-            name = f"hits_{id(table)}"
-            cur.register(name, table)
-            try:
+            with registered(cur, table, "hits") as name:
                 fetch_rows(cur, f"INSERT INTO rule_hits SELECT ?, comment_id, action, label, "  # noqa: S608
                            f"'planned', NULL FROM {name}", [run_id])
-            finally:
-                cur.unregister(name)
         if cursor_to is not None:
             fetch_rows(cur, "INSERT OR REPLACE INTO rule_cursors VALUES (?, ?, ?, ?)",
                        [rule_id, source, account_id, cursor_to])
@@ -332,14 +329,10 @@ def set_hit_states(cur: Cursor, run_id: int, states: pd.DataFrame) -> None:
         "state": pa.array(states["state"].tolist(), pa.string()),
         "detail": _texts(states.get("detail"), len(states)),
     })
-    name = f"states_{id(table)}"
-    cur.register(name, table)
-    try:
+    with registered(cur, table, "states") as name:
         fetch_rows(cur, f"UPDATE rule_hits SET state = s.state, detail = s.detail "  # noqa: S608
                    f"FROM {name} s WHERE rule_hits.run_id = ? "
                    "AND rule_hits.comment_id = s.comment_id", [run_id])
-    finally:
-        cur.unregister(name)
 
 
 def _texts(values: pd.Series | None, count: int) -> pa.Array:

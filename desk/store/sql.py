@@ -8,7 +8,9 @@ without timestamps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
 
@@ -60,6 +62,18 @@ def fetch_first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> tuple[Any,
     """The first row of a statement's result, or None when there is none."""
     rows = fetch_rows(cur, sql, params)
     return rows[0] if rows else None
+
+
+@contextmanager
+def registered(cur: Cursor, table: pa.Table, prefix: str = "rows") -> Iterator[str]:
+    """`table` as a view of `cur` under a name of its own, for one statement to read from;
+    unregistered afterwards, whatever happens."""
+    name = f"{prefix}_{uuid.uuid4().hex}"
+    cur.register(name, table)
+    try:
+        yield name
+    finally:
+        cur.unregister(name)
 
 
 def whole_number(value: int, name: str) -> int:
