@@ -244,8 +244,10 @@ def _on_new_comments(cur: db.Cursor, source: CommentSource, stored: StoredRule, 
                                mode="new", source=source.kind, account_id=source.account_id)
     if resumed is not None:
         db.reopen_rule_run(cur, resumed.run_id)
+        # One more try, without waiting long: the next sync tries again, so a refusal that
+        # lasts (no permission) does not hold every sync up.
         runs.append(_carry_out(cur, source, resumed.run_id, rule, stored.actor, resumed=True,
-                               progress=progress, stop=stop, sleep=sleep))
+                               progress=progress, stop=stop, sleep=sleep, rounds=1))
     through = db.newest_seen(cur, source.kind, type(source).writer_class.account_column,
                              source.account_id)
     after = db.rule_cursor(cur, stored.rule_id, source.kind, source.account_id)
@@ -330,8 +332,9 @@ def _plan(cur: db.Cursor, stored: StoredRule, rule: Rule,
 def _carry_out(cur: db.Cursor, source: CommentSource, run_id: int, rule: Rule, actor: str, *,
                resumed: bool, progress: ProgressCallback | None,
                stop: threading.Event | None, sleep: Callable[[float], None],
-               undoing: int | None = None) -> RuleRun:
-    """Do what a run's hits say, settle what is unsure, and close the run."""
+               undoing: int | None = None, rounds: int = SETTLE_ROUNDS) -> RuleRun:
+    """Do what a run's hits say, settle what is unsure (in up to `rounds` rounds of asking
+    TikTok again), and close the run."""
     todo = db.hits(cur, run_id, states=["planned", "failed"])
     marks = todo[todo["action"].isin(["label", "flag", "unmark"])]
     if len(marks):
@@ -354,7 +357,7 @@ def _carry_out(cur: db.Cursor, source: CommentSource, run_id: int, rule: Rule, a
                 if progress is not None:
                     progress(RuleProgress(rule.name, "acting", done, total))
             _settle(cur, writer, run_id, actor, prefix, hidden=hidden, resumed=resumed,
-                    undoing=undoing, stop=stop, sleep=sleep,
+                    undoing=undoing, stop=stop, sleep=sleep, rounds=rounds,
                     progress=lambda d, t: progress and progress(
                         RuleProgress(rule.name, "settling", d, t)))
     left = db.hits(cur, run_id, states=["planned", "failed"])
@@ -439,11 +442,12 @@ def _write_states(cur: db.Cursor, run_id: int, frame: pd.DataFrame,
 
 def _settle(cur: db.Cursor, writer: Writer, run_id: int, actor: str, prefix: str, *,
             hidden: bool, resumed: bool, undoing: int | None, stop: threading.Event | None,
-            sleep: Callable[[float], None], progress: Callable[[int, int], Any]) -> None:
+            sleep: Callable[[float], None], progress: Callable[[int, int], Any],
+            rounds: int = SETTLE_ROUNDS) -> None:
     """Go back over the writes TikTok refused or did not confirm: ask TikTok where each
     stands, and send again only what it does not have (desk.outbox.retry)."""
     pause = SETTLE_PAUSE
-    for round_ in range(SETTLE_ROUNDS + 1):
+    for round_ in range(rounds + 1):
         open_ = db.hits(cur, run_id, states=["planned", "failed"])
         open_ = open_[open_["action"].isin(["hide", "unhide"])]
         if open_.empty or (stop is not None and stop.is_set()):
@@ -454,7 +458,7 @@ def _settle(cur: db.Cursor, writer: Writer, run_id: int, actor: str, prefix: str
         states = []
         for index, comment_id in enumerate(open_["comment_id"], 1):
             states.append(_settle_one(cur, writer, prefix, comment_id, actor, hidden=hidden,
-                                      resumed=resumed, last_round=round_ == SETTLE_ROUNDS))
+                                      resumed=resumed, last_round=round_ == rounds))
             progress(index, len(open_))
         _record(cur, run_id, states, undoing)
 

@@ -368,6 +368,30 @@ def test_an_enabled_rule_acts_only_on_comments_that_arrive_after_it_was_enabled(
     assert sum(writes.hides.values()) == len(expected)
 
 
+def test_a_refused_run_of_new_comments_is_retried_by_each_sync_without_holding_it_up(
+        sandbox, workspace, writes):
+    source = synced(sandbox, workspace, "ad")
+    with workspace.store.cursor() as cur:
+        stored = saved.save_text(cur, LINKS, by=ADMIN)
+        db.set_rule_enabled(cur, stored.rule_id, True, by=ADMIN)
+    new = add_new_comments(sandbox, "ad", [LINK_SPAM, LINK_SPAM + " 2"])
+    source.sync()  # stored; the rule has not read them yet
+    token = sandbox.issue_token()
+    revoked = AdAccount(workspace, advertiser_id_of(sandbox), access_token=token)
+    sandbox.revoke_token(token)  # every write is refused for as long as this lasts
+    slept: list[float] = []
+
+    with workspace.store.cursor() as cur:
+        [refused] = runs.after_sync(cur, revoked, sleep=no_sleep)
+        [again] = runs.after_sync(cur, revoked, sleep=slept.append)
+        [settled] = runs.after_sync(cur, account(sandbox, workspace, "ad"), sleep=no_sleep)
+
+    assert (refused.status, again.status) == ("partial", "partial")
+    assert again.run_id == refused.run_id and sum(slept) <= runs.SETTLE_PAUSE
+    assert (settled.run_id, settled.status, settled.done) == (refused.run_id, "ok", len(new))
+    assert writes.hides == Counter(dict.fromkeys(new, 1))
+
+
 def test_a_rule_whose_regex_runs_out_of_time_fails_alone_and_the_others_still_act(
         sandbox, workspace, writes):
     source = synced(sandbox, workspace, "ad")
