@@ -61,7 +61,7 @@ from desk.moderation.labels import LABELS, Label
 from desk.moderation.language import detect_languages
 from desk.moderation.words import NO_SPACE_SCRIPTS, fold, has_handle, has_link, has_phone
 
-CLASSIFIER_VERSION = "lexicon-2"
+CLASSIFIER_VERSION = "lexicon-3"
 """Stored with each verdict; a new version has the backlog classified again."""
 
 NEGATION_REACH = 3

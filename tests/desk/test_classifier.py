@@ -38,7 +38,7 @@ def band(sentiment: float) -> str:
 
 
 def test_the_version_names_the_lexicon_generation():
-    assert CLASSIFIER_VERSION == "lexicon-2"
+    assert CLASSIFIER_VERSION == "lexicon-3"
 
 
 def test_a_verdict_has_a_language_a_bounded_sentiment_and_known_labels(classifier):
