@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from bench._harness import BenchResult, timer
+from bench._harness import BenchResult, median_seconds, timer
 from desk import store as db
 from desk.config import load_settings
 from desk.connect.credentials import CredentialStore
@@ -171,9 +171,9 @@ def run() -> list[BenchResult]:
     texts = corpus(20_000)
     classifier = Classifier(["Northwind Sneakers", "northwind.official"])
     classifier.classify_many(texts[:200])  # loads the language models
-    with timer() as t:
-        classifier.classify_many(texts)
-    add("classify_many, 20k comments", len(texts) / t.seconds, "comments/s", SPEED_TARGET)
+    seconds = median_seconds(lambda: classifier.classify_many(texts), repeat=3, warmup=0)
+    add("classify_many, 20k comments (median of 3)", len(texts) / seconds, "comments/s",
+        SPEED_TARGET)
     count = 100_000
     add("classify 100k stored comments (read, classify, save)",
         count / stored_classification(count), "comments/s", SPEED_TARGET)
