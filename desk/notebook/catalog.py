@@ -11,12 +11,14 @@ from desk.notebook.errors import NotebookError
 ANALYST_SCHEMA = "analyst"
 ANALYST_VIEWS = (
     "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
-    "deleted_comments", "actions", "audit",
+    "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs", "rule_hits",
+    "inbox", "inbox_events", "comment_notes",
 )
 # The tables the analyst views read: the only ones a notebook plan may scan.
 _BASE_TABLES = frozenset(
     {"advertisers", "ads", "comments", "sync_runs", "business_accounts", "videos",
-     "deleted_comments", "outbox", "audit_log"}
+     "deleted_comments", "outbox", "audit_log", "rules", "rule_versions", "rule_runs",
+     "rule_hits", "inbox_states", "inbox_events", "comment_notes"}
 )
 # Table functions that only make rows from their arguments.
 TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "json_each", "json_tree")

@@ -305,8 +305,11 @@ def test_show_tables_lists_only_the_analyst_views(nb):
         "advertisers",
         "audit",
         "business_accounts",
+        "comment_notes",
         "comments",
         "deleted_comments",
+        "inbox",
+        "inbox_events",
         "replies",
         "rule_hits",
         "rule_runs",
@@ -350,14 +353,15 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
 
     assert list(schema) == [
         "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
-        "deleted_comments", "actions", "audit",
+        "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs",
+        "rule_hits", "inbox", "inbox_events", "comment_notes",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]
     assert ("is_brand_reply", "BOOLEAN") in schema["comments"]
     assert [name for name, _ in schema["sync_runs"]][:2] == ["run_id", "advertiser_id"]
     every_column = {name for columns in schema.values() for name, _ in columns}
-    assert not every_column & {"request_key", "cells", "synced_through", "version"}
+    assert not every_column & {"request_key", "cells", "synced_through", "access_token"}
     # who did what, by e-mail, to group by person (tokens are never in the database)
     assert ("actor", "VARCHAR") in schema["actions"] and ("actor", "VARCHAR") in schema["audit"]
 
@@ -802,3 +806,17 @@ def test_arrow_results_keep_duckdb_types(nb):
 
     assert result.arrow.schema.field("d").type == pa.date32()
     assert result.arrow.schema.field("l").type == pa.list_(pa.int32())
+
+
+def test_the_rule_and_inbox_views_are_read_like_the_others(nb, store):
+    from desk.moderation import saved
+
+    with store.cursor() as cur:
+        rule = saved.save_text(cur, '[[rule]]\nname = "links"\nhas_link = true\naction = "hide"',
+                               by="ana@brand.example")
+    rules = nb.run("SELECT name, version, changed_by FROM rules")
+    assert records(rules.frame) == [{"name": "links", "version": rule.version,
+                                     "changed_by": "ana@brand.example"}]
+    for view in ("rule_versions", "rule_runs", "rule_hits", "inbox", "inbox_events",
+                 "comment_notes"):
+        assert nb.run(f"SELECT count(*) AS n FROM {view}").total_rows == 1, view  # noqa: S608
