@@ -595,6 +595,49 @@ MIGRATIONS: tuple[str, ...] = (
                updated_at, word
         FROM main.outbox;
     """,
+    # 13: the inbox. A first-level comment's triage state: open (no row is open too), done,
+    # or snoozed until a time (open again after it); who it is assigned to (an e-mail); who
+    # changed it and when. reopened_at: when it was last reopened; a brand reply from before
+    # then no longer counts as its answer. Every change is one inbox_events row, with the
+    # person; value is the assignee, the snooze's end, the reply or note it was about.
+    # Internal notes on a comment are the team's: never sent to TikTok.
+    """
+    CREATE TABLE inbox_states (
+        comment_id    VARCHAR PRIMARY KEY,
+        state         VARCHAR NOT NULL CHECK (state IN ('open', 'done', 'snoozed')),
+        snoozed_until TIMESTAMPTZ,
+        assignee      VARCHAR,
+        changed_by    VARCHAR NOT NULL,
+        changed_at    TIMESTAMPTZ NOT NULL,
+        reopened_at   TIMESTAMPTZ,
+        CHECK ((state = 'snoozed') = (snoozed_until IS NOT NULL))
+    );
+    CREATE SEQUENCE inbox_event_ids START 1;
+    CREATE TABLE inbox_events (
+        event_id   BIGINT PRIMARY KEY DEFAULT nextval('inbox_event_ids'),
+        comment_id VARCHAR NOT NULL,
+        kind       VARCHAR NOT NULL CHECK (kind IN ('done', 'reopen', 'snooze', 'assign', 'take',
+                                                    'release', 'note')),
+        value      VARCHAR,
+        actor      VARCHAR NOT NULL,
+        acted_at   TIMESTAMPTZ NOT NULL
+    );
+    CREATE SEQUENCE comment_note_ids START 1;
+    CREATE TABLE comment_notes (
+        note_id    BIGINT PRIMARY KEY DEFAULT nextval('comment_note_ids'),
+        comment_id VARCHAR NOT NULL,
+        author     VARCHAR NOT NULL,
+        body       VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE VIEW analyst.inbox AS
+        SELECT comment_id, state, snoozed_until, assignee, changed_by, changed_at, reopened_at
+        FROM main.inbox_states;
+    CREATE VIEW analyst.inbox_events AS
+        SELECT event_id, comment_id, kind, value, actor, acted_at FROM main.inbox_events;
+    CREATE VIEW analyst.comment_notes AS
+        SELECT note_id, comment_id, author, body, created_at FROM main.comment_notes;
+    """,
 )
 
 

@@ -245,6 +245,9 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "rule_runs",
         "rule_hits",
         "rule_cursors",
+        "inbox_states",
+        "inbox_events",
+        "comment_notes",
     }
 
 
