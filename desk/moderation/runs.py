@@ -433,7 +433,7 @@ def _write_states(cur: db.Cursor, run_id: int, frame: pd.DataFrame,
     """Write how each hit went (comment_id, state, detail); for an undo, mark what it
     reversed in the undone run too, in the same transaction: a stop between the two would
     leave the runs disagreeing."""
-    with ledger.transaction(cur):
+    with db.transaction(cur):
         db.set_hit_states(cur, run_id, frame)
         if undoing is not None:
             done = frame[frame["state"] == "done"]

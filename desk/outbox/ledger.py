@@ -8,8 +8,7 @@ which redacts them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -20,6 +19,7 @@ import pandas as pd
 from desk import store as db
 from desk.errors import ActionRefused
 from desk.sources.base import as_utc, now
+from desk.store.sql import transaction
 from tiktok_client.errors import TikTokError
 
 ActionKind = Literal["reply", "hide", "unhide", "block_word", "unblock_word"]
@@ -128,17 +128,6 @@ def audit(cur: db.Cursor, action_id: int | None, actor: str, advertiser_id: str 
           event: str, detail: str | None, *, at: datetime | None = None) -> None:
     db.audit_event(cur, actor, event, detail, action_id=action_id,
                    advertiser_id=advertiser_id, at=at or now())
-
-
-@contextmanager
-def transaction(cur: db.Cursor) -> Iterator[None]:
-    cur.begin()
-    try:
-        yield
-    except BaseException:
-        cur.rollback()
-        raise
-    cur.commit()
 
 
 def load(cur: db.Cursor, action_id: int) -> dict[str, Any] | None:

@@ -143,6 +143,7 @@ from desk.store.sql import (
     TableData,
     query_frame,
     query_records,
+    transaction,
 )
 from desk.store.upserts import (
     ORGANIC_COMMENT_COLUMNS,
@@ -176,6 +177,7 @@ __all__ = (
     "Store",
     "StoreError",
     "StoreLocked",
+    "transaction",
     "StoredRule",
     "SyncCursor",
     "SyncRun",

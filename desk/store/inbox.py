@@ -30,6 +30,7 @@ from desk.store.sql import (
     query_frame,
     query_records,
     registered,
+    transaction,
     whole_number,
 )
 from desk.store.times import to_utc, utc_now
@@ -146,7 +147,7 @@ def assign(cur: Cursor, comment_ids: Iterable[str], assignee: str | None, actor:
     """Assign these comments to `assignee` (an e-mail; None releases them); return how many."""
     kind: InboxEventKind = "release" if assignee is None else "assign"
     moment = to_utc(at or utc_now())
-    with _transaction(cur), _targets(cur, comment_ids) as (view, count):
+    with transaction(cur), _targets(cur, comment_ids) as (view, count):
         _write_assignee(cur, view, assignee, actor, moment, kind)
     return count
 
@@ -155,7 +156,7 @@ def take(cur: Cursor, comment_id: str, actor: str, *, at: datetime | None = None
     """Take the comment (assign it to `actor`); return who held it before (None: nobody), so
     the caller can say so when it was someone else."""
     moment = to_utc(at or utc_now())
-    with _transaction(cur), _targets(cur, [comment_id]) as (view, count):
+    with transaction(cur), _targets(cur, [comment_id]) as (view, count):
         if not count:
             raise ValueError(f"there is no first-level comment {comment_id!r} to take")
         before = holder(cur, comment_id)
@@ -176,7 +177,7 @@ def add_note(cur: Cursor, comment_id: str, body: str, author: str, *,
     if not body or not body.strip():
         raise ValueError("a note needs some text")
     moment = to_utc(at or utc_now())
-    with _transaction(cur):
+    with transaction(cur):
         known = fetch_first(cur, "SELECT 1 FROM comments WHERE comment_id = ?", [str(comment_id)])
         if known is None:
             raise ValueError(f"there is no comment {comment_id!r} to add a note to")
@@ -218,7 +219,7 @@ def reopen_answered_again(cur: Cursor, *, actor: str = REOPENED_BY,
     answers it again; the event's value is the newest such reply's comment_id.
     """
     moment = to_utc(at or utc_now())
-    with _transaction(cur):
+    with transaction(cur):
         again = cur.sql(
             "SELECT s.comment_id, max(r.create_time) AS wrote_at, "
             "arg_max(r.comment_id, r.create_time) AS reply_id "
@@ -308,7 +309,7 @@ def _set_state(cur: Cursor, comment_ids: Iterable[str], actor: str, at: datetime
     row = {"state": "open", "snoozed_until": None, "assignee": None, "changed_by": actor,
            "changed_at": moment, "reopened_at": None, **fields}
     changed = ["changed_by", "changed_at", *fields]
-    with _transaction(cur), _targets(cur, comment_ids) as (view, count):
+    with transaction(cur), _targets(cur, comment_ids) as (view, count):
         _upsert_states(cur, view, row, changed)
         _record(cur, view, kind, value, actor, moment)
     return count
@@ -348,17 +349,6 @@ def _targets(cur: Cursor, comment_ids: Iterable[str]) -> Iterator[tuple[str, int
                         "AND c.comment_type = 'COMMENT'").to_arrow_table()
     with registered(cur, found, "targets") as view:
         yield view, found.num_rows
-
-
-@contextmanager
-def _transaction(cur: Cursor) -> Iterator[None]:
-    cur.begin()
-    try:
-        yield
-    except BaseException:
-        cur.rollback()
-        raise
-    cur.commit()
 
 
 def _unique(comment_ids: Iterable[str]) -> list[str]:

@@ -28,6 +28,7 @@ from desk.store.sql import (
     query_frame,
     query_records,
     registered,
+    transaction,
 )
 from desk.store.times import utc_now
 
@@ -128,8 +129,7 @@ def save_rule(cur: Cursor, *, name: str, definition: str, by: str,
     """A new rule (rule_id None), or a new version of one. Refused when another rule has the
     name, or when the rule was saved by someone else since `expected_version`."""
     at = utc_now()
-    cur.begin()
-    try:
+    with transaction(cur):
         taken = fetch_first(
             cur, "SELECT rule_id FROM rules WHERE lower(name) = lower(?) "
             "AND deleted_at IS NULL AND rule_id IS DISTINCT FROM ?", [name, rule_id])
@@ -155,10 +155,6 @@ def save_rule(cur: Cursor, *, name: str, definition: str, by: str,
         fetch_rows(cur, "INSERT INTO rule_versions VALUES (?, ?, ?, ?, ?, ?)",
                    [rule_id, version, name, definition, by, at])
         audit_event(cur, by, "rule_saved", f'rule {rule_id} "{name}" version {version}', at=at)
-    except BaseException:
-        cur.rollback()
-        raise
-    cur.commit()
     saved = get_rule(cur, rule_id)
     assert saved is not None
     return saved
@@ -170,8 +166,7 @@ def set_rule_enabled(cur: Cursor, rule_id: int, enabled: bool, by: str) -> Store
     if rule is None:
         raise RuleError("this rule was deleted; reload the page")
     at = utc_now()
-    cur.begin()
-    try:
+    with transaction(cur):
         fetch_rows(cur, "UPDATE rules SET enabled = ?, enabled_at = ?, changed_by = ?, "
                    "changed_at = ? WHERE rule_id = ?",
                    [enabled, at if enabled else None, by, at, rule_id])
@@ -179,10 +174,6 @@ def set_rule_enabled(cur: Cursor, rule_id: int, enabled: bool, by: str) -> Store
             fetch_rows(cur, "DELETE FROM rule_cursors WHERE rule_id = ?", [rule_id])
         audit_event(cur, by, "rule_enabled" if enabled else "rule_disabled",
                     f'rule {rule_id} "{rule.name}" version {rule.version}', at=at)
-    except BaseException:
-        cur.rollback()
-        raise
-    cur.commit()
     changed = get_rule(cur, rule_id)
     assert changed is not None
     return changed
@@ -194,15 +185,10 @@ def delete_rule(cur: Cursor, rule_id: int, by: str) -> None:
     if rule is None:
         return
     at = utc_now()
-    cur.begin()
-    try:
+    with transaction(cur):
         fetch_rows(cur, "UPDATE rules SET deleted_at = ?, enabled = false, changed_by = ?, "
                    "changed_at = ? WHERE rule_id = ?", [at, by, at, rule_id])
         audit_event(cur, by, "rule_deleted", f'rule {rule_id} "{rule.name}"', at=at)
-    except BaseException:
-        cur.rollback()
-        raise
-    cur.commit()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,8 +204,7 @@ def start_rule_run(cur: Cursor, *, rule_id: int, version: int, mode: RunMode, so
     planned), and, for a run over new comments, how far the rule has now read: one
     transaction."""
     at = utc_now()
-    cur.begin()
-    try:
+    with transaction(cur):
         row = fetch_first(cur, "SELECT nextval('rule_run_ids')")
         assert row is not None
         run_id = int(row[0])
@@ -243,10 +228,6 @@ def start_rule_run(cur: Cursor, *, rule_id: int, version: int, mode: RunMode, so
         if cursor_to is not None:
             fetch_rows(cur, "INSERT OR REPLACE INTO rule_cursors VALUES (?, ?, ?, ?)",
                        [rule_id, source, account_id, cursor_to])
-    except BaseException:
-        cur.rollback()
-        raise
-    cur.commit()
     return run_id
 
 

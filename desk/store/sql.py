@@ -65,6 +65,19 @@ def fetch_first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> tuple[Any,
 
 
 @contextmanager
+def transaction(cur: Cursor) -> Iterator[None]:
+    """What runs inside happens whole or not at all: committed at the end, rolled back on
+    any error (or interruption)."""
+    cur.begin()
+    try:
+        yield
+    except BaseException:
+        cur.rollback()
+        raise
+    cur.commit()
+
+
+@contextmanager
 def registered(cur: Cursor, table: pa.Table, prefix: str = "rows") -> Iterator[str]:
     """`table` as a view of `cur` under a name of its own, for one statement to read from;
     unregistered afterwards, whatever happens."""
