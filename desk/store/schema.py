@@ -638,6 +638,92 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIEW analyst.comment_notes AS
         SELECT note_id, comment_id, author, body, created_at FROM main.comment_notes;
     """,
+    # 14: saved replies, response-time targets and alerts. An account is (account_kind,
+    # account_id): ('ad', advertiser_id) or ('organic', business_id). A saved reply is a named
+    # template of one account with an optional shortcut; `uses` counts the replies sent with
+    # it. A response-time target is per account and scope ('all' or one label), in minutes.
+    # Alert channels are where alerts go (a webhook URL or e-mail addresses); their targets
+    # are not in the analyst views, since an incoming-webhook URL is a secret. An alert is
+    # raised once per dedup_key; each channel's delivery is tried until it is sent.
+    """
+    CREATE SEQUENCE saved_reply_ids START 1;
+    CREATE TABLE saved_replies (
+        reply_id     BIGINT PRIMARY KEY DEFAULT nextval('saved_reply_ids'),
+        account_kind VARCHAR NOT NULL CHECK (account_kind IN ('ad', 'organic')),
+        account_id   VARCHAR NOT NULL,
+        name         VARCHAR NOT NULL,
+        shortcut     VARCHAR,
+        body         VARCHAR NOT NULL,
+        uses         BIGINT NOT NULL DEFAULT 0,
+        last_used_at TIMESTAMPTZ,
+        created_by   VARCHAR NOT NULL,
+        created_at   TIMESTAMPTZ NOT NULL,
+        updated_by   VARCHAR NOT NULL,
+        updated_at   TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE response_targets (
+        account_kind VARCHAR NOT NULL CHECK (account_kind IN ('ad', 'organic')),
+        account_id   VARCHAR NOT NULL,
+        scope        VARCHAR NOT NULL,
+        minutes      INTEGER NOT NULL CHECK (minutes > 0),
+        set_by       VARCHAR NOT NULL,
+        set_at       TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account_kind, account_id, scope)
+    );
+    CREATE SEQUENCE alert_channel_ids START 1;
+    CREATE TABLE alert_channels (
+        channel_id BIGINT PRIMARY KEY DEFAULT nextval('alert_channel_ids'),
+        kind       VARCHAR NOT NULL CHECK (kind IN ('webhook', 'email')),
+        target     VARCHAR NOT NULL,
+        enabled    BOOLEAN NOT NULL DEFAULT true,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE alert_settings (
+        name   VARCHAR PRIMARY KEY,
+        value  VARCHAR NOT NULL,
+        set_by VARCHAR NOT NULL,
+        set_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE SEQUENCE alert_ids START 1;
+    CREATE TABLE alerts (
+        alert_id     BIGINT PRIMARY KEY DEFAULT nextval('alert_ids'),
+        dedup_key    VARCHAR NOT NULL UNIQUE,
+        kind         VARCHAR NOT NULL CHECK (kind IN ('backlog', 'negative_spike',
+                                                      'toxic_spike', 'volume_spike')),
+        account_kind VARCHAR,
+        account_id   VARCHAR,
+        ad_id        VARCHAR,
+        title        VARCHAR NOT NULL,
+        detail       VARCHAR NOT NULL,
+        link         VARCHAR NOT NULL,
+        raised_at    TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE alert_deliveries (
+        alert_id    BIGINT NOT NULL,
+        channel_id  BIGINT NOT NULL,
+        status      VARCHAR NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        last_error  VARCHAR,
+        next_try_at TIMESTAMPTZ,
+        sent_at     TIMESTAMPTZ,
+        PRIMARY KEY (alert_id, channel_id)
+    );
+    CREATE VIEW analyst.saved_replies AS
+        SELECT reply_id, account_kind, account_id, name, shortcut, body, uses, last_used_at,
+               created_by, created_at, updated_by, updated_at
+        FROM main.saved_replies;
+    CREATE VIEW analyst.response_targets AS
+        SELECT account_kind, account_id, scope, minutes, set_by, set_at
+        FROM main.response_targets;
+    CREATE VIEW analyst.alerts AS
+        SELECT alert_id, kind, account_kind, account_id, ad_id, title, detail, raised_at
+        FROM main.alerts;
+    CREATE VIEW analyst.alert_deliveries AS
+        SELECT d.alert_id, d.channel_id, c.kind AS channel_kind, d.status, d.attempts,
+               d.last_error, d.next_try_at, d.sent_at
+        FROM main.alert_deliveries d JOIN main.alert_channels c USING (channel_id);
+    """,
 )
 
 

@@ -303,6 +303,8 @@ def test_show_tables_lists_only_the_analyst_views(nb):
         "actions",
         "ads",
         "advertisers",
+        "alert_deliveries",
+        "alerts",
         "audit",
         "business_accounts",
         "comment_notes",
@@ -311,10 +313,12 @@ def test_show_tables_lists_only_the_analyst_views(nb):
         "inbox",
         "inbox_events",
         "replies",
+        "response_targets",
         "rule_hits",
         "rule_runs",
         "rule_versions",
         "rules",
+        "saved_replies",
         "sync_runs",
         "videos",
     ]
@@ -354,7 +358,8 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
     assert list(schema) == [
         "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
         "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs",
-        "rule_hits", "inbox", "inbox_events", "comment_notes",
+        "rule_hits", "inbox", "inbox_events", "comment_notes", "saved_replies",
+        "response_targets", "alerts", "alert_deliveries",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]

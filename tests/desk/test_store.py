@@ -248,6 +248,12 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "inbox_states",
         "inbox_events",
         "comment_notes",
+        "saved_replies",
+        "response_targets",
+        "alert_channels",
+        "alert_settings",
+        "alerts",
+        "alert_deliveries",
     }
 
 
