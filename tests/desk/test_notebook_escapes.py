@@ -485,6 +485,8 @@ FORBIDDEN = [
     "sync_cursors",
     "schema_version",
     "notebooks",
+    "alert_channels",
+    "main.alert_channels",
     "duckdb_tables()",
     "sqlite_master",
     "read_text('/etc/passwd')",
