@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,10 +28,10 @@ from playwright.sync_api import expect
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from bench.app_bench import Browser
-from tests.e2e.harness import ROOT, App, StreamlitPage, app_environment, free_port, serve_app
+from tests.e2e.harness import App, StreamlitPage, app_environment, serve_app
+from tests.e2e.identity import auth_secrets, cookie_header, identity_provider, sign_in
 from tests.world import WRITER, advertisers_by_access
 
-PROVIDER = ROOT / "tests" / "e2e" / "oidc"
 BOSS, JO, VI = "boss@brand.example", "jo@brand.example", "vi@agency.example"
 USERS = {"boss": {"email": BOSS, "name": "Boss"}, "jo": {"email": JO, "name": "Jo"},
          "vi": {"email": VI, "name": "Vi"}}
@@ -48,76 +47,21 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def provider(workdir) -> Iterator[str]:
-    """oidc-provider on a free loopback port; yields its issuer URL."""
-    port, app_port = free_port(), free_port()
-    spec = {"users": USERS, "clients": [{
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "redirect_uris": [f"http://127.0.0.1:{app_port}/oauth2callback"],
-        "post_logout_redirect_uris": [f"http://127.0.0.1:{app_port}/"],
-        "grant_types": ["authorization_code"], "response_types": ["code"],
-    }]}
-    log = (workdir / "provider.log").open("w")
-    process = subprocess.Popen(["node", "provider.mjs", str(port), json.dumps(spec)],
-                               cwd=PROVIDER, stdout=log, stderr=subprocess.STDOUT)
-    issuer = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (
-                (workdir / "provider.log").read_text())
-            time.sleep(0.1)
-        yield issuer, app_port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def provider(workdir) -> Iterator[tuple[str, int]]:
+    """oidc-provider on a free loopback port; yields its issuer URL and the app's port."""
+    with identity_provider(workdir, USERS, CLIENT_ID, CLIENT_SECRET) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 def app(provider, workdir) -> Iterator[App]:
     issuer, port = provider
-    secrets_file = workdir / "secrets.toml"
-    secrets_file.write_text(
-        "[auth]\n"
-        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
-        f'cookie_secret = "{COOKIE_SECRET}"\n'
-        f'client_id = "{CLIENT_ID}"\n'
-        f'client_secret = "{CLIENT_SECRET}"\n'
-        f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
-        # Streamlit asks for prompt=select_account unless told otherwise; oidc-provider, like
-        # some other providers, takes only login, consent and none.
-        'client_kwargs = { prompt = "login" }\n')
+    secrets_file = auth_secrets(workdir, issuer, port, CLIENT_ID, CLIENT_SECRET, COOKIE_SECRET)
     env = app_environment(workdir, DESK_ADMINS=BOSS, DESK_RESPONDERS=JO, DESK_VIEWERS=VI,
                           DESK_LOOKBACK_DAYS="200")
     with serve_app(env, workdir / "server.log", port=port,
                    streamlit_args=f"--secrets.files={secrets_file}") as running:
         yield running
-
-
-def sign_in(page: StreamlitPage, login: str) -> None:
-    """Through the provider's own login and consent pages, back to the app."""
-    page.goto()
-    page.shows("Sign in with your company account")
-    page.button("Sign in").click()
-    page.page.wait_for_url(re.compile(r"/interaction/"))
-    page.page.fill('input[name="login"]', login)
-    page.page.fill('input[name="password"]', "any password")
-    page.page.get_by_role("button", name="Sign-in").click()
-    page.page.wait_for_load_state()
-    if "/interaction/" in page.page.url:  # the consent page: allow the app
-        page.page.get_by_role("button", name=re.compile("Continue|Authorize|Allow")).click()
-    page.page.wait_for_url(page.app.url + "**")
-    page.settle()
-    expect(page.sidebar()).to_contain_text(f"Signed in as {USERS[login]['email']}")
-
-
-def cookie_header(page: StreamlitPage) -> str:
-    return "; ".join(f"{c['name']}={c['value']}" for c in page.page.context.cookies(page.app.url))
 
 
 def minted(app: App, email: str, secret: str, age_days: float = 0) -> str:
@@ -171,7 +115,7 @@ def admin_connects_and_syncs(app, browser, state):
     """An admin signs in through the provider, connects the demo ad account and syncs it."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = StreamlitPage(context.new_page(), app)
-    sign_in(page, "boss")
+    sign_in(page, "boss", USERS["boss"]["email"])
     connected = page.connect()
     back = connected.page
     back.shows("Connected")
@@ -190,7 +134,7 @@ def responder_replies(app, browser, state):
     """A responder's reply lands once at TikTok, and the audit log names them."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = StreamlitPage(context.new_page(), app)
-    sign_in(page, "jo")
+    sign_in(page, "jo", USERS["jo"]["email"])
     page.goto(f"Comments?advertiser={state['advertiser']}")
     card = page.page.locator('[class*="st-key-comments_card_"]').filter(
         has=page.page.get_by_role("button", name="Reply")).first
@@ -208,7 +152,7 @@ def viewer_replays_the_reply(app, browser, state):
     connection sends nothing."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = StreamlitPage(context.new_page(), app)
-    sign_in(page, "vi")
+    sign_in(page, "vi", USERS["vi"]["email"])
     page.goto(f"Comments?advertiser={state['advertiser']}")
     page.shows("comments")
     expect(page.page.get_by_role("button", name="Reply")).to_have_count(0)
