@@ -23,6 +23,7 @@ Callers import this package (`from desk import store as db`); where each concern
     queries.py          the ad pages' reads: comments, replies, ads with counts, insights
     organic_queries.py  the business-account reads: videos, organic counts, conversations
     inbox.py            the inbox: triage states, assignment, internal notes, the queue
+    saved_replies.py    saved replies: templates per account, shortcuts, uses
 """
 
 from desk.errors import StoreError, StoreLocked
@@ -80,6 +81,7 @@ from desk.store.queries import (
     comment_languages,
     comment_volume_by_ad,
     comment_volume_over_time,
+    comments_by_id,
     comments_count,
     comments_page,
     label_counts,
@@ -128,6 +130,17 @@ from desk.store.runs import (
     start_sync_run,
     sync_failures,
 )
+from desk.store.saved_replies import (
+    SavedReply,
+    create_saved_reply,
+    delete_saved_reply,
+    find_by_shortcut,
+    get_saved_reply,
+    list_saved_replies,
+    placeholder_values,
+    record_use,
+    update_saved_reply,
+)
 from desk.store.schema import (
     COMMENT_SOURCES,
     MIGRATIONS,
@@ -174,6 +187,7 @@ __all__ = (
     "InboxScope",
     "InboxState",
     "RuleRun",
+    "SavedReply",
     "Store",
     "StoreError",
     "StoreLocked",
@@ -198,16 +212,21 @@ __all__ = (
     "comment_volume_by_ad",
     "comment_volume_by_video",
     "comment_volume_over_time",
+    "comments_by_id",
     "comments_count",
     "comments_page",
     "conversation_for_video",
     "count_admins",
+    "create_saved_reply",
     "delete_rule",
+    "delete_saved_reply",
     "finish_rule_run",
     "finish_sync_run",
+    "find_by_shortcut",
     "get_cursors",
     "get_rule",
     "get_rule_run",
+    "get_saved_reply",
     "hits",
     "holder",
     "inbox_counts",
@@ -221,6 +240,7 @@ __all__ = (
     "list_business_accounts",
     "list_roles",
     "list_rules",
+    "list_saved_replies",
     "mark_done",
     "mark_interrupted_rule_runs",
     "mark_interrupted_runs",
@@ -231,11 +251,13 @@ __all__ = (
     "organic_counts",
     "organic_cursors",
     "organic_reply_counts",
+    "placeholder_values",
     "put_role",
     "query_frame",
     "query_records",
     "record_deleted_comments",
     "record_sync_failure",
+    "record_use",
     "record_write_access",
     "reopen",
     "reopen_answered_again",
@@ -267,6 +289,7 @@ __all__ = (
     "unanswered_comments",
     "unclassified_batches",
     "unclassified_count",
+    "update_saved_reply",
     "upsert_ads",
     "upsert_advertisers",
     "upsert_business_accounts",

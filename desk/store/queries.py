@@ -151,6 +151,29 @@ def comments_count(cur: Cursor, filters: CommentFilters) -> int:
     return int(row[0]) if row else 0
 
 
+def comments_by_id(cur: Cursor, comment_ids: Sequence[str]) -> pd.DataFrame:
+    """The stored comments with these ids, whole, in the order given (unknown ids are left
+    out): with `create_time_local` (the ad account's time zone, else UTC), `answered` (a
+    top-level comment the brand replied to) and `video_caption` (an organic comment's video).
+    """
+    ids = list(dict.fromkeys(str(i) for i in comment_ids))
+    sql = f"""
+        SELECT c.*,
+               timezone(CASE WHEN a.timezone IN (SELECT name FROM pg_timezone_names())
+                             THEN a.timezone ELSE 'UTC' END, c.create_time) AS create_time_local,
+               c.comment_type = 'COMMENT' AND EXISTS (
+                   SELECT 1 FROM comments r
+                   WHERE r.original_comment_id = c.comment_id AND {BRAND_REPLY}) AS answered,
+               v.caption AS video_caption
+        FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS wanted(comment_id, position)
+        JOIN comments c USING (comment_id)
+        LEFT JOIN advertisers a ON a.advertiser_id = c.advertiser_id
+        LEFT JOIN videos v ON c.source = 'organic' AND v.video_id = c.video_id
+        ORDER BY wanted.position
+    """  # noqa: S608 (constants)
+    return query_frame(cur, sql, [ids])
+
+
 def replies_for(cur: Cursor, comment_ids: Sequence[str]) -> pd.DataFrame:
     """The replies to the given comments, oldest first within each comment.
 

@@ -350,3 +350,29 @@ def sync_summary(run: db.SyncRun | None) -> str:
     if run.status == "running":
         return f"A sync started {when} and is still running."
     return f"Last sync {when}: {run.status}. {text(run.message)} ({run.requests:,} requests)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved replies
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _saved_replies(path: str, account_kind: str, account_id: str) -> list[db.SavedReply]:
+    with handles.store_at(path).cursor() as cur:
+        return db.list_saved_replies(cur, account_kind, account_id)  # type: ignore[arg-type]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _placeholder_values(path: str, comment_id: str) -> dict:
+    with handles.store_at(path).cursor() as cur:
+        return db.placeholder_values(cur, comment_id)
+
+
+def saved_replies(ctx: PageContext, account_kind: str, account_id: str) -> list[db.SavedReply]:
+    """The account's saved replies, by name ('ad', advertiser_id or 'organic', business_id)."""
+    return _saved_replies(ctx.db, account_kind, str(account_id))
+
+
+def placeholder_values(ctx: PageContext, comment_id: str) -> dict:
+    """What a saved reply's placeholders become for this stored comment."""
+    return _placeholder_values(ctx.db, str(comment_id))
