@@ -8,6 +8,9 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
+# The sign-in tests' identity provider runs on Node.js (>= 18) and installs with npm: the one on
+# PATH, else Debian's, installed with apt.
+NPM      := $(or $(shell command -v npm),/usr/bin/npm)
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test test-fast test-e2e bench lint sandbox clean
@@ -27,22 +30,26 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # The sign-in tests' identity provider (Node's oidc-provider), into a folder the tests own.
 OIDC := tests/e2e/oidc
-$(OIDC)/node_modules/.package-lock.json: $(OIDC)/package.json $(OIDC)/package-lock.json
-	npm ci --prefix $(OIDC) --no-audit --no-fund --loglevel=error
+$(OIDC)/node_modules/.package-lock.json: $(OIDC)/package.json $(OIDC)/package-lock.json | $(NPM)
+	$(NPM) ci --prefix $(OIDC) --no-audit --no-fund --loglevel=error
 
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+$(NPM):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm
 
 run: $(VENV)/.runtime
 	$(BIN)/python -m desk check-serving --address $(ADDRESS)
 	$(BIN)/streamlit run Home.py --server.port $(PORT) --server.address $(ADDRESS) $(STREAMLIT_ARGS)
 
 # Two workers: CI's two cores (every server a test needs is its own, on a free port).
-test: $(VENV)/.dev $(CHROMIUM) $(OIDC)/node_modules/.package-lock.json
+test: $(VENV)/.dev $(CHROMIUM) $(NPM) $(OIDC)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest -n 2
 
-test-e2e: $(VENV)/.dev $(CHROMIUM) $(OIDC)/node_modules/.package-lock.json
+test-e2e: $(VENV)/.dev $(CHROMIUM) $(NPM) $(OIDC)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest tests/e2e
 
 test-fast: $(VENV)/.dev

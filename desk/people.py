@@ -6,9 +6,11 @@ settings (DESK_ADMINS, DESK_RESPONDERS, DESK_VIEWERS), then as an admin edits th
 Settings page; both are kept in the database's `people` table, and the person's own address
 wins over their domain. Someone with no role is signed in but may do nothing.
 
-    viewer     read every page, insights, the notebook, exports
-    responder  also reply, hide and unhide, and work the inbox
-    admin      also connect and disconnect accounts, rules, blocked words and settings
+    viewer     read every page, insights, the notebook and exports
+    responder  also reply, hide and unhide comments, and work the inbox
+    admin      also connect and disconnect accounts, turn automatic sync on and off, and
+               change rules, blocked words and settings (people's roles, alerts and
+               response-time targets)
 
 Every page and every action asks `require(person, role)` on the server before it acts, and
 the role is read from the database each time, so a change (or a removal) takes effect at the
@@ -35,8 +37,9 @@ RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 WHAT_THEY_DO = {
     "viewer": "read every page, insights, the notebook and exports",
     "responder": "also reply, hide and unhide comments, and work the inbox",
-    "admin": "also connect and disconnect accounts, and change rules, blocked words and "
-             "settings",
+    "admin": "also connect and disconnect accounts, turn automatic sync on and off, and change "
+             "rules, blocked words and settings (people's roles, alerts and response-time "
+             "targets)",
 }
 LOCAL_USER = "local user"
 """The one user of a Comment Desk without an identity provider."""
@@ -100,8 +103,8 @@ def role_of(cur: db.Cursor, email: str) -> Role | None:
 
 
 def seed(cur: db.Cursor, assigned: Mapping[Role, Iterable[str]]) -> None:
-    """Give the settings' roles to the addresses and domains no admin has set on the Settings
-    page (an admin's choice is never overwritten by a restart)."""
+    """Give the settings' roles to the addresses and domains no admin has set or removed on
+    the Settings page (an admin's choice, a removal too, is never overwritten by a restart)."""
     db.seed_roles(cur, [(pattern(who), role) for role, given in assigned.items()
                         for who in given])
 

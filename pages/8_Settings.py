@@ -28,8 +28,8 @@ else:
         "set_at": st.column_config.DatetimeColumn("Since (UTC)", format="YYYY-MM-DD HH:mm"),
     })
     st.caption("A person's own address wins over their domain. Roles from DESK_ADMINS, "
-               "DESK_RESPONDERS and DESK_VIEWERS show as set by settings; a change made here "
-               "is kept over them.")
+               "DESK_RESPONDERS and DESK_VIEWERS show as set by settings; a change made here, "
+               "a removal too, is kept over them at every restart.")
 
 NO_ROLE = "no role (remove)"
 with st.form("settings_role_form", clear_on_submit=True):

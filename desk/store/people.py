@@ -2,7 +2,9 @@
 
 `set_by` is 'settings' for roles given by DESK_ADMINS, DESK_RESPONDERS and DESK_VIEWERS
 (refreshed at every start), else the e-mail of the admin who set it on the Settings page
-(never overwritten by the settings).
+(never overwritten by the settings). An address or domain an admin took the role of is kept
+in `people_removed`, so the settings do not give it back at the next start; giving it a role
+again clears that.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from desk.store.sql import Cursor, fetch_rows, query_frame
+from desk.store.sql import Cursor, fetch_rows, query_frame, transaction
 from desk.store.times import utc_now
 
 FROM_SETTINGS = "settings"
@@ -28,8 +30,12 @@ def roles_for(cur: Cursor, patterns: Iterable[str]) -> dict[str, str]:
 
 
 def seed_roles(cur: Cursor, roles: Iterable[tuple[str, str]]) -> None:
-    """Give each (pattern, role) from the settings, unless an admin set that pattern."""
+    """Give each (pattern, role) from the settings, unless an admin set that pattern or took
+    its role away."""
+    removed = {pattern for (pattern,) in fetch_rows(cur, "SELECT pattern FROM people_removed")}
     for pattern, role in roles:
+        if pattern in removed:
+            continue
         fetch_rows(
             cur,
             "INSERT INTO people (pattern, role, set_by, set_at) VALUES (?, ?, ?, ?) "
@@ -39,16 +45,25 @@ def seed_roles(cur: Cursor, roles: Iterable[tuple[str, str]]) -> None:
 
 
 def put_role(cur: Cursor, pattern: str, role: str | None, set_by: str) -> None:
-    """Give `pattern` a role (None: take its role away), as `set_by` chose."""
-    if role is None:
-        fetch_rows(cur, "DELETE FROM people WHERE pattern = ?", [pattern])
-        return
-    fetch_rows(
-        cur,
-        "INSERT INTO people (pattern, role, set_by, set_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (pattern) DO UPDATE SET role = excluded.role, set_by = excluded.set_by, "
-        "set_at = excluded.set_at",
-        [pattern, role, set_by, utc_now()])
+    """Give `pattern` a role, as `set_by` chose; None takes its role away, and the removal is
+    kept over the settings' roles at later starts."""
+    with transaction(cur):
+        if role is None:
+            fetch_rows(cur, "DELETE FROM people WHERE pattern = ?", [pattern])
+            fetch_rows(
+                cur,
+                "INSERT INTO people_removed (pattern, removed_by, removed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (pattern) DO UPDATE SET removed_by = excluded.removed_by, "
+                "removed_at = excluded.removed_at",
+                [pattern, set_by, utc_now()])
+        else:
+            fetch_rows(cur, "DELETE FROM people_removed WHERE pattern = ?", [pattern])
+            fetch_rows(
+                cur,
+                "INSERT INTO people (pattern, role, set_by, set_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (pattern) DO UPDATE SET role = excluded.role, "
+                "set_by = excluded.set_by, set_at = excluded.set_at",
+                [pattern, role, set_by, utc_now()])
 
 
 def list_roles(cur: Cursor) -> pd.DataFrame:

@@ -645,6 +645,8 @@ MIGRATIONS: tuple[str, ...] = (
     # Alert channels are where alerts go (a webhook URL or e-mail addresses); their targets
     # are not in the analyst views, since an incoming-webhook URL is a secret. An alert is
     # raised once per dedup_key; each channel's delivery is tried until it is sent.
+    # people_removed: addresses and domains an admin took the role of, so that the settings'
+    # DESK_ADMINS/RESPONDERS/VIEWERS do not give it back at the next start.
     """
     CREATE SEQUENCE saved_reply_ids START 1;
     CREATE TABLE saved_replies (
@@ -708,6 +710,11 @@ MIGRATIONS: tuple[str, ...] = (
         next_try_at TIMESTAMPTZ,
         sent_at     TIMESTAMPTZ,
         PRIMARY KEY (alert_id, channel_id)
+    );
+    CREATE TABLE people_removed (
+        pattern    VARCHAR PRIMARY KEY,
+        removed_by VARCHAR NOT NULL,
+        removed_at TIMESTAMPTZ NOT NULL
     );
     CREATE VIEW analyst.saved_replies AS
         SELECT reply_id, account_kind, account_id, name, shortcut, body, uses, last_used_at,

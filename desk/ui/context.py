@@ -55,9 +55,10 @@ class PageContext(Workspace):
     person: Person = Person(LOCAL_USER, "admin")  # who is asking, with their role now
 
     def require(self, role: Role, doing: str) -> None:
-        """Refuse (people.NotAllowed) unless the person's role is `role` or above: every
-        action asks before it acts, whatever the page showed."""
-        people.require(self.person, role, doing)
+        """Refuse (people.NotAllowed) unless the person's role, as it is now, is `role` or
+        above: every action asks before it acts, whatever the page showed. The role is read
+        again from the database, since a callback acts with the context of an earlier run."""
+        people.require(signin.as_now(self.settings, self.store, self.person), role, doing)
 
     @property
     def workspace(self) -> Workspace:

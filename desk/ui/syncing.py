@@ -15,11 +15,17 @@ from datetime import UTC
 import streamlit as st
 
 from desk.moderation.pipeline import Moderated
+from desk.people import NotAllowed
 from desk.scheduler import AutoSync, AutoSyncPlan, SyncNow
 from desk.sources import CommentSource
 from desk.text import ago, md_escape
 from desk.ui import handles, queries
-from desk.ui.context import USER_ERRORS, PageContext, flash, show_error
+from desk.ui.context import USER_ERRORS, PageContext, error_message, flash, show_error
+
+AUTO_SYNCING = "turn automatic sync on or off"
+"""What only an admin may do here (desk.people), as the refusal says it."""
+AUTO_SYNC_MINUTES = 15
+"""How often an account syncs automatically unless an admin chooses otherwise."""
 
 
 def auto_sync(ctx: PageContext) -> AutoSync:
@@ -90,15 +96,20 @@ def _show_result(label: str, run: SyncNow) -> None:
 
 def auto_sync_changed(ctx: PageContext, source: CommentSource, toggle_key: str,
                       minutes_key: str) -> None:
-    """on_change of the auto-sync widgets: apply them to the scheduler (an admin's choice:
-    anyone else's change is refused and undone)."""
+    """on_change of the auto-sync widgets: apply them to the scheduler (an admin's choice, by
+    the role the person has now: anyone else's change is refused and undone)."""
     scheduler = auto_sync(ctx)
-    if not ctx.person.can("admin"):
-        st.session_state[toggle_key] = scheduler.status(source.key) is not None
-        flash("🔒", "Only an admin can turn automatic sync on or off.")
+    try:
+        ctx.require("admin", AUTO_SYNCING)
+    except NotAllowed as exc:
+        plan = scheduler.status(source.key)
+        st.session_state[toggle_key] = plan is not None
+        st.session_state[minutes_key] = plan.minutes if plan else AUTO_SYNC_MINUTES
+        flash("🔒", error_message(exc))
         return
     if st.session_state.get(toggle_key):
-        scheduler.enable(source.key, int(st.session_state.get(minutes_key) or 15))
+        minutes = st.session_state.get(minutes_key) or AUTO_SYNC_MINUTES
+        scheduler.enable(source.key, int(minutes))
     else:
         scheduler.disable(source.key)
 
@@ -134,7 +145,7 @@ def sync_controls(ctx: PageContext, source: CommentSource, label: str, page: str
     st.session_state[toggle] = plan is not None
     if plan is not None:
         st.session_state[minutes] = plan.minutes
-    st.session_state.setdefault(minutes, 15)
+    st.session_state.setdefault(minutes, AUTO_SYNC_MINUTES)
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     args = (ctx, source, toggle, minutes)
     admin = ctx.person.can("admin")

@@ -21,6 +21,7 @@ from desk.connect.keys import KeyFileError, key_in, with_secret_key
 from desk.people import NotAllowed, Person
 from desk.serving import is_loopback, refusal
 from desk.store import Store
+from desk.store import people as people_table
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = Person("boss@brand.example", "admin")
@@ -78,6 +79,40 @@ def test_a_removed_person_has_no_role_at_once(cur):
     people.set_role(cur, ADMIN, "jo@brand.example", None)
 
     assert people.role_of(cur, "jo@brand.example") is None
+
+
+def test_a_removal_outlives_the_settings_until_a_role_is_given_again(cur):
+    from_settings = {"admin": ["boss@brand.example"], "responder": ["jo@brand.example"]}
+    people.seed(cur, from_settings)
+
+    people.set_role(cur, ADMIN, "jo@brand.example", None)
+    people.seed(cur, from_settings)  # as the next start does
+
+    assert people.role_of(cur, "jo@brand.example") is None
+    [removed] = db.query_records(cur, "SELECT pattern, removed_by FROM people_removed")
+    assert removed == {"pattern": "jo@brand.example", "removed_by": "boss@brand.example"}
+
+    people.set_role(cur, ADMIN, "jo@brand.example", "viewer")
+    people.seed(cur, from_settings)
+
+    assert people.role_of(cur, "jo@brand.example") == "viewer"
+    assert db.query_records(cur, "SELECT pattern FROM people_removed") == []
+
+
+def test_a_removal_is_recorded_whole_or_not_at_all(cur, monkeypatch):
+    people.seed(cur, {"admin": ["boss@brand.example"], "responder": ["jo@brand.example"]})
+    real = people_table.fetch_rows
+
+    def fail_on_removed(cursor, sql, params=()):
+        if "INSERT INTO people_removed" in sql:
+            raise RuntimeError("interrupted")
+        return real(cursor, sql, params)
+
+    monkeypatch.setattr(people_table, "fetch_rows", fail_on_removed)
+    with pytest.raises(RuntimeError):
+        db.put_role(cur, "jo@brand.example", None, ADMIN.email)
+
+    assert people.role_of(cur, "jo@brand.example") == "responder"  # the delete rolled back
 
 
 def test_only_an_admin_changes_roles_and_the_last_admin_stays(cur):

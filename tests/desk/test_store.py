@@ -254,6 +254,7 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "alert_settings",
         "alerts",
         "alert_deliveries",
+        "people_removed",
     }
 
 

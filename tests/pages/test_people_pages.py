@@ -5,12 +5,15 @@ one)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from desk import outbox
 from desk import store as db
 from desk.people import NotAllowed, Person
-from desk.ui import writes
+from desk.sources import AdAccount
+from desk.ui import handles, writes
 from tests.pages.conftest import no_errors, open_page, page_context, plain, post_count
 from tests.pages.test_comments import PAGE, replyable, send
 
@@ -136,6 +139,35 @@ def test_the_last_admin_cannot_be_removed(synced):
     admin.selectbox(key="settings_role").select("responder")
     admin.button(key="settings_save").click().run()
     assert "is the only admin" in errors_shown(admin)
+
+
+@pytest.mark.parametrize("now", ["responder", None])
+def test_an_admin_demoted_after_the_page_was_drawn_cannot_change_automatic_sync(
+        token, advertisers, store, sandbox, settings, now):
+    advertiser_id = advertisers["WRITER"]
+    at = open_page("pages/1_Advertisers.py", query={"advertiser": advertiser_id}, email=BOSS)
+    no_errors(at)
+    assert not at.toggle(key="advertisers_autosync").disabled  # drawn for an admin
+
+    for who in ([BOSS] if now else [BOSS, "@brand.example"]):  # removed: no domain role either
+        db.put_role(store.cursor(), who, now, "other-admin@brand.example")
+    at.number_input(key="advertisers_autosync_minutes").set_value(30)
+    at.toggle(key="advertisers_autosync").set_value(True).run()
+
+    no_errors(at)
+    signed_in = replace(settings, identity_provider=True)  # the settings the page has
+    scheduler = handles.auto_sync_scheduler(signed_in, sandbox.base_url, sandbox.config.app_id,
+                                            sandbox.config.secret)
+    assert scheduler.status(f"{AdAccount.kind}:{advertiser_id}") is None
+    if now == "responder":
+        assert ("Only an admin or above may turn automatic sync on or off; boss@brand.example "
+                "is a responder") in " ".join(plain(t.value) for t in at.toast)
+        assert at.toggle(key="advertisers_autosync").value is False
+        assert at.toggle(key="advertisers_autosync").disabled
+        assert at.number_input(key="advertisers_autosync_minutes").value == 15  # undone too
+    else:
+        assert f"{BOSS} has no role in Comment Desk" in errors_shown(at)
+        assert not at.toggle
 
 
 def test_only_an_admin_connects_accounts(synced):
