@@ -301,7 +301,7 @@ SOURCES: Mapping[Source, str] = MappingProxyType({
            "error code page (business-api.tiktok.com/portal/docs?id=1737172488964097)",
     "DOCCOPY": "a public copy of TikTok's Ad Comments v1.3 documentation pages",
     "ENDPOINTS": "a capture of TikTok's list of available v1.3 endpoints and permissions",
-    "PYTIKTOK": "sns-sdks/python-tiktok v0.1.11",
+    "PYTIKTOK": "sns-sdks/python-tiktok v0.1.12 (pytiktok)",
     "NOTES": "integrators' notes from the live API (not authoritative)",
     "NOTES2": "integrators' notes verified against the live API on 2026-08-06",
     "LIVE2": "an integration module that probed the live ad comment endpoints",

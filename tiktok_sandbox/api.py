@@ -17,9 +17,9 @@ Where TikTok's documentation is silent the sandbox assumes:
   SMART (listed in TikTok's OpenAPI only) sorts by likes and replies.
 - comment/post ``text`` must not be blank; no source gives a longest text, so there is
   none unless ``SandboxConfig.ad_reply_max_length`` sets one.
-- ad/get and smart_plus/ad/get: no source gives a largest ``page_size``, so there is none
-  unless ``SandboxConfig.ad_page_size_max`` sets one. campaign/get and adgroup/get take up
-  to 1000.
+- ad/get and smart_plus/ad/get take a ``page_size`` up to ``SandboxConfig.ad_page_size_max``
+  (1000 by default, the 1-1,000 ``bububa/tiktok-business`` gives; the official SDK gives no
+  maximum; None sets none). campaign/get and adgroup/get take up to 1000.
 - comment/status/update takes up to 100 comment IDs and applies all of them or none. A
   comment that hit a blocked word cannot be hidden or made public by hand (TikTok's help);
   a batch with one is refused with 40002 naming ``comment_ids`` (code and wording are the

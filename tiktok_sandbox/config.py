@@ -29,11 +29,14 @@ class SandboxConfig:
     - ``qps``, ``qpm``: the app's rate limits (sliding windows of 1 s and 60 s).
     - ``fault_rate``: share of API requests that meet a fault (see ``faults.py``);
       ``stall_seconds`` is how long a stalled answer is held back.
-    - ``ad_page_size_max``: the largest ``page_size`` ad/get/ and smart_plus/ad/get/ take;
-      ``comment_window_days``: how many days comment/list's ``end_time`` may be after its
-      ``start_time`` (30 accepts 2025-01-01..2025-01-31); ``ad_reply_max_length``: the
-      longest ``text`` comment/post takes. No source gives these limits: None (the default)
-      sets none, and values beyond a set one are answered with 40002.
+    - ``ad_page_size_max``: the largest ``page_size`` ad/get/ and smart_plus/ad/get/ take:
+      1000 by default, the 1-1,000 that ``bububa/tiktok-business`` (a Go SDK quoting the
+      documentation, ``model/ad/get.go`` and ``model/ad/smartplus/get.go``) gives for both;
+      the official SDK gives no maximum. ``comment_window_days``: how many days
+      comment/list's ``end_time`` may be after its ``start_time`` (30 accepts
+      2025-01-01..2025-01-31); ``ad_reply_max_length``: the longest ``text`` comment/post
+      takes. No source gives these two: None (their default) sets none. None for any of the
+      three sets no limit, and values beyond a set one are answered with 40002.
     - Blocked words (see ``blocked_words.py``): ``blocked_word_max_length`` is the longest
       word (characters, after trimming) and ``blocked_words_per_call`` the most words one
       blockedword/create, delete, check or task/create call takes; beyond either the call is
@@ -100,7 +103,7 @@ class SandboxConfig:
     qpm: int = 600
     fault_rate: float = 0.0
     stall_seconds: float = 12.0
-    ad_page_size_max: int | None = None
+    ad_page_size_max: int | None = 1000
     comment_window_days: int | None = None
     ad_reply_max_length: int | None = None
     blocked_word_max_length: int = 30

@@ -21,10 +21,19 @@ Kinds, chosen with equal odds among those allowed for the endpoint:
 
 Single-use calls (code exchange, token revoke) only meet the kinds that process nothing,
 so that retrying them can succeed.
+
+Chosen failures (:class:`ScriptedFaults`, set with ``SandboxHandle.fail_next``): the next
+``times`` requests to one endpoint are answered with a TikTok code and message of the test's
+choosing, in TikTok's envelope (HTTP 200, ``code``, ``message``, ``request_id``, ``data``
+``{}``), whatever the fault rate. By default nothing is processed; ``applied=True`` carries
+the request out first (a write is applied) and then answers the code, as a service error
+after the change would. A request that meets one meets no random fault and no rate limit,
+so the next ``times`` requests to the endpoint are exactly the ones that fail.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import threading
@@ -35,6 +44,7 @@ INTERNAL_TIMEOUT = "internal_timeout"
 STALL = "stall"
 TRUNCATED = "truncated"
 APPLIED_DROPPED = "applied_dropped"
+SCRIPTED = "scripted"  # a failure a test chose (ScriptedFaults), as counted in the stats
 
 UNPROCESSED_KINDS = (HTTP_5XX, THROTTLED, INTERNAL_TIMEOUT)
 READ_KINDS = (*UNPROCESSED_KINDS, STALL, TRUNCATED)
@@ -82,3 +92,49 @@ class FaultInjector:
             self._streak[key] = streak + 1
         kind = kinds[int.from_bytes(digest[8:12], "big") % len(kinds)]
         return Fault(kind, digest[12])
+
+
+@dataclasses.dataclass(frozen=True)
+class ScriptedFailure:
+    """An answer a test chose: TikTok's ``code`` and ``message``; ``applied``: the request is
+    carried out before the code is answered."""
+
+    code: int
+    message: str
+    applied: bool = False
+
+
+class ScriptedFaults:
+    """The failures tests queued per endpoint (``comment/post/``); thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued: dict[str, collections.deque[ScriptedFailure]] = {}
+
+    def add(self, endpoint: str, failure: ScriptedFailure, times: int = 1) -> None:
+        """Answer the next ``times`` requests to ``endpoint`` with ``failure`` (after those
+        queued before)."""
+        if times < 1:
+            raise ValueError(f"times must be at least 1, got {times}")
+        if failure.code == 0:
+            raise ValueError("code 0 is TikTok's success, not a failure")
+        with self._lock:
+            self._queued.setdefault(endpoint, collections.deque()).extend([failure] * times)
+
+    def take(self, endpoint: str) -> ScriptedFailure | None:
+        """The failure this request to ``endpoint`` meets, if one is queued (used up)."""
+        with self._lock:
+            queued = self._queued.get(endpoint)
+            if not queued:
+                return None
+            failure = queued.popleft()
+            if not queued:
+                del self._queued[endpoint]
+            return failure
+
+    def pending(self, endpoint: str | None = None) -> int:
+        """How many queued failures are left (for ``endpoint``, or for all)."""
+        with self._lock:
+            if endpoint is not None:
+                return len(self._queued.get(endpoint, ()))
+            return sum(len(queued) for queued in self._queued.values())

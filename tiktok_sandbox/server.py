@@ -21,7 +21,8 @@ Routes:
 An API request goes through: count it, decide a fault (``faults.py``), check the app's
 rate limit (40100), create the comments due by now, run the endpoint, then wait
 ``latency_ms`` before answering. Faults, latency and rate limits never touch the consent
-screen or ``/_sandbox``.
+screen or ``/_sandbox``. A failure a test chose with ``SandboxHandle.fail_next`` replaces the
+random fault and the rate limit check for the request it meets.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class Sandbox:
         self.stats = RequestStats()
         self.limiter = RateLimiter(config.qps, config.qpm)
         self.faults = faults.FaultInjector(config.seed, config.fault_rate)
+        self.scripted = faults.ScriptedFaults()
         self.stopping = threading.Event()
         self.verbose = False
         self._request_numbers = itertools.count(1)
@@ -157,6 +159,12 @@ class Sandbox:
                 params = Params.from_body(request.body, request.headers.get("Content-Type", ""))
         except ApiError as error:
             return self.envelope(error.code, error.message, delay=delay)
+        api_request = ApiRequest(params, request.headers.get("Access-Token"), self.state,
+                                 self.config)
+        chosen = self.scripted.take(name)
+        if chosen is not None:
+            self.stats.fault(sequence, request.method, request.path, faults.SCRIPTED)
+            return self._chosen(chosen, endpoint, api_request, delay)
         fault = self.faults.decide(request.method, name, params.canonical(),
                                    endpoint.fault_kinds)
         if fault is not None:
@@ -168,8 +176,6 @@ class Sandbox:
             self.stats.throttled()
             return self.envelope(RATE_LIMITED, refusal, delay=delay)
         self.state.catch_up()
-        api_request = ApiRequest(params, request.headers.get("Access-Token"), self.state,
-                                 self.config)
         try:
             answer = endpoint.handler(api_request)
             reply = (self._file(answer, delay) if isinstance(answer, FileAnswer)
@@ -179,6 +185,23 @@ class Sandbox:
         if fault is not None:
             self._spoil(reply, fault)
         return reply
+
+    def fail_next(self, name: str, failure: faults.ScriptedFailure, times: int = 1) -> None:
+        """Answer the next ``times`` requests to the endpoint ``name`` (``comment/post/``)
+        with ``failure``."""
+        if name not in ENDPOINTS:
+            raise KeyError(f"no endpoint {name!r} (known: {', '.join(sorted(ENDPOINTS))})")
+        self.scripted.add(name, failure, times)
+
+    def _chosen(self, failure: faults.ScriptedFailure, endpoint: Endpoint,
+                api_request: ApiRequest, delay: float) -> Reply:
+        """A chosen failure's answer; an applied one carries the request out first (what the
+        endpoint would have answered is not sent)."""
+        if failure.applied:
+            self.state.catch_up()
+            with contextlib.suppress(ApiError):
+                endpoint.handler(api_request)
+        return self.envelope(failure.code, failure.message, delay=delay)
 
     def _file(self, answer: FileAnswer, delay: float) -> Reply:
         self.stats.answered(OK)
@@ -548,6 +571,22 @@ class SandboxHandle:
     def revoke_token(self, token: str) -> bool:
         return self._app.state.revoke_token(token)
 
+    def fail_next(self, path: str, code: int, message: str, times: int = 1, *,
+                  applied: bool = False) -> None:
+        """Answer the next ``times`` requests to ``path`` with TikTok's ``code`` and
+        ``message``, in TikTok's envelope (HTTP 200, ``data`` ``{}``), whatever the fault
+        rate and the rate limit. ``path`` is the endpoint (``"comment/post/"``) or its whole
+        path (``"/open_api/v1.3/comment/post/"``). ``applied=True`` carries each request out
+        first (a write is applied) and then answers the code; by default nothing is done.
+        Queued after failures chosen before; see ``faults.ScriptedFaults``."""
+        self._app.fail_next(_endpoint_name(path),
+                            faults.ScriptedFailure(int(code), str(message), applied), times)
+
+    def pending_failures(self, path: str | None = None) -> int:
+        """How many failures chosen with :meth:`fail_next` have not been met yet (on the
+        endpoint ``path``, or on all)."""
+        return self._app.scripted.pending(None if path is None else _endpoint_name(path))
+
     def authorize_url(self, redirect_uri: str, state: str = "") -> str:
         """The consent screen's URL, as an app would build it."""
         query = urlencode({"app_id": self.config.app_id, "state": state,
@@ -596,6 +635,12 @@ class SandboxHandle:
                               video_id: str | None = None) -> dict[str, Any]:
         """A copy of the current business accounts, videos and organic comments."""
         return self._app.ground_truth_accounts(business_id, video_id)
+
+
+def _endpoint_name(path: str) -> str:
+    """``comment/post/`` from ``comment/post``, ``/comment/post/`` or the whole API path."""
+    name = path[len(API_PREFIX):] if path.startswith(API_PREFIX) else path.lstrip("/")
+    return name if name.endswith("/") else f"{name}/"
 
 
 def start_sandbox(config: SandboxConfig | None = None, **overrides: Any) -> SandboxHandle:

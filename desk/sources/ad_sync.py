@@ -604,6 +604,11 @@ class _Run:
         self._drop(adgroup_id)
         return True
 
+    def refused_ads(self) -> list[Ad]:
+        """The ads of the ad groups whose comments TikTok does not provide, by name then ID."""
+        ads = [ad for ad in self.stored.values() if ad.adgroup_id in self.refused]
+        return sorted(ads, key=lambda ad: (ad.ad_name or "", ad.ad_id or ""))
+
     def _fail(self, adgroup_id: str, error: TikTokError, run_id: int) -> None:
         self.failures[adgroup_id] = str(error)
         self.storer.submit(lambda cur: db.record_sync_failure(
@@ -683,6 +688,33 @@ class _Run:
                 self.storer.close()
 
 
+REFUSED_ADS_NAMED = 5
+"""How many ads whose comments TikTok does not provide a sync's message names."""
+_NAME_LENGTH = 60  # the longest ad name quoted whole in a sync's message
+
+
+def refused_ads_sentence(ads: list[Ad], adgroups: int) -> str:
+    """The sync message's sentence naming the ads whose comments TikTok does not provide
+    (each by its name, else its ID; the first few, then how many more), or, when no stored ad
+    is known for them, their `adgroups` ad groups."""
+    if not ads:
+        return (f"TikTok does not provide the comments of {adgroups} ad group(s) (Upgraded "
+                "Smart+ ads); the Ads page lists their ads.")
+    names = []
+    for ad in ads[:REFUSED_ADS_NAMED]:
+        name = " ".join((ad.ad_name or "").split())
+        if len(name) > _NAME_LENGTH:
+            name = name[:_NAME_LENGTH - 1].rstrip() + "…"
+        names.append(f'"{name}"' if name else f"ad {ad.ad_id}")
+    listed = ", ".join(names)
+    if len(ads) > REFUSED_ADS_NAMED:
+        listed += f" and {len(ads) - REFUSED_ADS_NAMED} more"
+    which = "this Upgraded Smart+ ad" if len(ads) == 1 else (
+        f"these {len(ads)} Upgraded Smart+ ads")
+    where = "the Ads page marks it" if len(ads) == 1 else "the Ads page lists them all"
+    return f"TikTok does not provide the comments of {which}: {listed}; {where}."
+
+
 def sync_advertiser(
     store: db.Store,
     client: TikTokClient,
@@ -716,9 +748,7 @@ def sync_advertiser(
             if run.deleted:
                 record.message += f" {run.deleted:,} comments were deleted on TikTok."
             if run.refused:
-                record.message += (
-                    f" TikTok does not provide the comments of {len(run.refused)} ad groups "
-                    "(Upgraded Smart+ ads); the Ads page names their ads.")
+                record.message += " " + refused_ads_sentence(run.refused_ads(), len(run.refused))
         except TikTokError as exc:
             raise SyncAborted(exc) from exc
         finally:

@@ -1,7 +1,8 @@
 """What the app learns from TikTok's answers, against the sandbox configured either way where
 sources disagree or say nothing: comment/list's longest span, ad/get's largest page, the
 longest ad reply, whether this connection may write, Upgraded Smart+ ads whose comments TikTok
-does not provide, and comments that hit a blocked word."""
+does not provide, comments that hit a blocked word, and TikTok's error codes (answered by the
+sandbox where a test chooses, ``fail_next``)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ from desk import outbox
 from desk import store as db
 from desk.config import load_settings
 from desk.connect.credentials import CredentialStore
-from desk.errors import ActionRefused
+from desk.errors import ActionRefused, SyncAborted, message_for
 from desk.sources import AdAccount
 from desk.sources.access import write_access_summary, write_refusal
-from desk.sources.ad_sync import SyncOptions, sync_advertiser
+from desk.sources.ad_sync import (
+    REFUSED_ADS_NAMED,
+    SyncOptions,
+    refused_ads_sentence,
+    sync_advertiser,
+)
 from desk.sources.ads import AdAccountWriter
 from desk.store import Store
 from desk.workspace import TikTokApp, Workspace
@@ -29,10 +35,12 @@ from tests.desk.test_actions_support import (
     STATUS_PATH,
     make_client,
     sandbox_config,
+    sandbox_replies,
     sends,
 )
 from tests.world import READ_ONLY, WRITER, advertisers_by_access
 from tiktok_client.learned import AD_PAGE_SIZE, AD_REPLY_LENGTH, COMMENT_WINDOW_DAYS
+from tiktok_client.models import Ad
 from tiktok_sandbox import SandboxConfig, start_sandbox
 
 
@@ -199,13 +207,67 @@ def test_tiktoks_answer_to_a_write_is_remembered_per_account_and_put_into_words(
     assert "comment management permission" in notice and "Analyst" not in notice
 
 
+# TikTok's error codes
+
+
+@pytest.mark.parametrize(("code", "message", "words"), [
+    (40113, "App has been blocked or does not exist.",
+     "TikTok reports this app (the TIKTOK_CLIENT_KEY app) as blocked or non-existent; check "
+     "the app ID and its secret"),
+    (40300, "Advertiser does not exist.",
+     "TikTok does not know this ad account (it may have been deleted or the ID is wrong)"),
+], ids=["40113 app blocked", "40300 no such advertiser"])
+def test_an_app_tiktok_blocks_or_an_advertiser_it_does_not_know_stops_the_sync_in_words(
+        world, code, message, words):
+    sandbox, workspace = world
+    advertiser_id = advertisers_by_access(sandbox.ground_truth())[WRITER]
+    # The first page of each ad/get listing: all ads, Reach & Frequency ones, TopView ones.
+    sandbox.fail_next("ad/get/", code, message, times=3)
+
+    with pytest.raises(SyncAborted) as caught:
+        AdAccount(workspace, advertiser_id).sync()
+
+    assert caught.value.error.code == code
+    assert message_for(caught.value).startswith(words)
+    assert sends(sandbox, "/open_api/v1.3/comment/list/") == 0
+    with workspace.store.cursor() as cur:
+        run = AdAccount(workspace, advertiser_id).last_run(cur)
+    assert run.status == "failed" and message in run.message
+    assert stored_ids(workspace, advertiser_id) == set()
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["not carried out", "carried out"])
+def test_a_reply_met_by_53103_is_settled_with_tiktok_and_never_posted_twice(world, applied):
+    sandbox, workspace = world
+    advertiser_id = advertisers_by_access(sandbox.ground_truth())[WRITER]
+    AdAccount(workspace, advertiser_id).sync()
+    parent = a_comment_to_answer(workspace, advertiser_id)["comment_id"]
+    text = "Thanks, we will DM you!"
+    sandbox.fail_next("comment/post/", 53103, "Serialization error.", applied=applied)
+
+    first = reply(workspace, advertiser_id, text, "53103-1")
+
+    # Sent once; the outcome was unknown, so TikTok was asked instead of sending again.
+    assert sends(sandbox) == 1
+    assert len(sandbox_replies(sandbox, advertiser_id, parent, text)) == (1 if applied else 0)
+    assert first.status == ("sent" if applied else "failed"), first.message
+    with AdAccount(workspace, advertiser_id).writer() as writer, \
+            workspace.store.cursor() as cur:
+        again = outbox.retry(cur, writer, first.action_id, actor=ACTOR)
+    assert again.status == "sent", again.message
+    assert sends(sandbox) == (1 if applied else 2)
+    assert len(sandbox_replies(sandbox, advertiser_id, parent, text)) == 1
+
+
 # Upgraded Smart+ ads
 
 
-@pytest.mark.parametrize("refusal", ["40002", "51010"])
+@pytest.mark.parametrize(("refusal", "smart_plus_ads"), [("40002", 2), ("51010", 2),
+                                                          ("40002", 21)],
+                         ids=["40002", "51010", "40002, seven ads"])
 def test_smart_plus_ads_are_listed_and_the_sync_says_which_ads_comments_tiktok_does_not_give(
-        tmp_path, refusal):
-    config = sandbox_config(smart_plus_ads=2, smart_plus_refusal=refusal)
+        tmp_path, refusal, smart_plus_ads):
+    config = sandbox_config(smart_plus_ads=smart_plus_ads, smart_plus_refusal=refusal)
     with start_sandbox(config) as sandbox, workspace_for(sandbox, tmp_path) as workspace:
         truth = sandbox.ground_truth()
         smart = truth["smart_plus_ads"]
@@ -218,7 +280,17 @@ def test_smart_plus_ads_are_listed_and_the_sync_says_which_ads_comments_tiktok_d
         mine = [a for a in smart if a["advertiser_id"] == advertiser_id]
         assert result.status == "ok", result.message  # not a failure: a sync cannot change it
         assert set(result.refused) == {a["adgroup_id"] for a in mine}
-        assert "does not provide the comments" in result.message
+        # The message names the ads (at most five, by name, then how many more).
+        names = sorted(a["ad_name"] for a in mine)
+        named, unnamed = names[:REFUSED_ADS_NAMED], names[REFUSED_ADS_NAMED:]
+        which = ("this Upgraded Smart+ ad" if len(mine) == 1
+                 else f"these {len(mine)} Upgraded Smart+ ads")
+        listed = ", ".join(f'"{name}"' for name in named)
+        if unnamed:
+            listed += f" and {len(unnamed)} more"
+        assert f"TikTok does not provide the comments of {which}: {listed};" in result.message
+        assert not any(f'"{name}"' in result.message for name in unnamed)
+        assert (len(mine) > REFUSED_ADS_NAMED) == (smart_plus_ads == 21)
         with workspace.store.cursor() as cur:
             ads = {r["ad_id"]: r for r in db.ads_with_counts(cur, advertiser_id)
                    .to_dict("records")}
@@ -230,6 +302,17 @@ def test_smart_plus_ads_are_listed_and_the_sync_says_which_ads_comments_tiktok_d
         assert others
         assert not any(row["smart_plus"] or pd.notna(row["comments_refused"]) for row in others)
         assert stored_ids(workspace, advertiser_id) == truth_ids(sandbox, advertiser_id)
+
+
+def test_a_refused_ad_without_a_name_is_named_by_its_id_and_a_long_name_is_shortened():
+    ads = [Ad(advertiser_id="1", adgroup_id="g", ad_id="42"),
+           Ad(advertiser_id="1", adgroup_id="g", ad_id="43", ad_name="Spring " * 20)]
+
+    sentence = refused_ads_sentence(ads, 1)
+
+    assert sentence.startswith("TikTok does not provide the comments of these 2 Upgraded "
+                               'Smart+ ads: ad 42, "Spring Spring')
+    assert '…"; the Ads page lists them all.' in sentence and len(sentence) < 200
 
 
 # comments that hit a blocked word

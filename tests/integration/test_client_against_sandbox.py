@@ -7,15 +7,21 @@ from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
+from tests.desk.test_actions_support import make_client
 from tests.world import advertisers_by_access
 from tiktok_client.client import TikTokClient
 from tiktok_client.errors import (
+    AppUnavailable,
     AuthCodeError,
     InvalidRequest,
     OutcomeUnknown,
     PermissionDenied,
+    RateLimited,
+    ServerError,
     TokenError,
+    lookup_code,
 )
 from tiktok_client.oauth import exchange_auth_code, list_authorized_advertisers
 from tiktok_client.ratelimit import RateLimiter
@@ -164,6 +170,120 @@ def test_a_revoked_token_is_a_token_error(sandbox):
     sandbox.revoke_token(token)
     with pytest.raises(TokenError, match="[Rr]econnect"):
         list(client.iter_ads(sandbox.ground_truth()["advertisers"][0]["advertiser_id"]))
+
+
+# TikTok's error codes, answered by the sandbox on the path a test chooses (fail_next)
+
+POST_PATH = "/open_api/v1.3/comment/post/"
+
+
+@pytest.mark.parametrize(("code", "message", "kind"), [
+    (40132, "Request frequency limited: too many requests for this field value.", RateLimited),
+    (52000, "DB error.", ServerError),
+], ids=["40132 throttled", "52000 service error"])
+def test_a_read_met_by_40132_or_a_52xxx_code_is_retried_and_succeeds(sandbox, code, message,
+                                                                     kind):
+    assert lookup_code(code).kind is kind and kind.retryable
+    truth = sandbox.ground_truth()
+    advertiser_id = truth["advertisers"][0]["advertiser_id"]
+    client = make_client(sandbox)  # backoff and throttling pauses take no real time
+    answered = sandbox.stats()["by_code"].get(str(code), 0)
+    sandbox.fail_next("ad/get/", code, message, times=2)
+
+    ads = list(client.iter_ads(advertiser_id))
+
+    assert {a.ad_id for a in ads} == {
+        a["ad_id"] for a in truth["ads"] if a["advertiser_id"] == advertiser_id}
+    assert sandbox.stats()["by_code"][str(code)] - answered == 2
+    assert sandbox.pending_failures() == 0
+    stats = client.stats.snapshot()
+    assert stats["retries"] == 2 and stats["errors"] == 0
+    assert stats["throttled"] == (2 if kind is RateLimited else 0)
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["not carried out", "carried out"])
+def test_a_write_met_by_53103_is_an_unknown_outcome_and_is_not_sent_again(sandbox, applied):
+    c = _a_comment(sandbox, "WRITER")
+    text = f"Thanks! (53103, {'applied' if applied else 'not applied'})"
+    client = make_client(sandbox)
+    sends = sandbox.stats()["by_path"].get(POST_PATH, 0)
+    sandbox.fail_next("comment/post/", 53103, "Serialization error.", applied=applied)
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        _reply(client, c, text)
+
+    assert isinstance(caught.value.cause, ServerError) and caught.value.code == 53103
+    assert "Check the current state on TikTok" in str(caught.value)
+    assert sandbox.stats()["by_path"][POST_PATH] - sends == 1  # sent once, never again
+    assert client.stats.snapshot()["retries"] == 0
+    replies = [r for r in sandbox.ground_truth(c["advertiser_id"])["comments"]
+               if r["original_comment_id"] == c["comment_id"] and r["content"] == text]
+    assert len(replies) == (1 if applied else 0)  # the sandbox's ground truth
+
+
+def test_40113_is_the_app_blocked_or_not_existing_and_is_not_retried(sandbox):
+    client = make_client(sandbox)
+    advertiser_id = sandbox.ground_truth()["advertisers"][0]["advertiser_id"]
+    sandbox.fail_next("ad/get/", 40113, "App has been blocked or does not exist.")
+
+    with pytest.raises(AppUnavailable) as caught:
+        list(client.iter_ads(advertiser_id))
+
+    assert caught.value.code == 40113 and caught.value.request_id
+    assert "as blocked or non-existent" in str(caught.value)
+    assert "authorization code" not in str(caught.value)
+    assert client.stats.snapshot()["retries"] == 0
+    assert sandbox.pending_failures() == 0
+
+
+def test_40300_is_an_advertiser_that_does_not_exist_as_the_error_table_says(sandbox):
+    client = make_client(sandbox)
+    advertiser_id = sandbox.ground_truth()["advertisers"][0]["advertiser_id"]
+    sandbox.fail_next("advertiser/info/", 40300, "Advertiser does not exist.")
+
+    with pytest.raises(InvalidRequest) as caught:
+        client.get_advertiser_info([advertiser_id])
+
+    row = lookup_code(40300)
+    assert (row.name, row.kind) == ("ADVERTISER_NOT_EXIST", InvalidRequest)
+    assert type(caught.value) is row.kind and caught.value.code == 40300
+    assert str(caught.value).startswith(
+        "The request is not valid: Advertiser does not exist. Correct the request")
+    assert client.stats.snapshot()["retries"] == 0
+
+
+# comment/reference's reply_user_info, as an object or as a list of one
+
+
+@pytest.mark.parametrize("shape", ["object", "list"])
+def test_the_reply_users_name_is_read_from_reply_user_info_either_way(shape):
+    config = SandboxConfig(seed=3, advertisers=2, ads=8, comments=400, latency_ms=0, qps=1000,
+                           qpm=100_000, new_comments_per_minute=0.0, port=0,
+                           reference_reply_user_info=shape)
+    with start_sandbox(config) as sb:
+        truth = sb.ground_truth()
+        parent = next(c for c in truth["comments"]
+                      if c["comment_type"] == "COMMENT" and c["replies"] >= 1)
+        token = sb.issue_token()
+        raw = requests.get(f"{sb.base_url}/open_api/v1.3/comment/reference/", timeout=5,
+                           headers={"Access-Token": token},
+                           params={"advertiser_id": parent["advertiser_id"],
+                                   "comment_id": parent["comment_id"],
+                                   "comment_type": "COMMENT"}).json()["data"]["comments"]
+        assert isinstance(raw[1]["reply_user_info"], dict if shape == "object" else list)
+        client = make_client(sb, token)
+
+        thread = client.comment_reference(parent["advertiser_id"], parent["comment_id"]).items
+        reply = thread[1]
+        from_reply = client.comment_reference(parent["advertiser_id"], reply.comment_id,
+                                              "REPLY", parent["comment_id"]).items
+
+    assert thread[0].comment_id == parent["comment_id"] and thread[0].reply_user_name is None
+    assert len(thread) == parent["replies"] + 1
+    assert all(r.reply_user_name == parent["user_name"] for r in thread[1:])
+    assert all(r.reply_user_avatar_url for r in thread[1:])
+    answered = next(r for r in from_reply if r.comment_id == reply.comment_id)
+    assert answered.reply_user_name == parent["user_name"]
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """Injected faults: reproducible from the seed, independent of thread interleaving, never
-endless for a retried request, and honest about what was applied."""
+endless for a retried request, and honest about what was applied. Also failures a test
+chooses (``fail_next``): a TikTok code on a path, the next N times."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from tiktok_sandbox import ManualClock, start_sandbox
 from tiktok_sandbox.faults import (
     APPLIED_DROPPED,
     MAX_CONSECUTIVE,
+    SCRIPTED,
     UNPROCESSED_KINDS,
 )
 
-from .conftest import API, START, TODAY, small_config
+from .conftest import API, START, TODAY, Api, small_config
+from .test_writes import pick_comment, reply_body
 
 
 def faulty(seed=3, rate=0.5):
@@ -179,3 +182,70 @@ def test_without_a_fault_rate_nothing_is_injected(rate):
         seen, log = run_sequence(sandbox)
     assert log == []
     assert set(seen) == {("code", 0)}
+
+
+# Failures a test chooses
+
+
+def test_a_chosen_code_answers_the_next_requests_to_its_path_in_tiktoks_envelope(sandbox):
+    token = sandbox.issue_token()
+    advertiser = sandbox.ground_truth()["advertisers"][0]["advertiser_id"]
+    sandbox.fail_next("ad/get/", 40132, "Request frequency limited: too many requests for "
+                      "this field value.", times=2)
+
+    answers = [requests.get(sandbox.base_url + API + "ad/get/", timeout=5,
+                            params={"advertiser_id": advertiser},
+                            headers={"Access-Token": token}) for _ in range(3)]
+    other = get(sandbox, token, "user/info/")
+
+    assert [a.status_code for a in answers] == [200] * 3
+    first, second, third = (a.json() for a in answers)
+    for refused in (first, second):
+        assert set(refused) == {"code", "message", "request_id", "data"}
+        assert refused["code"] == 40132 and refused["data"] == {}
+        assert refused["message"].startswith("Request frequency limited")
+        assert refused["request_id"]
+    assert first["request_id"] != second["request_id"]
+    assert third["code"] == 0 and third["data"]["list"]
+    assert other == ("code", 0)  # another path is not touched
+    stats = sandbox.stats()
+    assert stats["by_code"]["40132"] == 2 and stats["faults"] == {SCRIPTED: 2}
+    assert sandbox.pending_failures() == 0
+
+
+def test_chosen_failures_are_met_in_the_order_they_were_chosen(sandbox):
+    api = Api(sandbox.base_url, sandbox.issue_token())
+    sandbox.fail_next("/open_api/v1.3/user/info/", 52000, "db error")
+    sandbox.fail_next("user/info", 40300, "Advertiser does not exist.", times=2)
+    assert sandbox.pending_failures("user/info/") == 3
+
+    codes = [api.get("user/info/")["code"] for _ in range(4)]
+
+    assert codes == [52000, 40300, 40300, 0]
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["nothing done", "applied"])
+def test_a_chosen_failure_on_a_write_applies_it_only_when_told(sandbox, applied):
+    truth = sandbox.ground_truth()
+    comment = pick_comment(truth)
+    api = Api(sandbox.base_url, sandbox.issue_token())
+    sandbox.fail_next("comment/post/", 53103, "serialization error", applied=applied)
+
+    answer = api.post("comment/post/", reply_body(truth, comment, "Chosen failure"))
+
+    assert (answer["code"], answer["message"], answer["data"]) == (
+        53103, "serialization error", {})
+    replies = [c for c in sandbox.ground_truth()["comments"]
+               if c["original_comment_id"] == comment["comment_id"]
+               and c["content"] == "Chosen failure"]
+    assert len(replies) == (1 if applied else 0)
+
+
+def test_a_chosen_failure_needs_a_known_endpoint_a_failing_code_and_a_count(sandbox):
+    with pytest.raises(KeyError, match="comment/reply/"):
+        sandbox.fail_next("comment/reply/", 50000, "no such endpoint")
+    with pytest.raises(ValueError, match="code 0"):
+        sandbox.fail_next("ad/get/", 0, "OK")
+    with pytest.raises(ValueError, match="times"):
+        sandbox.fail_next("ad/get/", 50000, "system error", times=0)
+    assert sandbox.pending_failures() == 0

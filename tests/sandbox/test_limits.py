@@ -1,7 +1,7 @@
-"""Limits no source gives are settings: without one TikTok's documented checks are all, with
-one the sandbox refuses what exceeds it as TikTok refuses a parameter out of range (40002,
-the parameter named, the limit stated). Also comment/reference's two shapes of
-``reply_user_info``."""
+"""Limits are settings: without one TikTok's documented checks are all, with one the sandbox
+refuses what exceeds it as TikTok refuses a parameter out of range (40002, the parameter
+named, the limit stated). Their defaults are what a source documents (ad/get's 1,000), else
+none. Also comment/reference's two shapes of ``reply_user_info``."""
 
 from __future__ import annotations
 
@@ -32,21 +32,31 @@ def ad_listing(api, truth, page_size, endpoint="ad/get/"):
 
 
 @pytest.mark.parametrize("endpoint", ["ad/get/", "smart_plus/ad/get/"])
-def test_without_ad_page_size_max_any_page_size_is_taken(api, truth, endpoint):
-    answer = ad_listing(api, truth, 5000, endpoint)
+def test_without_ad_page_size_max_any_page_size_is_taken(endpoint):
+    with configured(ad_page_size_max=None) as (api, truth):
+        answer = ad_listing(api, truth, 5000, endpoint)
     assert answer["code"] == 0
     assert answer["data"]["page_info"]["page_size"] == 5000
 
 
 @pytest.mark.parametrize("endpoint", ["ad/get/", "smart_plus/ad/get/"])
-def test_ad_page_size_max_takes_the_limit_and_refuses_one_more(endpoint):
-    with configured(ad_page_size_max=1000) as (api, truth):
-        assert ad_listing(api, truth, 1000, endpoint)["code"] == 0
-        refused = ad_listing(api, truth, 1001, endpoint)
+def test_ad_page_size_max_takes_the_limit_and_refuses_one_more(api, truth, endpoint):
+    # 1000 is the default: the 1-1,000 bububa/tiktok-business documents for both endpoints.
+    assert ad_listing(api, truth, 1000, endpoint)["code"] == 0
+    refused = ad_listing(api, truth, 1001, endpoint)
     assert refused["code"] == 40002
     assert refused["message"] == ("page_size: Must be greater than or equal to 1 and less "
                                   "than or equal to 1000.")
     assert refused["data"] == {}
+
+
+@pytest.mark.parametrize("endpoint", ["ad/get/", "smart_plus/ad/get/"])
+def test_a_smaller_ad_page_size_max_refuses_one_more_stating_it(endpoint):
+    with configured(ad_page_size_max=5) as (api, truth):
+        assert ad_listing(api, truth, 5, endpoint)["code"] == 0
+        refused = ad_listing(api, truth, 6, endpoint)
+    assert refused["code"] == 40002
+    assert refused["message"].endswith("less than or equal to 5.")
 
 
 def test_ad_page_size_max_leaves_campaign_and_adgroup_listings_at_1000():
@@ -152,9 +162,10 @@ def test_out_of_range_settings_are_refused(overrides):
         SandboxConfig(**overrides)
 
 
-def test_the_defaults_set_no_limit_and_no_smart_plus_ads():
+def test_the_defaults_set_the_documented_ad_page_size_no_other_limit_and_no_smart_plus_ads():
     config = SandboxConfig()
     assert (config.ad_page_size_max, config.comment_window_days,
-            config.ad_reply_max_length) == (None, None, None)
+            config.ad_reply_max_length) == (1000, None, None)
+    assert SandboxConfig(ad_page_size_max=None).ad_page_size_max is None
     assert (config.reference_reply_user_info, config.smart_plus_ads,
             config.smart_plus_refusal) == ("object", 0, "40002")
