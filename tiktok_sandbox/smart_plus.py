@@ -15,8 +15,10 @@ row keyed by ``smart_plus_ad_id`` with the lists of the SDK's SmartPlusAdCreateB
 ``landing_page_url_list``), which TikTok's changelog says create, update and get share.
 
 For their ad groups comment/list answers 40002 "This API does not support Upgraded Smart
-Plus ads", or 51010 internal timeout on every try (``SandboxConfig.smart_plus_refusal``);
-integrators saw both live. Their comments exist (the ground truth lists them) but no
+Plus ads", or 51010 internal timeout on every try (``SandboxConfig.smart_plus_refusal``).
+An integrator saw 51010 live on comment/list and the 40002 on comment/task/create; that
+comment/list may answer the 40002 too is an inference (docs/tiktok-api-notes.md). Their
+comments exist (the ground truth lists them) but no
 comment endpoint reaches them.
 
 Everything here comes from its own random stream, so a world's other content is the same
