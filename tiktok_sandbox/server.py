@@ -15,8 +15,9 @@ Routes:
   ``?adgroup_id=``, ``?include=advertisers,ads,comments,stats``; "ads" and "comments" bring
   the Upgraded Smart+ ads' ``smart_plus_ads`` and ``smart_plus_comments``,
   ``?fields=comment_id,create_ts,...``), ``/_sandbox/ground_truth_accounts``
-  (``?business_id=``, ``?video_id=``, ``?include=accounts,videos,comments``): for tests
-  and benchmarks.
+  (``?business_id=``, ``?video_id=``, ``?include=accounts,videos,comments``), and
+  ``POST /_sandbox/add_reply?comment_id=&text=`` (a viewer writing again under an ad
+  comment): for tests and benchmarks.
 
 An API request goes through: count it, decide a fault (``faults.py``), check the app's
 rate limit (40100), create the comments due by now, run the endpoint, then wait
@@ -274,6 +275,19 @@ def _ground_truth(app: Sandbox, request: HttpRequest) -> Reply:
     return _json(truth)
 
 
+def _add_reply(app: Sandbox, request: HttpRequest) -> Reply:
+    """POST ``?comment_id=&text=``: a viewer's reply now under that ad comment (a test writing
+    as TikTok's users would, against a sandbox running in another process)."""
+    if request.method != "POST":
+        return _plain(405, "405 POST only")
+    query = _single(request.query)
+    try:
+        reply_id = app.state.add_reply(query.get("comment_id", ""), query.get("text", ""))
+    except KeyError as exc:
+        return _plain(404, f"404 {exc.args[0]}")
+    return _json({"comment_id": reply_id})
+
+
 def _ground_truth_accounts(app: Sandbox, request: HttpRequest) -> Reply:
     """``?business_id=&video_id=`` narrow it, ``?include=accounts,videos,comments`` picks
     sections."""
@@ -336,6 +350,7 @@ ROUTES: Mapping[str, Callable[[Sandbox, HttpRequest], Reply]] = MappingProxyType
     "/_sandbox/health": _health,
     "/_sandbox/ground_truth": _ground_truth,
     "/_sandbox/ground_truth_accounts": _ground_truth_accounts,
+    "/_sandbox/add_reply": _add_reply,
     ACCOUNT_AUTH_PATH: _account_consent,
     ACCOUNT_AUTH_PATH.rstrip("/"): _account_consent,
     ACCOUNT_AUTH_PATH + "confirm": _account_authorize,
@@ -542,6 +557,11 @@ class SandboxHandle:
     def add_comments(self, n: int, advertiser_id: str | None = None) -> list[str]:
         """Create ``n`` new top-level comments now (deterministically); returns their IDs."""
         return self._app.state.add_comments(n, advertiser_id)
+
+    def add_reply(self, comment_id: str, text: str) -> str:
+        """Create a viewer's reply saying ``text`` now under the ad comment ``comment_id``, as
+        its commenter writing again would; returns its ID."""
+        return self._app.state.add_reply(comment_id, text)
 
     def change_comment(self, comment_id: str, *, likes: int | None = None,
                        status: str | None = None, deleted: bool = False) -> None:

@@ -184,6 +184,20 @@ class SandboxState:
             self._insert(comment)
             return comment.comment_id
 
+    def add_reply(self, comment_id: str, text: str) -> str:
+        """Create a viewer's reply saying ``text`` now under the first-level comment
+        ``comment_id`` (PUBLIC unless it hits a blocked word); returns its ID."""
+        with self._lock:
+            self.catch_up()
+            parent = self._comments.get(str(comment_id))
+            if parent is None or parent.comment_type != COMMENT:
+                raise KeyError(f"no first-level comment {comment_id}")
+            reply = self._factory.viewer_reply(parent, max(int(self.now()), parent.create_ts))
+            reply.content = text
+            reply.comment_status, reply.hit_blockedword = PUBLIC, False
+            self._insert(reply)
+            return reply.comment_id
+
     def _insert(self, comment: Comment, *, screen: bool = True) -> None:
         """Store a new comment; ``screen``: check it against its advertiser's blocked words
         first (every comment but the brand's own replies)."""

@@ -132,3 +132,22 @@ def test_ground_truth_comment_columns_can_be_chosen(sandbox, truth):
     assert served["comments"] == [
         {"comment_id": c["comment_id"], "create_ts": c["create_ts"],
          "comment_status": c["comment_status"]} for c in truth["comments"]]
+
+
+def test_a_viewer_writes_again_under_an_ad_comment_over_http(sandbox, truth):
+    parent = next(c for c in truth["comments"] if c["comment_type"] == "COMMENT")
+    url = f"{sandbox.base_url}/_sandbox/add_reply"
+
+    assert requests.get(url, params={"comment_id": parent["comment_id"]}, timeout=5
+                        ).status_code == 405
+    assert requests.post(url, params={"comment_id": "404", "text": "x"}, timeout=5
+                         ).status_code == 404
+    answer = requests.post(url, params={"comment_id": parent["comment_id"],
+                                        "text": "Still waiting for my order"}, timeout=5)
+
+    reply_id = answer.json()["comment_id"]
+    [reply] = [c for c in sandbox.ground_truth()["comments"] if c["comment_id"] == reply_id]
+    assert reply["original_comment_id"] == parent["comment_id"]
+    assert reply["content"] == "Still waiting for my order"
+    assert reply["comment_type"] == "REPLY" and reply["comment_status"] == "PUBLIC"
+    assert reply["can_delete"] is False  # a viewer wrote it, not the brand
