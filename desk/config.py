@@ -19,7 +19,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """The directory holding Home.py; relative paths in settings are resolved against it."""
 
-_SECRET_FIELDS = frozenset({"client_secret", "secret_key", "password"})
+_SECRET_FIELDS = frozenset({"client_secret", "secret_key", "password", "smtp_password"})
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,16 @@ class Settings:
     refresh_minutes: int = 60
     notebook_timeout: float = 10.0  # seconds a notebook cell may run
     notebook_download_rows: int = 1_000_000  # rows a notebook result download holds
+    # Alerts (desk.alerts): the address people open Comment Desk at, for the links into the
+    # inbox; and the SMTP server e-mail alerts go through (no host: e-mail alerts cannot be
+    # sent). The password is only ever read from here: never stored, logged or shown.
+    public_url: str = "http://localhost:8501"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     @property
     def sign_in(self) -> str:
@@ -148,6 +158,13 @@ def load_settings(
                                 _positive_float),
         notebook_download_rows=number("DESK_NOTEBOOK_DOWNLOAD_ROWS",
                                       defaults.notebook_download_rows, _positive_int),
+        public_url=number("DESK_PUBLIC_URL", defaults.public_url, _web_address),
+        smtp_host=text("DESK_SMTP_HOST"),
+        smtp_port=number("DESK_SMTP_PORT", defaults.smtp_port, _port),
+        smtp_user=text("DESK_SMTP_USER"),
+        smtp_password=text("DESK_SMTP_PASSWORD"),
+        smtp_from=text("DESK_SMTP_FROM"),
+        smtp_starttls=number("DESK_SMTP_STARTTLS", defaults.smtp_starttls, _flag),
     )
 
 
@@ -227,6 +244,34 @@ def _positive_int(name: str, value: Any) -> int:
     if number < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
     return number
+
+
+def _port(name: str, value: Any) -> int:
+    number = _positive_int(name, value)
+    if number > 65535:
+        raise ValueError(f"{name} must be a port number from 1 to 65535, got {value!r}")
+    return number
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+def _web_address(name: str, value: Any) -> str:
+    address = str(value).strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", address):
+        raise ValueError(f"{name} must be an http:// or https:// address such as "
+                         f"https://desk.example.com, got {value!r}")
+    return address
 
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"

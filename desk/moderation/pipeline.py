@@ -5,6 +5,9 @@ sync` all go through `sync_and_moderate`.
 A rule that cannot run (its regex kept running out of time) or a write TikTok refuses never
 undoes the sync: the sync's comments are stored either way, and the outcome says what the
 rules could not do.
+
+Last come the alerts (desk.alerts), raised and sent after the rules; a failure there is
+logged and never fails the sync.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from desk.alerts import check_after_sync
 from desk.errors import USER_ERRORS, message_for
 from desk.moderation import runs
 from desk.sources import CommentSource, SyncResult
+from desk.store.inbox import reopen_answered_again
 from desk.store.rules import RuleRun
 
 
@@ -58,12 +63,23 @@ def sync_and_moderate(source: CommentSource, *, stop: threading.Event | None = N
                       progress: Callable[[Any], None] | None = None,
                       moderate: bool = True, since: date | None = None,
                       workers: int | None = None, refresh: bool | None = None) -> Moderated:
-    """Sync the account; unless the sync was stopped (or `moderate` is False), classify its
-    new comments and let the enabled rules act on them."""
+    """Sync the account and reopen the done comments whose commenter wrote again; unless the
+    sync was stopped, classify its new comments and let the enabled rules act on them (not
+    when `moderate` is False), then raise and send the alerts due."""
     result = source.sync(progress=progress, stop=stop, since=since, workers=workers,
                          refresh=refresh)
-    if not moderate or (stop is not None and stop.is_set()):
+    with source.workspace.store.cursor() as cur:  # a commenter who wrote again: back in the inbox
+        reopen_answered_again(cur)
+    if stop is not None and stop.is_set():
         return Moderated(result)
+    outcome = _moderated(source, result, stop, progress) if moderate else Moderated(result)
+    check_after_sync(source.workspace.store, source.workspace.settings)  # never raises
+    return outcome
+
+
+def _moderated(source: CommentSource, result: SyncResult, stop: threading.Event | None,
+               progress: Callable[[Any], None] | None) -> Moderated:
+    """The classifier and the enabled rules over the sync's new comments."""
     try:
         with source.workspace.store.cursor() as cur:
             acted = runs.after_sync(cur, source, progress=progress, stop=stop)
