@@ -5,7 +5,7 @@ import streamlit as st
 
 from desk.store.times import utc_now
 from desk.text import plural
-from desk.ui import context, inbox
+from desk.ui import alerts, context, inbox
 
 ctx = context.bootstrap("Inbox")
 st.title("Inbox")
@@ -20,6 +20,9 @@ if rows.empty and offset:
     st.session_state[offset_key] = offset = 0
     rows, counts = inbox.read_queue(ctx, filters, offset, now)
 inbox.sidebar_counts(counts)
+
+with st.expander("Alerts", expanded=False):
+    alerts.alerts_panel(ctx, key="inbox")
 
 if rows.empty:
     st.success("Nothing needs an answer here: every comment in view is answered, done, "

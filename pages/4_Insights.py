@@ -4,7 +4,7 @@ who answered."""
 import streamlit as st
 
 from desk.text import md_escape
-from desk.ui import charts, context, queries, tables
+from desk.ui import charts, context, queries, responses, tables
 from desk.ui.filters import comment_filters
 
 ctx = context.bootstrap("Insights")
@@ -26,9 +26,11 @@ numbers[1].metric("Hidden", "–" if summary["hidden_share"] is None
 numbers[2].metric("Reply rate", "–" if summary["reply_rate"] is None
                   else f"{summary['reply_rate']:.1%}",
                   help="First-level comments the brand has replied to.")
-numbers[3].metric("Median time to first reply", "–" if summary["median_minutes"] is None
-                  else f"{summary['median_minutes']:,.0f} min",
-                  help="The median over ads of each ad's median.")
+numbers[3].metric("Median time to first reply",
+                  responses.duration(queries.response_time_overall(ctx, filters)
+                                     ["median_minutes"]),
+                  help="Over every answered first-level comment in scope; Response times "
+                       "below has it per person and per ad or video.")
 
 by_ad = queries.comment_volume_by_ad(ctx, filters, top_n=10)
 if filters.source != "organic":
@@ -112,3 +114,51 @@ else:
     })
     st.caption("Writes made from Comment Desk on the comments these filters choose, by the "
                "person who asked (their sign-in e-mail).")
+
+st.subheader("Response times")
+overall = queries.response_time_overall(ctx, filters)
+waits = st.columns(4)
+waits[0].metric("Median time to first response", responses.duration(overall["median_minutes"]))
+waits[1].metric("90th percentile", responses.duration(overall["p90_minutes"]),
+                  help="Nine in ten first responses came at least this fast.")
+waits[2].metric("Within target", "–" if overall["share_within_target"] is None
+                  else f"{overall['share_within_target']:.1%}",
+                  help="Answered comments whose account has a target for them (Settings).")
+waits[3].metric("Waiting now", f"{overall['backlog']:,}",
+                  help="First-level comments owed an answer: not hidden, not answered, not "
+                       "marked done.")
+minutes = {name: st.column_config.NumberColumn(label, format="%.1f") for name, label in (
+    ("median_minutes", "Median (min)"), ("p90_minutes", "P90 (min)"))}
+by_person = queries.response_times_by_person(ctx, filters)
+if by_person.empty:
+    st.caption("None of these comments has a brand reply yet.")
+else:
+    st.dataframe(by_person, hide_index=True, key="insights_response_people", column_config={
+        **tables.text_columns(answered_by="Answered by"), **minutes,
+        **tables.count_columns(answered="First responses", with_target="With a target",
+                               within_target="Within target"),
+        **tables.share_columns(share_within_target="Share within target"),
+    })
+by_item = queries.response_times_by_ad(ctx, filters)
+st.dataframe(by_item, hide_index=True, key="insights_response_ads", column_config={
+    **tables.text_columns(name="Ad or video", source="Source", ad_id="Ad ID",
+                          video_id="Video ID"),
+    **tables.count_columns(comments="First-level", answered="Answered",
+                           with_target="With a target", within_target="Within target",
+                           backlog="Waiting now"), **minutes,
+    **tables.share_columns(share_within_target="Share within target"),
+    "waiting_since": st.column_config.DatetimeColumn("Oldest waiting since (UTC)",
+                                                     format="YYYY-MM-DD HH:mm"),
+}, column_order=["name", "source", "comments", "answered", "median_minutes", "p90_minutes",
+                 "share_within_target", "within_target", "with_target", "backlog",
+                 "waiting_since", "ad_id", "video_id"])
+backlog_grain = st.segmented_control("Backlog by", ["day", "hour"], default="day",
+                                     required=True, format_func=str.capitalize,
+                                     key="insights_backlog_grain") or "day"
+backlog = queries.backlog_over_time(ctx, filters, backlog_grain)
+st.plotly_chart(charts.backlog_chart(backlog, queries.filters_timezone(ctx), backlog_grain),
+                key="insights_backlog", config={"displaylogo": False})
+span = "the chosen period" if filters.date_from else (
+    "the last 30 days" if backlog_grain == "day" else "the last 7 days")
+st.caption(f"Comments waiting at the end of each {backlog_grain} of {span}, whenever they "
+           "were written. " + responses.DEFINITIONS)

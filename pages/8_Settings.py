@@ -5,7 +5,7 @@ import streamlit as st
 from desk import people
 from desk import store as db
 from desk.text import md_escape
-from desk.ui import context, tables
+from desk.ui import alerts, context, responses, tables
 
 ctx = context.bootstrap("Settings", needs="admin")
 st.title("Settings")
@@ -48,3 +48,7 @@ if submitted:
     else:
         context.flash("✅", f"{done}. It applies at their next action.")
         st.rerun()
+
+responses.targets_section(ctx)
+
+alerts.settings_section(ctx)

@@ -13,7 +13,7 @@ ANALYST_VIEWS = (
     "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
     "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs", "rule_hits",
     "inbox", "inbox_events", "comment_notes", "saved_replies", "response_targets", "alerts",
-    "alert_deliveries",
+    "alert_deliveries", "response_times", "inbox_backlog",
 )
 # The tables the analyst views read: the only ones a notebook plan may scan.
 _BASE_TABLES = frozenset(

@@ -23,6 +23,7 @@ Callers import this package (`from desk import store as db`); where each concern
     queries.py          the ad pages' reads: comments, replies, ads with counts, insights
     organic_queries.py  the business-account reads: videos, organic counts, conversations
     inbox.py            the inbox: triage states, assignment, internal notes, the queue
+    responses.py        response-time targets, first responses, their medians, the backlog
     saved_replies.py    saved replies: templates per account, shortcuts, uses
 """
 
@@ -89,6 +90,22 @@ from desk.store.queries import (
     replies_for,
     unanswered_comments,
     writes_by_person,
+)
+from desk.store.responses import (
+    OUTSIDE_DESK,
+    RESPONSE_COLUMNS,
+    TARGET_ALL,
+    TARGET_SCOPES,
+    BacklogGrain,
+    backlog_over_time,
+    delete_target,
+    first_responses,
+    list_targets,
+    owed_periods,
+    response_time_overall,
+    response_times_by_ad,
+    response_times_by_person,
+    set_target,
 )
 from desk.store.rules import (
     RuleRun,
@@ -172,6 +189,21 @@ from desk.store.upserts import (
 )
 
 __all__ = (
+    # response times (desk.store.responses)
+    "OUTSIDE_DESK",
+    "RESPONSE_COLUMNS",
+    "TARGET_ALL",
+    "TARGET_SCOPES",
+    "BacklogGrain",
+    "backlog_over_time",
+    "delete_target",
+    "first_responses",
+    "list_targets",
+    "owed_periods",
+    "response_time_overall",
+    "response_times_by_ad",
+    "response_times_by_person",
+    "set_target",
     "COMMENT_SOURCES",
     "INBOX_STATES",
     "MIGRATIONS",

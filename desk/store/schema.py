@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from desk.errors import StoreError
+from desk.store.response_views import RESPONSE_VIEWS
 from desk.store.sql import Cursor, fetch_first, fetch_rows
 from desk.store.times import utc_now
 
@@ -731,6 +732,10 @@ MIGRATIONS: tuple[str, ...] = (
                d.last_error, d.next_try_at, d.sent_at
         FROM main.alert_deliveries d JOIN main.alert_channels c USING (channel_id);
     """,
+    # 15: response times for the notebook: the analyst views response_times (each
+    # first-level comment's first response, who gave it, its target) and inbox_backlog (the
+    # periods each comment was owed an answer); see desk/store/response_views.py.
+    RESPONSE_VIEWS,
 )
 
 

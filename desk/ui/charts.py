@@ -129,3 +129,41 @@ def label_mix_chart(labels: pd.DataFrame, languages: pd.DataFrame):
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(showlegend=False, height=360, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure
+
+
+BACKLOG_COLOUR = "#c9ccd1"
+OVER_TARGET_COLOUR = "#fe2c55"
+
+
+def backlog_chart(frame: pd.DataFrame, timezone: str, grain: str):
+    """The backlog at the end of each day or hour: comments owed an answer (those past their
+    target stacked on top) as bars, the oldest and the median wait in hours as lines."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    at = list(frame["bucket"])
+    backlog = frame["backlog"].astype("int64")
+    over = frame["over_target"].astype("int64")
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(go.Bar(
+        x=at, y=list(backlog - over), name="Waiting, within target or none",
+        marker_color=BACKLOG_COLOUR,
+        hovertemplate="%{x}<br>%{y:,} waiting<extra></extra>"), secondary_y=False)
+    figure.add_trace(go.Bar(
+        x=at, y=list(over), name="Waiting past target", marker_color=OVER_TARGET_COLOUR,
+        hovertemplate="%{x}<br>%{y:,} past target<extra></extra>"), secondary_y=False)
+    for column, name, dash in (("oldest_minutes", "Oldest wait (h)", "solid"),
+                               ("median_age_minutes", "Median wait (h)", "dot")):
+        hours = [None if pd.isna(v) else round(float(v) / 60, 2) for v in frame[column]]
+        figure.add_trace(go.Scatter(
+            x=at, y=hours, name=name, mode="lines", line={"color": AD_COLOUR, "dash": dash},
+            hovertemplate="%{x}<br>%{y:,.1f} h<extra>%{fullData.name}</extra>"),
+            secondary_y=True)
+    figure.update_layout(
+        barmode="stack", height=340, margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        legend={"orientation": "h", "y": -0.25},
+        xaxis={"title": f"{'Day' if grain == 'day' else 'Hour'} ({chart_label(timezone)}), "
+                        "counted at its end"})
+    figure.update_yaxes(title_text="Comments waiting", rangemode="tozero", secondary_y=False)
+    figure.update_yaxes(title_text="Wait (hours)", rangemode="tozero", secondary_y=True)
+    return figure

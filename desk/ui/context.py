@@ -148,6 +148,7 @@ def bootstrap(page_title: str, needs: Role = "viewer") -> PageContext:
         business_id=_chosen(_ACCOUNT, list(known_accounts)), person=who,
     )
     handles.token_refresher(ctx.workspace)
+    handles.alert_sender(ctx.workspace)
     if ctx.demo:
         st.info(DEMO_BANNER, icon="🧪")
     _sidebar(ctx, known, known_accounts)

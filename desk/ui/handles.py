@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from desk import people
+from desk.alerts.run import send_due
 from desk import store as db
 from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
@@ -30,6 +31,7 @@ from desk.moderation.pipeline import Moderated, sync_and_moderate
 from desk.scheduler import AutoSync, PeriodicJob, refresh_due_tokens
 from desk.sources import Progress, source
 from desk.store import Store
+from desk.store.times import utc_now
 from desk.tasks import Tasks, TaskState
 from desk.workspace import TikTokApp, Workspace, app_rate_limiter
 from tiktok_client.ratelimit import RateLimiter
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from tiktok_sandbox import SandboxHandle
 
 TOKEN_REFRESH_SECONDS = 300.0
+ALERT_SEND_SECONDS = 60.0
+"""How often alert deliveries waiting for a retry are tried while the app runs."""
 """How often, while the app runs, business-account tokens near their expiry are renewed."""
 
 
@@ -184,3 +188,20 @@ def token_refresher(workspace: Workspace) -> PeriodicJob:
     runs (each use renews on demand too)."""
     app = workspace.app
     return _token_refresher(workspace.settings, app.api_base_url, app.app_id, app.app_secret)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda job: job.stop())
+def _alert_sender(settings: Settings) -> PeriodicJob:
+    store = store_for(settings)
+
+    def send() -> None:
+        with store.cursor() as cur:
+            send_due(cur, settings, utc_now())
+
+    return PeriodicJob(send, ALERT_SEND_SECONDS, "desk-alert-delivery")
+
+
+def alert_sender(workspace: Workspace) -> PeriodicJob:
+    """The schedule that tries alert deliveries due for a retry while the app runs (the check
+    after each sync raises alerts and sends them first)."""
+    return _alert_sender(workspace.settings)

@@ -92,6 +92,10 @@ def sidebar(ctx: PageContext) -> InboxFilters:
         ad_id = video_id = None
         if advertiser_id is not None:
             ads = ad_choices(ctx, advertiser_id)
+            linked = st.query_params.get("ad")  # an alert's link names the ad
+            if linked in ads and not st.session_state.get(f"{PAGE}_ad_url_read"):
+                st.session_state[f"{PAGE}_ad"] = linked
+            st.session_state[f"{PAGE}_ad_url_read"] = True
             ad_id = st.selectbox("Ad", list(ads), index=None, format_func=ads.get,
                                  key=f"{PAGE}_ad", placeholder="Every ad")
         if business_id is not None:

@@ -8,6 +8,8 @@ functions take the PageContext; the cached ones below them take only hashable va
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -376,3 +378,74 @@ def saved_replies(ctx: PageContext, account_kind: str, account_id: str) -> list[
 def placeholder_values(ctx: PageContext, comment_id: str) -> dict:
     """What a saved reply's placeholders become for this stored comment."""
     return _placeholder_values(ctx.db, str(comment_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Response times (desk.store.responses)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _response_overall(path: str, filters: CommentFilters) -> dict:
+    with handles.store_at(path).cursor() as cur:
+        return db.response_time_overall(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _response_by_person(path: str, filters: CommentFilters) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.response_times_by_person(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _response_by_ad(path: str, filters: CommentFilters) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.response_times_by_ad(cur, filters)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _backlog(path: str, filters: CommentFilters, start: datetime, end: datetime, grain: str,
+             now: datetime) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.backlog_over_time(cur, filters, start=start, end=end,
+                                    grain=grain, now=now)  # type: ignore[arg-type]
+
+
+def response_time_overall(ctx: PageContext, filters: CommentFilters) -> dict:
+    """Median and p90 minutes to first response, the share within target and the backlog
+    over the comments the filters choose."""
+    return _response_overall(ctx.db, filters)
+
+
+def response_times_by_person(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
+    return _response_by_person(ctx.db, filters)
+
+
+def response_times_by_ad(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
+    return _response_by_ad(ctx.db, filters)
+
+
+BACKLOG_SPANS = MappingProxyType({"day": 30, "hour": 7 * 24})
+"""How many days or hours (this one included) the backlog chart shows when the filters name
+no period."""
+
+
+def backlog_over_time(ctx: PageContext, filters: CommentFilters,
+                      grain: str = "day") -> pd.DataFrame:
+    """The backlog at the end of each day or hour of the filters' period (in the account's
+    time zone), or of the last BACKLOG_SPANS[grain] up to now; measured up to this minute."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    zone = ZoneInfo(filters_timezone(ctx))
+    if filters.date_from is not None:
+        start = datetime.combine(filters.date_from, time(), tzinfo=zone)
+    elif grain == "hour":
+        start = now.astimezone(zone).replace(minute=0) - timedelta(hours=BACKLOG_SPANS[grain] - 1)
+    else:
+        first_day = now.astimezone(zone).date() - timedelta(days=BACKLOG_SPANS[grain] - 1)
+        start = datetime.combine(first_day, time(), tzinfo=zone)
+    end = now
+    if filters.date_to is not None:
+        end = min(now, datetime.combine(filters.date_to + timedelta(days=1), time(), tzinfo=zone))
+    if end <= start:  # a period still to come
+        return pd.DataFrame(columns=["bucket", "as_of", "backlog", "over_target",
+                                     "oldest_minutes", "median_age_minutes"])
+    return _backlog(ctx.db, filters, start.astimezone(UTC), end.astimezone(UTC), grain, now)

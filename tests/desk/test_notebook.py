@@ -311,9 +311,11 @@ def test_show_tables_lists_only_the_analyst_views(nb):
         "comments",
         "deleted_comments",
         "inbox",
+        "inbox_backlog",
         "inbox_events",
         "replies",
         "response_targets",
+        "response_times",
         "rule_hits",
         "rule_runs",
         "rule_versions",
@@ -359,7 +361,7 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
         "advertisers", "ads", "comments", "replies", "sync_runs", "business_accounts", "videos",
         "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs",
         "rule_hits", "inbox", "inbox_events", "comment_notes", "saved_replies",
-        "response_targets", "alerts", "alert_deliveries",
+        "response_targets", "alerts", "alert_deliveries", "response_times", "inbox_backlog",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]
