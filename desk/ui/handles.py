@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from desk import people
-from desk.alerts.run import send_due
 from desk import store as db
+from desk.alerts.run import send_due
 from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
 from desk.demo import sandbox_options
