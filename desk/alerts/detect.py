@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 from desk.alerts.store import AccountKind, AlertKind, NewAlert, Thresholds
 from desk.store.filters import SENTIMENT_CUT
-from desk.store.inbox import _ANSWERED, _ANSWERS, _OPEN, InboxScope
+from desk.store.inbox import OPEN, UNANSWERED, InboxScope
 from desk.store.sql import Cursor, fetch_rows, query_records
 from desk.store.times import to_utc
 from desk.text import plural
@@ -102,8 +102,8 @@ def backlog_breaches(cur: Cursor, thresholds: Thresholds, now: datetime) -> list
         WITH waiting AS (
             SELECT {_ACCOUNT_KIND} AS account_kind, {_ACCOUNT_ID} AS account_id, c.comment_id,
                    c.labels, greatest(c.create_time, s.reopened_at) AS since
-            FROM comments c LEFT JOIN inbox_states s USING (comment_id) {_ANSWERS}
-            WHERE {base} AND {_OPEN} AND NOT {_ANSWERED}
+            FROM comments c LEFT JOIN inbox_states s USING (comment_id)
+            WHERE {base} AND {OPEN} AND {UNANSWERED}
               AND EXISTS (SELECT 1 FROM response_targets t
                           WHERE t.account_kind = {_ACCOUNT_KIND}
                             AND t.account_id = {_ACCOUNT_ID})

@@ -21,14 +21,15 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from desk.store.filters import BRAND_REPLY
 from desk.store.sql import (
+    PANDAS_TYPES,
     Cursor,
     fetch_first,
     fetch_rows,
     query_frame,
-    query_records,
     registered,
     transaction,
     whole_number,
@@ -43,19 +44,21 @@ InboxEventKind = Literal["done", "reopen", "snooze", "assign", "take", "release"
 PRIORITY_LABELS: tuple[str, ...] = ("question", "complaint")
 """Labels that put a comment first in the queue (priority 1; every other comment is 2)."""
 
+UNASSIGNED = ""
+"""The assignee filter for comments nobody holds."""
+
 REOPENED_BY = "desk"
 """The actor recorded when a comment reopens itself because its commenter wrote again."""
 
-# The brand's replies per comment (`a`, joined to `comments c`): a comment is answered by
-# them unless it was reopened after the last of them.
-_ANSWERS = (
-    "LEFT JOIN (SELECT r.original_comment_id, count(*) AS replies, "  # noqa: S608 (constants)
-    f"max(r.create_time) AS last_at FROM comments r WHERE {BRAND_REPLY} "
-    "GROUP BY r.original_comment_id) a ON a.original_comment_id = c.comment_id"
+# Over `comments c` joined with `inbox_states s`: no brand reply answers the comment (none,
+# or none since it was reopened). DuckDB runs it as an anti join reading only the brand
+# replies' parent and time; the queue below spells the same join out (see _SCOPED).
+UNANSWERED = (
+    "NOT EXISTS (SELECT 1 FROM comments r WHERE r.original_comment_id = c.comment_id "  # noqa: S608 (constants)
+    f"AND {BRAND_REPLY} AND (s.reopened_at IS NULL OR r.create_time > s.reopened_at))"
 )
-_ANSWERED = ("(a.replies IS NOT NULL "
-             "AND (s.reopened_at IS NULL OR a.last_at > s.reopened_at))")
-_QUEUE_ORDER = "priority, c.likes DESC NULLS LAST, c.create_time NULLS LAST, c.comment_id"
+_QUEUE_ORDER = ("priority, overdue DESC, c.likes DESC NULLS LAST, c.create_time NULLS LAST, "
+                "c.comment_id")
 _STATE_TYPES = {
     "state": "VARCHAR",
     "snoozed_until": "TIMESTAMPTZ",
@@ -109,7 +112,9 @@ class InboxScope:
         if self.language is not None:
             clauses.append("c.language = ?")
             params.append(self.language)
-        if self.assignee is not None:
+        if self.assignee == UNASSIGNED:
+            clauses.append("s.assignee IS NULL")
+        elif self.assignee is not None:
             clauses.append("s.assignee = ?")
             params.append(self.assignee)
         return " AND ".join(clauses), params
@@ -213,7 +218,8 @@ def inbox_events(cur: Cursor, comment_ids: Iterable[str]) -> pd.DataFrame:
 def reopen_answered_again(cur: Cursor, *, actor: str = REOPENED_BY,
                           at: datetime | None = None) -> int:
     """Reopen the done comments whose commenter wrote again since: a visible reply under it,
-    not the brand's, created after it was marked done. Returns how many were reopened.
+    not the brand's, created after it was marked done (in the same second counts: TikTok
+    stamps comments to the second). Returns how many were reopened.
 
     The comment counts as reopened when that reply was written, so a brand reply after it
     answers it again; the event's value is the newest such reply's comment_id.
@@ -226,7 +232,8 @@ def reopen_answered_again(cur: Cursor, *, actor: str = REOPENED_BY,
             "FROM inbox_states s JOIN comments r ON r.original_comment_id = s.comment_id "
             "WHERE s.state = 'done' AND r.comment_type = 'REPLY' "
             "AND NOT coalesce(r.can_delete, false) "
-            "AND r.comment_status IS DISTINCT FROM 'HIDDEN' AND r.create_time > s.changed_at "
+            "AND r.comment_status IS DISTINCT FROM 'HIDDEN' "
+            "AND r.create_time >= date_trunc('second', s.changed_at) "
             "GROUP BY s.comment_id").to_arrow_table()
         if not again.num_rows:
             return 0
@@ -245,32 +252,26 @@ def inbox_queue(cur: Cursor, *, advertiser_id: str | None = None,
                 business_id: str | None = None, ad_id: str | None = None,
                 video_id: str | None = None, labels: Sequence[str] = (),
                 language: str | None = None, assignee: str | None = None, now: datetime,
-                limit: int = 50, offset: int = 0) -> pd.DataFrame:
+                limit: int = 50, offset: int = 0,
+                priority_labels: Sequence[str] = PRIORITY_LABELS) -> pd.DataFrame:
     """One page of the comments that need attention, first things first.
 
-    `priority` is 1 for questions and complaints (PRIORITY_LABELS), 2 for the rest; then the
-    most liked come first, then the oldest. Columns: comment_id, source, advertiser_id,
-    business_id, ad_id, ad_name, video_id, tiktok_item_id, user_name, content, likes,
-    labels, language, sentiment, create_time, priority, state, snoozed_until, assignee,
-    changed_by, changed_at, reopened_at.
+    `priority` is 1 for a comment with any of `priority_labels` (questions and complaints
+    unless told), 2 for the rest. Within a priority, the comments waiting longer than their
+    response-time target come first (`overdue`: since written, or since reopened; the
+    account's shortest target among the comment's labels, else its target for all
+    comments), then the most liked, then the oldest. Columns: comment_id, source,
+    advertiser_id, business_id, ad_id, ad_name, video_id, tiktok_item_id, user_name,
+    content, likes, labels, language, sentiment, create_time, priority, overdue, state,
+    snoozed_until, assignee, changed_by, changed_at, reopened_at. `assignee=UNASSIGNED`
+    keeps the comments nobody holds.
     """
     scope = InboxScope(advertiser_id, business_id, ad_id, video_id, tuple(labels), language,
                        assignee)
-    where, params = scope.where()
-    sql = f"""
-        SELECT c.comment_id, c.source, c.advertiser_id, c.business_id, c.ad_id, c.ad_name,
-               c.video_id, c.tiktok_item_id, c.user_name, c.content, c.likes, c.labels,
-               c.language, c.sentiment, c.create_time,
-               CASE WHEN list_has_any(c.labels, ?::VARCHAR[]) THEN 1 ELSE 2 END AS priority,
-               'open' AS state, s.snoozed_until, s.assignee, s.changed_by, s.changed_at,
-               s.reopened_at
-        FROM comments c LEFT JOIN inbox_states s USING (comment_id) {_ANSWERS}
-        WHERE {where} AND {_OPEN} AND NOT {_ANSWERED}
-        ORDER BY {_QUEUE_ORDER}
-        LIMIT ? OFFSET ?
-    """  # noqa: S608
-    paging = [whole_number(limit, "limit"), whole_number(offset, "offset")]
-    return query_frame(cur, sql, [list(PRIORITY_LABELS), *params, to_utc(now), *paging])
+    queue, _ = _read_inbox(cur, scope, now, page=(limit, offset),
+                           priority_labels=priority_labels)
+    assert queue is not None
+    return queue
 
 
 def inbox_counts(cur: Cursor, *, advertiser_id: str | None = None,
@@ -283,23 +284,139 @@ def inbox_counts(cur: Cursor, *, advertiser_id: str | None = None,
     open ones assigned to `me`). Snoozed and done count whether or not the brand answered."""
     scope = InboxScope(advertiser_id, business_id, ad_id, video_id, tuple(labels), language,
                        assignee)
-    where, params = scope.where()
-    sql = f"""
-        SELECT count(*) FILTER (WHERE {_OPEN} AND NOT {_ANSWERED}) AS open,
-               count(*) FILTER (WHERE s.state = 'snoozed' AND s.snoozed_until > ?) AS snoozed,
-               count(*) FILTER (WHERE s.state = 'done') AS done,
-               count(*) FILTER (WHERE {_OPEN} AND NOT {_ANSWERED} AND s.assignee = ?)
-                   AS assigned_to_me
-        FROM comments c LEFT JOIN inbox_states s USING (comment_id) {_ANSWERS}
-        WHERE {where}
-    """  # noqa: S608
+    _, counts = _read_inbox(cur, scope, now, counts=True, me=me)
+    assert counts is not None
+    return counts
+
+
+def inbox_page(cur: Cursor, *, advertiser_id: str | None = None,
+               business_id: str | None = None, ad_id: str | None = None,
+               video_id: str | None = None, labels: Sequence[str] = (),
+               language: str | None = None, assignee: str | None = None,
+               me: str | None = None, now: datetime, limit: int = 50,
+               offset: int = 0, priority_labels: Sequence[str] = PRIORITY_LABELS
+               ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """What the Inbox page shows first, in one query: `inbox_queue`'s page and
+    `inbox_counts`' counts over the same scope (the scope's comments and their answers are
+    read once, not twice)."""
+    scope = InboxScope(advertiser_id, business_id, ad_id, video_id, tuple(labels), language,
+                       assignee)
+    queue, counts = _read_inbox(cur, scope, now, page=(limit, offset), counts=True,
+                                 me=me, priority_labels=priority_labels)
+    assert queue is not None and counts is not None
+    return queue, counts
+
+
+# The Inbox in one statement, from constants. `scoped`: the scope's first-level, visible
+# comments with only what ordering and counting need. `unanswered`: the waiting ones no
+# brand reply answers (an anti join reading only the brand replies' parent and time, where
+# grouping every brand reply first cost more than the rest of the page). `page`: the rowids
+# of one page, whose rows alone are then read whole (`shown`). The priority is one
+# list_contains per label (cheaper than list_has_any over every comment in scope).
+_SCOPED = f"""scoped AS (
+    SELECT c.rowid AS row_id, c.comment_id, c.likes, c.create_time,
+           CASE WHEN {{priority}} THEN 1 ELSE 2 END AS priority, {{overdue}} AS overdue,
+           s.assignee, s.reopened_at, {{open}} AS waiting,
+           s.state = 'snoozed' AND s.snoozed_until > ? AS snoozed, s.state = 'done' AS done
+    FROM comments c LEFT JOIN inbox_states s USING (comment_id)
+    WHERE {{where}}
+), unanswered AS (
+    SELECT w.* FROM scoped w ANTI JOIN comments r
+        ON r.original_comment_id = w.comment_id AND {BRAND_REPLY}
+       AND (w.reopened_at IS NULL OR r.create_time > w.reopened_at)
+    WHERE w.waiting
+)"""  # noqa: S608 (constants)
+_PAGE = """page AS (
+    SELECT row_id, priority, overdue FROM unanswered
+    ORDER BY priority, overdue DESC, likes DESC NULLS LAST, create_time NULLS LAST, comment_id
+    LIMIT ? OFFSET ?
+), shown AS (
+    SELECT c.comment_id, c.source, c.advertiser_id, c.business_id, c.ad_id, c.ad_name,
+           c.video_id, c.tiktok_item_id, c.user_name, c.content, c.likes, c.labels,
+           c.language, c.sentiment, c.create_time, p.priority, p.overdue, 'open' AS state,
+           s.snoozed_until, s.assignee, s.changed_by, s.changed_at, s.reopened_at
+    FROM page p JOIN comments c ON c.rowid = p.row_id LEFT JOIN inbox_states s USING (comment_id)
+)"""
+_COUNTS = """counts AS (
+    SELECT (SELECT count(*) FROM unanswered) AS open,
+           count(*) FILTER (WHERE snoozed) AS snoozed,
+           count(*) FILTER (WHERE done) AS done,
+           (SELECT count(*) FROM unanswered WHERE assignee = ?) AS assigned_to_me
+    FROM scoped
+)"""
+_COUNT_NAMES = ("open", "snoozed", "done", "assigned_to_me")
+
+
+def _read_inbox(cur: Cursor, scope: InboxScope, now: datetime, *,
+                page: tuple[int, int] | None = None, counts: bool = False,
+                me: str | None = None, priority_labels: Sequence[str] = PRIORITY_LABELS
+                ) -> tuple[pd.DataFrame | None, dict[str, int] | None]:
+    """One page of the queue (`page`: limit, offset) and/or the counts (with `me`) over
+    `scope`, read in one statement."""
+    where, where_params = scope.where()
     now = to_utc(now)
-    row = query_records(cur, sql, [now, now, now, me, *params])[0]
-    return {name: int(value or 0) for name, value in row.items()}
+    first = list(dict.fromkeys(str(label) for label in priority_labels))
+    priority = " OR ".join(["list_contains(c.labels, ?)"] * len(first)) or "false"
+    overdue, overdue_params = _overdue(cur, now) if page is not None else ("false", [])
+    ctes = [_SCOPED.format(open=OPEN, where=where, priority=priority, overdue=overdue)]
+    params: list[Any] = [*first, *overdue_params, now, now, *where_params]
+    if page is not None:
+        ctes.append(_PAGE)
+        params += [whole_number(page[0], "limit"), whole_number(page[1], "offset")]
+    if counts:
+        ctes.append(_COUNTS)
+        params.append(me)
+    if page is None:
+        body = "SELECT * FROM counts"
+    elif not counts:
+        body = f"SELECT * FROM shown c ORDER BY {_QUEUE_ORDER}"  # noqa: S608
+    else:  # the counts on every row of the page, or on one empty row when there is none
+        body = f"SELECT * FROM counts LEFT JOIN shown c ON true ORDER BY {_QUEUE_ORDER}"  # noqa: S608
+    sql = f"WITH {', '.join(ctes)}\n{body}"
+    table = cur.sql(sql, params=params).to_arrow_table()
+    found = None
+    if counts:
+        first = table.slice(0, 1).select(list(_COUNT_NAMES)).to_pylist()[0]
+        found = {name: int(first[name] or 0) for name in _COUNT_NAMES}
+        table = table.drop_columns(list(_COUNT_NAMES))
+    queue = None
+    if page is not None:
+        shown = table.filter(pc.is_valid(table["comment_id"])) if counts else table
+        queue = shown.to_pandas(types_mapper=PANDAS_TYPES.get)
+    return queue, found
+
+
+def _overdue(cur: Cursor, now: datetime) -> tuple[str, list[Any]]:
+    """Whether a comment (`c`, with `s`) has waited past its response-time target, as SQL
+    over the few targets set (read first): the account's shortest target among the
+    comment's labels, else its target for all comments; waiting since written or reopened.
+    "false" when no target is set."""
+    targets = fetch_rows(cur, "SELECT account_kind, account_id, scope, minutes "
+                              "FROM response_targets ORDER BY account_kind, account_id, scope")
+    if not targets:
+        return "false", []
+    account = ("c.source = ? AND CASE WHEN c.source = 'organic' THEN c.business_id "
+               "ELSE c.advertiser_id END = ?")
+    labelled = [(kind, account_id, scope, minutes)
+                for kind, account_id, scope, minutes in targets if scope != "all"]
+    whole = [(kind, account_id, minutes)
+             for kind, account_id, scope, minutes in targets if scope == "all"]
+    parts, params = [], []
+    if labelled:
+        parts.append("least(" + ", ".join(
+            [f"CASE WHEN {account} AND list_contains(c.labels, ?) THEN ? END"] * len(labelled))
+            + ")")
+        params += [value for target in labelled for value in target]
+    if whole:
+        parts.append("CASE " + " ".join([f"WHEN {account} THEN ?"] * len(whole)) + " END")
+        params += [value for target in whole for value in target]
+    minutes = f"coalesce({', '.join(parts)})"
+    return (f"coalesce(coalesce(s.reopened_at, c.create_time) "
+            f"< ?::TIMESTAMPTZ - to_minutes(({minutes})::BIGINT), false)", [now, *params])
 
 
 # Open: no state yet, open, or a snooze that has ended (its end bound as a parameter).
-_OPEN = "(s.state IS NULL OR s.state = 'open' OR (s.state = 'snoozed' AND s.snoozed_until <= ?))"
+OPEN = "(s.state IS NULL OR s.state = 'open' OR (s.state = 'snoozed' AND s.snoozed_until <= ?))"
 
 
 def _set_state(cur: Cursor, comment_ids: Iterable[str], actor: str, at: datetime | None, *,

@@ -121,8 +121,9 @@ def sidebar(ctx: PageContext) -> InboxFilters:
                 help="Comments with any of these labels come first; then the most liked, "
                      "then the oldest.")
             st.caption("The queue's order: the labels above first, then comments past their "
-                       "response-time target, then the most liked, then the oldest.")
-    assignee = {ANYONE: None, ME: ctx.person.email, NOBODY: ""}.get(held, held)
+                       "response-time target (⏰; targets are set on Settings), then the most "
+                       "liked, then the oldest.")
+    assignee = {ANYONE: None, ME: ctx.person.email, NOBODY: db.UNASSIGNED}.get(held, held)
     return InboxFilters(advertiser_id, business_id, ad_id, video_id, tuple(labels),
                         language or None, assignee, tuple(first))
 
@@ -148,9 +149,9 @@ def read_queue(ctx: PageContext, filters: InboxFilters, offset: int,
     """One page of the queue and the counts, read now (not cached: two people work the same
     inbox, and a claim must be seen at once)."""
     with ctx.store.cursor() as cur:
-        rows = db.inbox_queue(cur, **filters.scope(), now=now, limit=PAGE_SIZE, offset=offset)
-        counts = db.inbox_counts(cur, **filters.scope(), me=ctx.person.email, now=now)
-    return rows, counts
+        return db.inbox_page(cur, **filters.scope(), me=ctx.person.email, now=now,
+                             limit=PAGE_SIZE, offset=offset,
+                             priority_labels=filters.priority_labels)
 
 
 def queue_table(rows: pd.DataFrame, current: str | None, now: datetime) -> list[str]:
@@ -162,8 +163,9 @@ def queue_table(rows: pd.DataFrame, current: str | None, now: datetime) -> list[
         "user_name": rows["user_name"].map(text),
         "content": rows["content"].map(text),
         "likes": rows["likes"].fillna(0).astype(int),
-        "age": [ago(t.to_pydatetime() if hasattr(t, "to_pydatetime") else t, now)
-                for t in rows["create_time"]],
+        "age": [("⏰ " if late else "") + ago(t.to_pydatetime() if hasattr(t, "to_pydatetime")
+                                               else t, now)
+                for t, late in zip(rows["create_time"], rows["overdue"], strict=True)],
         "assignee": rows["assignee"].map(text),
         "where": [text(r.ad_name) if r.source == "ad" else "organic video"
                   for r in rows.itertuples(index=False)],

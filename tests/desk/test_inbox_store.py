@@ -20,6 +20,7 @@ The queue for A1 and B1: k1, o1, q1 (questions and complaints, by likes), then p
 likes each, the older first).
 """
 
+import random
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -109,6 +110,37 @@ def test_the_queue_puts_questions_and_complaints_first_then_likes_then_age(cur):
     assert queue["priority"].tolist() == [1, 1, 1, 2, 2]
     assert queue["state"].tolist() == ["open"] * 5
     assert queue["assignee"].isna().all()
+
+
+def test_the_labels_that_come_first_are_the_users_choice(cur):
+    praise_first = db.inbox_queue(cur, **BOTH, now=NOW, priority_labels=["praise"])
+
+    assert praise_first["comment_id"].tolist() == ["p1", "p2", "k1", "o1", "q1"]
+    assert praise_first["priority"].tolist() == [1, 2, 2, 2, 2]
+    assert set(db.inbox_queue(cur, **BOTH, now=NOW, priority_labels=[])["priority"]) == {2}
+
+
+def test_within_a_priority_comments_past_their_target_come_first(cur):
+    # k1 (complaint, day 6) and q1 (question, day 5) share priority 1; k1 has more likes.
+    db.set_target(cur, "ad", "A1", "question", 24 * 60, ANA)  # q1 waited 5 days: overdue
+    db.set_target(cur, "ad", "A1", "all", 30 * 24 * 60, ANA)  # k1 (4 days) is not
+    queue = db.inbox_queue(cur, **BOTH, now=NOW)
+
+    assert queue["comment_id"].tolist() == ["q1", "k1", "o1", "p2", "p1"]
+    assert queue["overdue"].tolist() == [True, False, False, False, False]
+
+    db.set_target(cur, "organic", "B1", "all", 60, ANA)  # o1 (day 7) too, and p1/p2 stay
+    assert queue_ids(cur) == ["o1", "q1", "k1", "p2", "p1"]
+    # a comment reopened an hour ago waits from then: within the organic target again
+    db.reopen(cur, ["o1"], BEN, at=NOW - timedelta(minutes=30))
+    assert queue_ids(cur) == ["q1", "k1", "o1", "p2", "p1"]
+
+
+def test_the_queue_keeps_the_comments_nobody_holds(cur):
+    db.assign(cur, ["k1", "p2"], ANA, BEN)
+
+    assert queue_ids(cur, assignee=db.UNASSIGNED) == ["o1", "q1", "p1"]
+    assert queue_ids(cur, assignee=ANA) == ["k1", "p2"]
 
 
 def test_answered_hidden_and_other_accounts_comments_and_replies_are_not_in_the_queue(cur):
@@ -325,3 +357,117 @@ def test_a_thousand_comments_are_marked_done_in_one_call(cur):
     assert not set(queue_ids(cur, limit=2000)) & set(many)
     assert db.inbox_counts(cur, **BOTH, now=NOW)["done"] == 1000
     assert len(db.inbox_events(cur, many)) == 1000
+
+
+# A varied store: three accounts, ties in likes and times, labels, user and brand replies
+# (some hidden), and every kind of state, for checking the queue and its counts against the
+# rules written out plainly, and the one-read page against the two separate reads.
+
+VARIED_SCOPES = [{}, {"advertiser_id": "A1"}, BOTH, {"business_id": "B1"},
+                 {"advertiser_id": "A2"}, {**BOTH, "labels": ["question"]},
+                 {"advertiser_id": "A1", "assignee": ANA}, {"labels": ["praise", "complaint"]},
+                 {**BOTH, "language": "es"}, {"ad_id": "ad2"}, {"video_id": "v1"}]
+
+
+@pytest.fixture
+def varied(tmp_path):
+    rng = random.Random(17)
+    with Store.open(tmp_path / "varied.duckdb") as store:
+        cursor = store.cursor()
+        firsts, records = [], []
+        for n in range(150):
+            account = rng.choice(["A1", "A1", "B1", "A2"])
+            labels = rng.choice([(), (), ("question",), ("complaint",), ("praise",),
+                                 ("question", "praise")])
+            comment_id = f"c{n:03d}"
+            firsts.append(comment_id)
+            records.append(comment(
+                comment_id, utc(1 + rng.randrange(8), rng.randrange(3)), account=account,
+                ad_id=rng.choice(["ad1", "ad2"]), likes=rng.choice([0, 0, 1, 2, 5, 5, 9]),
+                labels=labels, language=rng.choice(["en", "en", "es"]),
+                status="HIDDEN" if rng.random() < 0.1 else "PUBLIC"))
+        for n in range(180):
+            parent = rng.choice(firsts)
+            records.append(reply(f"r{n:03d}", parent, utc(9, rng.randrange(12)),
+                                 brand=rng.random() < 0.6,
+                                 status="HIDDEN" if rng.random() < 0.1 else "PUBLIC"))
+        store_comments(cursor, records)
+
+        picked = rng.sample(firsts, 70)
+        db.mark_done(cursor, picked[:15], ANA, at=utc(9, 12))
+        db.snooze(cursor, picked[15:25], NOW + timedelta(hours=3), ANA, at=NOW)
+        db.snooze(cursor, picked[25:32], NOW - timedelta(hours=1), ANA, at=utc(9, 12))
+        db.reopen(cursor, picked[32:50], BEN, at=utc(9, 6))  # some answered after it
+        db.assign(cursor, picked[5:10] + picked[30:45] + picked[55:65], ANA, BEN)
+        db.assign(cursor, picked[45:55], BEN, BEN)
+        yield cursor
+
+
+def expected_inbox(cur, scope, me=None, now=NOW):
+    """The queue's ids and the counts, from the rules in the module docstring, in Python."""
+    rows = db.query_records(cur, "SELECT * FROM comments")
+    states = {r["comment_id"]: r for r in db.query_records(cur, "SELECT * FROM inbox_states")}
+    answers = {}
+    for r in rows:
+        if r["comment_type"] == "REPLY" and r["can_delete"]:
+            answers.setdefault(r["original_comment_id"], []).append(r["create_time"])
+
+    def in_scope(c, s):
+        accounts = [c["advertiser_id"] == scope["advertiser_id"]] if "advertiser_id" in scope \
+            else []
+        if "business_id" in scope:
+            accounts.append(c["source"] == "organic" and c["business_id"] == scope["business_id"])
+        return ((not accounts or any(accounts))
+                and scope.get("ad_id", c["ad_id"]) == c["ad_id"]
+                and scope.get("video_id", c["tiktok_item_id"]) == c["tiktok_item_id"]
+                and (not scope.get("labels") or set(scope["labels"]) & set(c["labels"]))
+                and scope.get("language", c["language"]) == c["language"]
+                and ("assignee" not in scope or (s or {}).get("assignee") == scope["assignee"]))
+
+    queue, counts = [], {"open": 0, "snoozed": 0, "done": 0, "assigned_to_me": 0}
+    for c in rows:
+        s = states.get(c["comment_id"])
+        if c["comment_type"] != "COMMENT" or c["comment_status"] == "HIDDEN" \
+                or not in_scope(c, s):
+            continue
+        state = s["state"] if s else "open"
+        counts["done"] += state == "done"
+        counts["snoozed"] += state == "snoozed" and s["snoozed_until"] > now
+        waiting = state == "open" or (state == "snoozed" and s["snoozed_until"] <= now)
+        reopened = s["reopened_at"] if s else None
+        answered = any(reopened is None or at > reopened
+                       for at in answers.get(c["comment_id"], []))
+        if waiting and not answered:
+            counts["open"] += 1
+            counts["assigned_to_me"] += s is not None and s["assignee"] == me
+            priority = 1 if set(c["labels"]) & set(db.PRIORITY_LABELS) else 2
+            queue.append((priority, -c["likes"], c["create_time"], c["comment_id"]))
+    return [key[-1] for key in sorted(queue)], counts
+
+
+@pytest.mark.parametrize("scope", VARIED_SCOPES)
+def test_the_queue_and_its_counts_follow_the_rules_on_a_varied_store(varied, scope):
+    ids, counts = expected_inbox(varied, scope, me=ANA)
+
+    assert db.inbox_queue(varied, **scope, now=NOW, limit=500)["comment_id"].tolist() == ids
+    paged = [db.inbox_queue(varied, **scope, now=NOW, limit=7, offset=offset)["comment_id"]
+             for offset in range(0, len(ids) + 7, 7)]
+    assert pd.concat(paged).tolist() == ids
+    assert db.inbox_counts(varied, **scope, me=ANA, now=NOW) == counts
+
+
+@pytest.mark.parametrize("scope", VARIED_SCOPES)
+def test_the_page_is_the_queue_and_the_counts_read_at_once(varied, scope):
+    for limit, offset in [(50, 0), (7, 3), (10, 10_000), (0, 0)]:
+        for me, now in [(ANA, NOW), (None, NOW + timedelta(days=1))]:
+            queue, counts = db.inbox.inbox_page(varied, **scope, me=me, now=now, limit=limit,
+                                                offset=offset)
+
+            pd.testing.assert_frame_equal(
+                queue, db.inbox_queue(varied, **scope, now=now, limit=limit, offset=offset))
+            assert counts == db.inbox_counts(varied, **scope, me=me, now=now)
+
+
+def test_the_page_refuses_what_the_queue_refuses(cur):
+    with pytest.raises(ValueError, match="offset"):
+        db.inbox.inbox_page(cur, **BOTH, now=NOW, offset=-1)

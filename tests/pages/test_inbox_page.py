@@ -207,3 +207,35 @@ def test_the_holder_replies_without_being_asked(synced, store, sandbox):
     no_errors(at)
     assert "may be answering it" not in shown(at)
     assert post_count(sandbox) == before + 1
+
+
+def test_the_priority_is_shown_and_the_person_changes_it(synced, store):
+    advertiser_id = synced["WRITER"]
+    praised = queue(store, advertiser_id)["comment_id"].tolist()[-3:]  # the last three
+    with store.cursor() as cur:
+        cur.execute("UPDATE comments SET labels = ['praise'] WHERE comment_id IN "
+                    "(SELECT unnest(?::VARCHAR[]))", [praised])
+    at = open_page(INBOX, {"advertiser": advertiser_id}, email=JO)
+    at.multiselect(key="inbox_priority_labels").set_value(["praise"]).run()
+    no_errors(at)
+    with store.cursor() as cur:
+        expected = db.inbox_queue(cur, advertiser_id=advertiser_id, now=utc_now(),
+                                  priority_labels=["praise"])
+    table = at.dataframe[0].value
+    assert table["content"].tolist() == expected["content"].fillna("").tolist()
+    assert table["priority"].tolist()[:3] == ["P1 · Praise"] * 3
+    assert not any(p.startswith("P1") for p in table["priority"].iloc[3:])
+
+
+def test_comments_past_their_target_are_marked_and_nobodys_can_be_picked(synced, store):
+    advertiser_id = synced["WRITER"]
+    first = str(queue(store, advertiser_id)["comment_id"].iloc[0])
+    with store.cursor() as cur:
+        db.set_target(cur, "ad", advertiser_id, "all", 60, BOSS)
+        db.take(cur, first, KIM)
+    at = open_page(INBOX, {"advertiser": advertiser_id}, email=JO)
+    assert all(age.startswith("⏰") for age in at.dataframe[0].value["age"])  # all old
+    at.selectbox(key="inbox_assignee").select("nobody").run()
+    no_errors(at)
+    shown = at.dataframe[0].value
+    assert (shown["assignee"] == "").all() and len(shown) == 50
