@@ -38,6 +38,8 @@ CSV_COLUMNS = (
     "campaign_name", "advertiser_id", "video_id", "business_id",
 )
 """The columns a spreadsheet user needs; Parquet gets every stored column."""
+NOTES_COLUMN = "internal_notes"
+"""The team's notes on each comment: in a file (last) only when asked for."""
 
 TableData = pd.DataFrame | pa.Table
 
@@ -123,15 +125,20 @@ class ExportFile:
 
 def build_export(store: Store, filters: CommentFilters, fmt: str,
                  progress: Callable[[int, int], None] | None = None, *,
-                 cap: int | None = None, chunk: int | None = None) -> ExportFile:
+                 cap: int | None = None, chunk: int | None = None,
+                 notes: bool = False) -> ExportFile:
     """The filtered comments, newest first, as CSV or Parquet, read in chunks of about
-    `chunk` rows (EXPORT_CHUNK), at most `cap` rows in all (EXPORT_CAP)."""
+    `chunk` rows (EXPORT_CHUNK), at most `cap` rows in all (EXPORT_CAP). The team's internal
+    notes are left out unless `notes` (then one NOTES_COLUMN: each note as
+    "author, time: text", oldest first, one per line)."""
     cap = EXPORT_CAP if cap is None else cap
     chunk = EXPORT_CHUNK if chunk is None else chunk
     with store.cursor() as cur:
         total = db.comments_count(cur, filters)
         wanted = min(total, cap)
         frames = _export_frames(cur, filters, total, wanted, chunk)
+        if notes:
+            frames = _with_notes(cur, frames)
         if fmt == "csv":
             data = _csv_in_chunks(frames, wanted, progress)
         else:
@@ -177,13 +184,28 @@ def _export_frames(cur: db.Cursor, filters: CommentFilters, total: int, wanted: 
             yield frame
 
 
+def _with_notes(cur: db.Cursor, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Each frame with its comments' internal notes in one `internal_notes` column."""
+    for frame in frames:
+        kept = db.notes(cur, frame["comment_id"].astype(str).tolist())
+        if kept.empty:
+            yield frame.assign(**{NOTES_COLUMN: pd.Series(pd.NA, index=frame.index,
+                                                            dtype="string")})
+            continue
+        when = pd.to_datetime(kept["created_at"], utc=True).dt.strftime("%Y-%m-%d %H:%M UTC")
+        lines = kept["author"].astype(str) + ", " + when + ": " + kept["body"].astype(str)
+        joined = lines.groupby(kept["comment_id"].astype(str)).agg("\n".join)
+        yield frame.assign(**{NOTES_COLUMN: frame["comment_id"].astype(str).map(joined)})
+
+
 def _csv_in_chunks(frames: Iterator[pd.DataFrame], wanted: int,
                    progress: Callable[[int, int], None] | None) -> bytes:
     parts: list[bytes] = []
     done = 0
     bom = BOM.encode("utf-8")
     for frame in frames:
-        blob = to_csv_bytes(frame[[c for c in CSV_COLUMNS if c in frame.columns]])
+        blob = to_csv_bytes(frame[[c for c in (*CSV_COLUMNS, NOTES_COLUMN)
+                                   if c in frame.columns]])
         if parts:  # later chunks: no byte-order mark, no header line
             blob = blob[blob.index(b"\r\n", len(bom)) + 2:]
         parts.append(blob)

@@ -25,8 +25,12 @@ fmt = st.radio("Format", ["csv", "parquet"], horizontal=True, key="export_format
 st.caption("CSV is UTF-8 with a byte-order mark; cells a spreadsheet would run as a formula "
            "(starting with = + - @) get a leading apostrophe. Parquet keeps text exactly.")
 
+notes = st.checkbox("Include the team's internal notes", key="export_notes",
+                    help="Notes are for the team: left out of the file unless ticked.")
+
+made_for = repr((filters, fmt, notes))
 kept = st.session_state.get("export_file")  # (what it was made for, the file)
-prepared = kept[1] if kept and kept[0] == repr((filters, fmt)) else None
+prepared = kept[1] if kept and kept[0] == made_for else None
 if kept and prepared is None:
     del st.session_state["export_file"]  # stale: free the memory
 if st.button("Prepare file", key="export_prepare", type="primary", icon="📦"):
@@ -36,8 +40,8 @@ if st.button("Prepare file", key="export_prepare", type="primary", icon="📦"):
         def report(done: int, wanted: int) -> None:
             bar.progress(done / wanted if wanted else 1.0, text=f"{done:,} of {wanted:,} rows")
 
-        prepared = export.build_export(ctx.store, filters, fmt, report)
-        st.session_state["export_file"] = (repr((filters, fmt)), prepared)
+        prepared = export.build_export(ctx.store, filters, fmt, report, notes=notes)
+        st.session_state["export_file"] = (made_for, prepared)
         box.update(label=f"Ready: {prepared.rows:,} rows, {len(prepared.data) / 1e6:,.1f} MB",
                    state="complete", expanded=False)
 

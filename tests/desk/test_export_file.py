@@ -104,3 +104,26 @@ def test_no_matching_comment_gives_a_header_only_file(store, comments):
     assert file.rows == file.total == 0 and not file.truncated
     frame = pd.read_csv(io.BytesIO(file.data), encoding="utf-8-sig", dtype=str)
     assert frame.empty and list(frame.columns) == list(export.CSV_COLUMNS)
+
+
+def test_the_teams_notes_are_in_a_file_only_when_asked_for(store, comments):
+    first, second = newest_first(store)["comment_id"].tolist()[:2]
+    with store.cursor() as cur:
+        db.add_note(cur, first, "=called them back", "jo@brand.example",
+                    at=datetime(2025, 3, 12, 9, 30, tzinfo=UTC))
+        db.add_note(cur, first, "refund sent", "kim@brand.example",
+                    at=datetime(2025, 3, 12, 10, 0, tzinfo=UTC))
+    filters = db.CommentFilters(ADVERTISER)
+
+    plain = export.build_export(store, filters, "csv", chunk=2)
+    assert b"called them back" not in plain.data and export.NOTES_COLUMN.encode() not in plain.data
+    parquet = pq.read_table(io.BytesIO(export.build_export(store, filters, "parquet").data))
+    assert export.NOTES_COLUMN not in parquet.column_names
+
+    asked = export.build_export(store, filters, "csv", chunk=2, notes=True)
+    frame = pd.read_csv(io.BytesIO(asked.data), encoding="utf-8-sig", dtype=str)
+    assert list(frame.columns) == [*export.CSV_COLUMNS, export.NOTES_COLUMN]
+    notes = frame.set_index("comment_id")[export.NOTES_COLUMN]
+    assert notes[first] == ("jo@brand.example, 2025-03-12 09:30 UTC: =called them back\n"
+                            "kim@brand.example, 2025-03-12 10:00 UTC: refund sent")
+    assert pd.isna(notes[second]) and len(frame) == comments
