@@ -736,6 +736,39 @@ MIGRATIONS: tuple[str, ...] = (
     # first-level comment's first response, who gave it, its target) and inbox_backlog (the
     # periods each comment was owed an answer); see desk/store/response_views.py.
     RESPONSE_VIEWS,
+    # 16: analytics. ad_delivery: each ad's delivery per day from report/integrated/get
+    # (BASIC, AUCTION_AD, dimensions ad_id and stat_time_day; stat_day is the day in the ad
+    # account's time zone, as TikTok reports it); a metric TikTok did not give is NULL.
+    # delivery_cursors: the last day of each ad account's delivery stored, and when; the days
+    # since are asked for again (TikTok revises recent days). comments.terms: the comment's
+    # words for "top terms" (tokenised per language, stop words out), with the tokeniser's
+    # version in terms_with, filled in like the classifier's verdicts.
+    """
+    CREATE TABLE ad_delivery (
+        advertiser_id      VARCHAR NOT NULL,
+        ad_id              VARCHAR NOT NULL,
+        stat_day           DATE NOT NULL,
+        spend              DOUBLE,
+        impressions        BIGINT,
+        clicks             BIGINT,
+        video_play_actions BIGINT,
+        likes              BIGINT,
+        currency           VARCHAR,
+        fetched_at         TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (ad_id, stat_day)
+    );
+    CREATE TABLE delivery_cursors (
+        advertiser_id  VARCHAR PRIMARY KEY,
+        synced_through DATE,
+        synced_at      TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE comments ADD COLUMN terms VARCHAR[];
+    ALTER TABLE comments ADD COLUMN terms_with VARCHAR;
+    CREATE VIEW analyst.ad_delivery AS
+        SELECT advertiser_id, ad_id, stat_day, spend, impressions, clicks, video_play_actions,
+               likes, currency, fetched_at
+        FROM main.ad_delivery;
+    """,
 )
 
 

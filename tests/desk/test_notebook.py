@@ -301,6 +301,7 @@ def test_describe_and_show_describe_a_view(nb):
 def test_show_tables_lists_only_the_analyst_views(nb):
     assert nb.run("SHOW TABLES").frame["name"].tolist() == [
         "actions",
+        "ad_delivery",
         "ads",
         "advertisers",
         "alert_deliveries",
@@ -362,6 +363,7 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
         "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs",
         "rule_hits", "inbox", "inbox_events", "comment_notes", "saved_replies",
         "response_targets", "alerts", "alert_deliveries", "response_times", "inbox_backlog",
+        "ad_delivery",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]

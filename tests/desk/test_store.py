@@ -255,6 +255,8 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "alerts",
         "alert_deliveries",
         "people_removed",
+        "ad_delivery",
+        "delivery_cursors",
     }
 
 
