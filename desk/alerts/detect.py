@@ -38,7 +38,7 @@ from desk.store.times import to_utc
 from desk.text import plural
 
 INBOX_PATH = "Inbox"
-"""The Inbox page's URL path (pages/11_Inbox.py)."""
+"""The Inbox page's URL path (pages/3_Inbox.py)."""
 
 # The account a comment belongs to, over `comments c`.
 _ACCOUNT_KIND = "CASE WHEN c.source = 'organic' THEN 'organic' ELSE 'ad' END"

@@ -175,7 +175,7 @@ def queue_table(rows: pd.DataFrame, current: str | None, now: datetime) -> list[
         selection_mode="multi-row", width="stretch",
         column_config={
             "at": st.column_config.TextColumn("", width="small"),
-            "priority": st.column_config.TextColumn("Priority", width="small"),
+            "priority": st.column_config.TextColumn("Priority", width="medium"),
             "user_name": st.column_config.TextColumn("Who"),
             "content": st.column_config.TextColumn("Comment", width="large"),
             "likes": st.column_config.NumberColumn("♥", format="%d", width="small"),

@@ -14,7 +14,7 @@ from desk.store.times import utc_now
 from desk.ui import inbox
 from tests.pages.conftest import no_errors, open_page, page_context, plain, post_count
 
-INBOX = "pages/11_Inbox.py"
+INBOX = "pages/3_Inbox.py"
 BOSS, JO, KIM, VI = ("boss@brand.example", "jo@brand.example", "kim@brand.example",
                      "vi@agency.example")
 

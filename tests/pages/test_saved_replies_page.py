@@ -25,7 +25,7 @@ from tests.pages.test_organic_pages import first_organic, organic_truth
 from tests.pages.test_organic_pages import keeper as keeper  # noqa: F401
 from tests.pages.test_organic_pages import organic as organic  # noqa: F401
 
-PAGE = "pages/12_Saved_replies.py"
+PAGE = "pages/3_Saved_replies.py"
 COMMENTS = "pages/3_Comments.py"
 BOSS, JO, VI = "boss@brand.example", "jo@brand.example", "vi@agency.example"
 THANKS = "Thanks {user_name}, glad you like {ad_name}!"
