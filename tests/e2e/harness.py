@@ -196,9 +196,13 @@ class StreamlitPage:
 
     def nav(self, page_name: str) -> None:
         """Open another page through the sidebar's navigation (same session)."""
-        links = self.page.locator('[data-testid="stSidebarNav"]').get_by_role("link")
+        nav = self.page.locator('[data-testid="stSidebarNav"]')
+        links = nav.get_by_role("link")
         home = page_name == "Home"  # the main script's link comes first
-        (links.first if home else links.filter(has_text=re.compile(rf"^{page_name}$"))).click()
+        link = links.first if home else links.filter(has_text=re.compile(rf"^{page_name}$"))
+        if not home and not link.count():  # past the first ten: behind "View N more"
+            nav.get_by_text(re.compile(r"^View \d+ more$")).click()
+        link.click()
         self.page.wait_for_url(re.compile(rf"/{page_name}\b") if page_name != "Home"
                                else re.compile(r"/(\?|$)"))
         self.settle()
