@@ -1,83 +1,62 @@
 """Notebook: ask your own questions of the synced comments in read-only SQL."""
 
-import uuid
-
 import streamlit as st
 
 from desk import notebook as nbk
 from desk.text import md_escape
 from desk.ui import context
+from desk.ui import notebook as ui
 
 ctx = context.bootstrap("Notebook")
 st.title("Notebook")
 st.caption("Read-only SQL (DuckDB) over your synced ads and comments. One statement per cell: "
-           "SELECT, WITH, EXPLAIN, DESCRIBE, SHOW or SUMMARIZE.")
+           "SELECT, WITH, EXPLAIN, DESCRIBE, SHOW or SUMMARIZE. Ctrl/Cmd+Enter runs a cell; "
+           "notes are markdown.")
 notebook = nbk.Notebook(ctx.store, timeout=ctx.settings.notebook_timeout,
                         download_rows=ctx.settings.notebook_download_rows)
+st.session_state.setdefault("notebook_cells", ui.as_state(next(iter(nbk.STARTERS.values()))))
+st.session_state.setdefault("notebook_kept", nbk.KeptResults())
+cells: list[dict] = st.session_state["notebook_cells"]
+kept: nbk.KeptResults = st.session_state["notebook_kept"]
+version = notebook.data_version()
+if kept.drop_stale(version):
+    st.info("The data changed since the cells last ran (a sync or a write): run them again.")
+schema = notebook.schema()
 
 
-def as_state(cells) -> list[dict]:
-    return [{"id": uuid.uuid4().hex, **cell.to_dict()} for cell in cells]
-
-
-def open_cells(cells) -> None:
-    st.session_state["notebook_cells"] = as_state(cells)
-    st.session_state["notebook_results"] = {}
+def open_cells(opened) -> None:
+    st.session_state["notebook_cells"] = ui.as_state(opened)
+    kept.clear()
 
 
 def run_cell(cell: dict) -> None:
+    before = notebook.data_version()
     try:
-        st.session_state["notebook_results"][cell["id"]] = notebook.run(cell["sql"])
+        result = notebook.run(cell["sql"])
     except nbk.NotebookError as exc:
-        st.session_state["notebook_results"][cell["id"]] = exc
+        result = exc
+    kept.keep(cell["id"], cell["sql"], result, before)
+
+
+def add(cell: nbk.NotebookCell) -> None:
+    cells.append(ui.new_cell(cell))
 
 
 def delete(index: int) -> None:
-    removed = st.session_state["notebook_cells"].pop(index)
-    st.session_state["notebook_results"].pop(removed["id"], None)
-
-
-def chart(cell: dict, result: nbk.CellResult, key: str) -> None:
-    """Chart settings under a result; kept in the cell, so they survive reruns and saving."""
-    if not st.toggle("Chart", value=cell["chart"] is not None, key=f"notebook_chart_{key}"):
-        cell["chart"] = None
-        return
-    spec, columns = cell["chart"] or {}, result.columns
-    kinds, colours = list(nbk.CHART_KINDS), ["(none)", *columns]
-
-    def at(value, options, default=0):
-        return options.index(value) if value in options else default
-
-    pick = st.columns(4)
-    kind = pick[0].selectbox("Kind", kinds, at(spec.get("kind"), kinds), key=f"notebook_kind_{key}")
-    x = pick[1].selectbox("x", columns, at(spec.get("x"), columns), key=f"notebook_x_{key}")
-    y = pick[2].selectbox("y", columns, at(spec.get("y"), columns, min(1, len(columns) - 1)),
-                          key=f"notebook_y_{key}")
-    colour = pick[3].selectbox("Colour", colours, at(spec.get("color"), colours),
-                               key=f"notebook_colour_{key}")
-    cell["chart"] = {"kind": kind, "x": x, "y": y} | ({} if colour == "(none)" else
-                                                       {"color": colour})
-    try:
-        figure = nbk.chart_figure(result.frame, nbk.ChartSpec.from_dict(cell["chart"]))
-    except ValueError as exc:
-        st.warning(md_escape(exc))
-    else:
-        st.plotly_chart(figure, key=f"notebook_plot_{key}", config={"displaylogo": False})
+    kept.forget(cells.pop(index)["id"])
 
 
 def move(index: int, step: int) -> None:
-    cells = st.session_state["notebook_cells"]
     cells.insert(max(0, min(len(cells) - 1, index + step)), cells.pop(index))
 
 
-st.session_state.setdefault("notebook_cells", as_state(next(iter(nbk.STARTERS.values()))))
-st.session_state.setdefault("notebook_results", {})
-cells: list[dict] = st.session_state["notebook_cells"]
-results: dict = st.session_state["notebook_results"]
+def toggle_editing(cell: dict) -> None:
+    cell["editing"] = not cell.get("editing")
+
 
 with st.sidebar:
     st.subheader("Tables you can query")
-    for view, columns in notebook.schema().items():
+    for view, columns in schema.items():
         with st.expander(view):
             st.dataframe({"column": [c for c, _ in columns], "type": [t for _, t in columns]},
                          hide_index=True, key=f"notebook_schema_{view}")
@@ -100,50 +79,48 @@ with st.sidebar:
         open_cells(nbk.notebook_from_sql(upload.getvalue().decode("utf-8", "replace")))
         st.rerun()
 
+completions = nbk.editor_completions(schema)
 for index, cell in enumerate(cells):
     key = cell["id"]
-    with st.container(border=True):
-        cell["sql"] = st.text_area(f"Cell {index + 1}", value=cell["sql"], height=130,
-                                   key=f"notebook_sql_{key}")
+    with st.container(border=True, key=f"notebook_cell_{key}"):
+        if cell["kind"] == nbk.MarkdownCell.kind:
+            ui.note(cell, key)
+        elif (answer := ui.sql_editor(cell, completions, key=f"notebook_sql_{key}")) is not None:
+            cell["sql"] = nbk.Cell(answer.sql).sql
+            if answer.run:
+                run_cell(cell)
         buttons = st.columns([1, 1, 1, 1, 6])
-        if buttons[0].button("Run", key=f"notebook_run_{key}", type="primary"):
+        if cell["kind"] == nbk.MarkdownCell.kind:
+            buttons[0].button("Done" if cell.get("editing") else "Edit", key=f"notebook_edit_{key}",
+                              on_click=toggle_editing, args=(cell,))
+        elif buttons[0].button("Run", key=f"notebook_run_{key}", type="primary",
+                               help="Ctrl/Cmd+Enter in the editor runs the cell too"):
             run_cell(cell)
         buttons[1].button("↑", key=f"notebook_up_{key}", on_click=move, args=(index, -1),
                           disabled=index == 0, help="Move up")
         buttons[2].button("↓", key=f"notebook_down_{key}", on_click=move, args=(index, 1),
                           disabled=index == len(cells) - 1, help="Move down")
         buttons[3].button("Delete", key=f"notebook_delete_{key}", on_click=delete, args=(index,))
-        result = results.get(key)
-        if isinstance(result, nbk.NotebookError):
-            st.error(md_escape(result))
-        elif result is not None:
-            more = "" if not result.truncated else f" (showing the first {len(result.frame):,})"
-            st.caption(f"{result.total_rows:,}{'' if result.complete else '+'} rows{more} · "
-                       f"{result.elapsed_ms:,.0f} ms")
-            st.dataframe(result.frame, hide_index=True, key=f"notebook_table_{key}")
-            chart(cell, result, key)
-            downloads = st.columns([1, 1, 8])
-            downloads[0].download_button("CSV", result.csv_bytes, file_name="result.csv",
-                                         mime="text/csv", key=f"notebook_csv_{key}")
-            downloads[1].download_button("Parquet", result.parquet_bytes,
-                                         file_name="result.parquet", key=f"notebook_pq_{key}")
+        if cell["kind"] == nbk.Cell.kind:
+            ui.outcome(cell, kept.outcome(key, cell["sql"], version), key)
 
-actions = st.columns([1, 1, 3, 1, 2])
-if actions[0].button("Add cell", key="notebook_add"):
-    cells.append({"id": uuid.uuid4().hex, "sql": "SELECT * FROM comments LIMIT 10",
-                  "chart": None})
-    st.rerun()
-if actions[1].button("Run all", key="notebook_run_all"):
+actions = st.columns([1, 1, 1, 3, 1, 2])
+actions[0].button("Add cell", key="notebook_add", on_click=add,
+                  args=(nbk.Cell("SELECT * FROM comments LIMIT 10"),))
+actions[1].button("Add note", key="notebook_add_note", on_click=add, args=(nbk.MarkdownCell(""),))
+if actions[2].button("Run all", key="notebook_run_all"):
     for cell in cells:
-        run_cell(cell)
+        if cell["kind"] == nbk.Cell.kind:
+            run_cell(cell)
     st.rerun()
-name = actions[2].text_input("Name", key="notebook_name", placeholder="Notebook name",
+name = actions[3].text_input("Name", key="notebook_name", placeholder="Notebook name",
                              label_visibility="collapsed")
-if actions[3].button("Save", key="notebook_save", disabled=not name.strip()):
+if actions[4].button("Save", key="notebook_save", disabled=not name.strip()):
+    before = notebook.data_version()
     with ctx.store.cursor() as cur:
-        nbk.save_notebook(cur, name.strip(), [nbk.Cell.from_dict(c) for c in cells],
-                          saved_by=ctx.person.email)
+        nbk.save_notebook(cur, name.strip(), ui.as_cells(cells), saved_by=ctx.person.email)
+    kept.restamp(before, notebook.data_version())  # saving changes no data a cell can read
     st.toast(f"Saved {md_escape(name.strip())}")
-actions[4].download_button(".sql file", nbk.notebook_to_sql([nbk.Cell.from_dict(c) for c in cells]),
+actions[5].download_button(".sql file", nbk.notebook_to_sql(ui.as_cells(cells)),
                            file_name="notebook.sql", mime="application/sql",
                            key="notebook_download")

@@ -1,9 +1,12 @@
 """What a notebook cell may read: the analyst views, the tables behind them, a few table
-functions that only make rows, and the names read once from the database to check against."""
+functions that only make rows, and the names read once from the database to check against;
+and the same names as the SQL editor's completions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from desk import store as db
 from desk.notebook.errors import NotebookError
@@ -62,3 +65,21 @@ class _Catalog:
             ).fetchall()
         }
         return cls(str(database), frozenset(ANALYST_VIEWS), frozenset(_WRITING_FUNCTIONS | macros))
+
+
+def editor_completions(schema: Mapping[str, Sequence[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """What the SQL editor offers as one types (Ace completions): each analyst view, then
+    each column once, with the views that have it (`Notebook.schema()` gives `schema`).
+
+    Views rank above columns, and among views the order of `schema` (ANALYST_VIEWS: the
+    main ones first), so "comme" offers `comments` before `comment_notes`."""
+    views_of: dict[str, list[str]] = {}
+    for view, columns in schema.items():
+        for column, _ in columns:
+            views_of.setdefault(column, []).append(view)
+    completions = [{"caption": view, "value": view, "meta": "view", "score": 2000 - rank}
+                   for rank, view in enumerate(schema)]
+    for column, views in sorted(views_of.items()):
+        meta = views[0] if len(views) == 1 else f"{views[0]} +{len(views) - 1}"
+        completions.append({"caption": column, "value": column, "meta": meta, "score": 1000})
+    return completions

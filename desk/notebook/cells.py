@@ -8,6 +8,10 @@
     result.csv_bytes(), result.parquet_bytes()   # downloads, through desk.export
     nb.check(sql)       # raises NotebookRefused without running anything
     nb.schema()         # {"comments": [("comment_id", "VARCHAR"), ...], ...} for a sidebar
+    nb.data_version()   # changes whenever anything is written (desk/notebook/kept.py)
+
+A notebook is a list of cells: `Cell` (SQL, with its chart) and `MarkdownCell` (a note,
+desk/notebook/notes.py); `cell_from_dict` reads either back from `to_dict`.
 
 What a cell may run is the guard's (desk/notebook/guard.py). A query over its time limit
 raises `NotebookTimeout`: a timer thread interrupts the cursor, repeatedly until the run is
@@ -23,7 +27,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import duckdb
 import pandas as pd
@@ -35,6 +39,8 @@ from desk.notebook.catalog import ANALYST_SCHEMA, ANALYST_VIEWS, _Catalog
 from desk.notebook.charts import ChartSpec
 from desk.notebook.errors import NotebookError, NotebookTimeout
 from desk.notebook.guard import _as_notebook_error, prepare
+from desk.notebook.kept import DataVersion, data_version
+from desk.notebook.notes import MarkdownCell, normal_text
 
 _BATCH_ROWS = 122_880
 # Repeat the interrupt until the query is over: one that lands between two statements of a
@@ -52,14 +58,16 @@ class Cell:
 
     sql: str
     chart: ChartSpec | None = None
+    kind: ClassVar[Literal["sql"]] = "sql"
 
     def __post_init__(self) -> None:
         if not isinstance(self.sql, str):
             raise TypeError("a cell's sql is text")
-        object.__setattr__(self, "sql", _normal_text(self.sql))
+        object.__setattr__(self, "sql", normal_text(self.sql))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sql": self.sql, "chart": None if self.chart is None else self.chart.to_dict()}
+        chart = None if self.chart is None else self.chart.to_dict()
+        return {"kind": self.kind, "sql": self.sql, "chart": chart}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Cell:
@@ -67,8 +75,18 @@ class Cell:
         return cls(data["sql"], None if chart is None else ChartSpec.from_dict(chart))
 
 
-def _normal_text(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+NotebookCell = Cell | MarkdownCell
+CELL_KINDS: tuple[str, ...] = (Cell.kind, MarkdownCell.kind)
+
+
+def cell_from_dict(data: Mapping[str, Any]) -> NotebookCell:
+    """A cell from its `to_dict()`; one saved before notes existed (no "kind") is SQL."""
+    kind = data.get("kind", Cell.kind)
+    if kind == Cell.kind:
+        return Cell.from_dict(data)
+    if kind == MarkdownCell.kind:
+        return MarkdownCell.from_dict(data)
+    raise ValueError(f"a cell is of kind {' or '.join(CELL_KINDS)}, not {kind!r}")
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,11 @@ class Notebook:
             if view in out:
                 out[view].append((column, kind))
         return out
+
+    def data_version(self) -> DataVersion | None:
+        """A stamp that changes whenever anything is written to the database; None when the
+        database is not a file here. Results kept with one are current while it is."""
+        return data_version(self._store.path)
 
     # --- a run ---------------------------------------------------------------------------
 
