@@ -5,7 +5,8 @@ import streamlit as st
 
 from desk.text import md_escape
 from desk.ui import charts, context, queries, responses, tables
-from desk.ui.filters import comment_filters
+from desk.ui import report as summary_report
+from desk.ui.filters import comment_filters, open_comments_for_term
 
 ctx = context.bootstrap("Insights")
 st.title("Insights")
@@ -162,3 +163,52 @@ span = "the chosen period" if filters.date_from else (
     "the last 30 days" if backlog_grain == "day" else "the last 7 days")
 st.caption(f"Comments waiting at the end of each {backlog_grain} of {span}, whenever they "
            "were written. " + responses.DEFINITIONS)
+
+# --- Top terms: the words these comments use most, each a link to them (desk/ui/charts.py) --
+
+st.subheader("Top terms")
+top_terms = queries.top_terms(ctx, filters)
+if top_terms.empty:
+    st.caption("No words to count yet: each comment's words are read with the classifier, "
+               "after each sync and in the background after an upgrade.")
+else:
+    clicked_term = st.plotly_chart(charts.top_terms_chart(top_terms), key="insights_top_terms",
+                                   on_select="rerun", selection_mode="points",
+                                   config={"displaylogo": False})
+    term = charts.selected_term(clicked_term, top_terms)
+    if term is not None:
+        open_comments_for_term(ctx, term)
+    st.caption("The words most of these comments use, each counted once per comment: split in "
+               "each comment's language (Chinese, Japanese and Thai by dictionary), common "
+               "words, numbers, emoji, links and @handles left out. Click a bar to read the "
+               "comments with that word (the Comments page's search, which also finds it "
+               "inside longer words and in user names).")
+
+# --- Weekly summary: one account's week as a file to download (desk/ui/report.py) ----------
+
+st.subheader("Weekly summary")
+summary_accounts = summary_report.accounts(ctx)
+if st.session_state.get("insights_summary_account") not in summary_accounts:
+    st.session_state["insights_summary_account"] = next(iter(summary_accounts))
+summary_account_col, summary_week_col = st.columns(2)
+summary_account = summary_account_col.selectbox(
+    "Account", list(summary_accounts), format_func=summary_accounts.get,
+    key="insights_summary_account")
+summary_weeks = summary_report.weeks(summary_report.week_timezone(ctx, summary_account))
+if st.session_state.get("insights_summary_week") not in summary_weeks:
+    st.session_state["insights_summary_week"] = summary_weeks[0]  # the last whole week
+summary_week = summary_week_col.selectbox("Week, Monday to Sunday", summary_weeks,
+                                          format_func=summary_report.week_label,
+                                          key="insights_summary_week")
+summary_file = summary_report.kept(ctx, summary_account, summary_week)
+if st.button("Prepare", key="insights_summary_prepare", icon="📄"):
+    with st.spinner("Preparing the weekly summary…"):
+        summary_file = summary_report.prepare(ctx, summary_account, summary_week)
+if summary_file is not None:
+    st.download_button(f"Download {summary_file.name}", summary_file.data,
+                       file_name=summary_file.name, mime="text/html",
+                       key="insights_summary_download", type="primary", icon="⬇️",
+                       on_click="ignore")
+st.caption("The account's week, in its own time zone, beside the week before; the sidebar's "
+           "filters do not apply. Key numbers, charts, top ads or videos, complaints, the "
+           "backlog and delivery, in one HTML file that opens in any browser without a network.")

@@ -18,6 +18,7 @@ Callers import this package (`from desk import store as db`); where each concern
     people.py, audit.py who has which role; the audit log
     runs.py             sync runs of either source, their failures, ad group and video cursors
     classified.py       the classifier's verdicts: the backlog, saving, the names to imitate
+    terms.py            each comment's terms: the backlog, saving, top terms
     rules.py            moderation rules, versions, runs, hits and cursors
     filters.py          CommentFilters and the WHERE clause every comments query shares
     queries.py          the ad pages' reads: comments, replies, ads with counts, insights
@@ -178,6 +179,7 @@ from desk.store.sql import (
     query_records,
     transaction,
 )
+from desk.store.terms import save_terms, top_terms, untokenised_batches, untokenised_count
 from desk.store.upserts import (
     ORGANIC_COMMENT_COLUMNS,
     organic_comment_frame,
@@ -192,6 +194,11 @@ from desk.store.upserts import (
 )
 
 __all__ = (
+    # each comment's terms (desk.store.terms)
+    "save_terms",
+    "top_terms",
+    "untokenised_batches",
+    "untokenised_count",
     # response times (desk.store.responses)
     "OUTSIDE_DESK",
     "RESPONSE_COLUMNS",

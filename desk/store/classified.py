@@ -56,23 +56,30 @@ def _where(version: str, source: str | None,
     return where, params
 
 
-def save_classified(cur: Cursor, frame: pd.DataFrame, version: str) -> int:
-    """Store verdicts (comment_id, language, sentiment, labels) made by `version`."""
+def save_classified(cur: Cursor, frame: pd.DataFrame, version: str,
+                    terms_version: str | None = None) -> int:
+    """Store verdicts (comment_id, language, sentiment, labels) made by `version`; with
+    `terms_version`, each comment's terms too (a `terms` column, desk.store.terms), in the
+    same statement."""
     if frame.empty:
         return 0
-    table = pa.table({
+    columns = {
         "comment_id": pa.array(frame["comment_id"].astype(str).tolist(), pa.string()),
         "language": pa.array(frame["language"].tolist(), pa.string()),
         "sentiment": pa.array(frame["sentiment"].astype("float32").to_numpy(), pa.float32()),
         "labels": pa.array([list(v) for v in frame["labels"]], pa.list_(pa.string())),
-    })
-    with registered(cur, table, "verdicts") as name:
+    }
+    terms, params = "", [version]
+    if terms_version is not None:
+        columns["terms"] = pa.array([list(v) for v in frame["terms"]], pa.list_(pa.string()))
+        terms, params = ", terms = v.terms, terms_with = ?", [version, terms_version]
+    with registered(cur, pa.table(columns), "verdicts") as name:
         fetch_rows(
             cur,
             f"UPDATE comments SET language = v.language, sentiment = v.sentiment, "  # noqa: S608
-            f"labels = v.labels, classified_with = ? FROM {name} v "
+            f"labels = v.labels, classified_with = ?{terms} FROM {name} v "
             "WHERE comments.comment_id = v.comment_id",
-            [version],
+            params,
         )
     return len(frame)
 

@@ -1,7 +1,7 @@
 """Charts for the Insights page (Plotly), and the totals its numbers show.
 
-No comment text is ever in a chart; ad names, captions and time zones are escaped for
-Plotly's HTML-like labels (chart_label).
+No comment text is ever in a chart (the top terms are single words of it); ad names,
+captions, time zones and terms are escaped for Plotly's HTML-like labels (chart_label).
 """
 
 from __future__ import annotations
@@ -167,3 +167,35 @@ def backlog_chart(frame: pd.DataFrame, timezone: str, grain: str):
     figure.update_yaxes(title_text="Comments waiting", rangemode="tozero", secondary_y=False)
     figure.update_yaxes(title_text="Wait (hours)", rangemode="tozero", secondary_y=True)
     return figure
+
+
+TERM_COLOUR = "#25a4b8"
+
+
+def top_terms_chart(frame: pd.DataFrame):
+    """The top terms (desk.store.top_terms) as ranked horizontal bars, most used on top;
+    each bar's customdata is its row in `frame`, for `selected_term`."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Bar(
+        x=list(frame["comments"].astype("int64")),
+        y=[chart_label(term) for term in frame["term"]],
+        customdata=[[index, float(share)] for index, share in enumerate(frame["share"])],
+        orientation="h", marker_color=TERM_COLOUR,
+        hovertemplate="%{y}<br>%{x:,} comments (%{customdata[1]:.1%})<extra></extra>",
+    ))
+    figure.update_layout(yaxis={"autorange": "reversed", "title": None, "type": "category"},
+                         xaxis={"title": "Comments using the term"},
+                         margin={"l": 8, "r": 8, "t": 8, "b": 8}, clickmode="event+select",
+                         height=max(220, 26 * len(frame)))
+    return figure
+
+
+def selected_term(event: dict | None, frame: pd.DataFrame) -> str | None:
+    """The term of the bar a person clicked in `top_terms_chart` (st.plotly_chart's
+    on_select event, a dict), or None."""
+    for point in (event or {}).get("selection", {}).get("points", []):
+        index = point.get("point_index", point.get("point_number"))
+        if isinstance(index, int) and 0 <= index < len(frame):
+            return str(frame["term"].iloc[index])
+    return None

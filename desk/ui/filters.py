@@ -2,7 +2,8 @@
 
 The filters sit in the sidebar and follow the user from page to page; the chosen ad is
 mirrored into the address (`?ad=`). Other pages open the Comments page focused on one ad or
-one video with `open_comments_for_ad` / `open_comments_for_video`.
+one video with `open_comments_for_ad` / `open_comments_for_video`, or searching for one
+term with `open_comments_for_term`.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def comment_filters(ctx: PageContext, page: str) -> CommentFilters:
     if focus_video in video_labels:
         state[f"{page}_videos"] = [focus_video]
         state[f"{page}_source"] = "All"
+    focus_search = state.pop("focus_search", None)
+    if focus_search is not None:
+        state[f"{page}_search"] = focus_search
     state[f"{page}_ads"] = [a for a in state[f"{page}_ads"] if a in labels]
     state[f"{page}_videos"] = [v for v in state[f"{page}_videos"] if v in video_labels]
     if state[f"{page}_source"] not in SOURCES:
@@ -201,6 +205,14 @@ def open_comments_for_ad(advertiser_id: str, ad_id: str) -> None:
     """Show the Comments page filtered to one ad."""
     st.session_state["focus_ad"] = str(ad_id)
     st.switch_page(COMMENTS_PAGE, query_params={"advertiser": advertiser_id, "ad": str(ad_id)})
+
+
+def open_comments_for_term(ctx: PageContext, term: str) -> None:
+    """Show the Comments page searching for `term` (a top term), the other filters as they
+    are: its search finds the term in a comment's text or its writer's name."""
+    st.session_state["focus_search"] = str(term)
+    scope = {"advertiser": ctx.advertiser_id, "account": ctx.business_id}
+    st.switch_page(COMMENTS_PAGE, query_params={k: v for k, v in scope.items() if v})
 
 
 def page_key(page: str, *parts: Any) -> str:

@@ -25,8 +25,7 @@ from desk.config import Settings, load_settings
 from desk.connect.credentials import CredentialStore
 from desk.demo import sandbox_options
 from desk.errors import DeskError
-from desk.moderation.classify import CLASSIFIER_VERSION
-from desk.moderation.classifying import classify_backlog
+from desk.moderation.classifying import classify_backlog, waiting_count
 from desk.moderation.pipeline import Moderated, sync_and_moderate
 from desk.scheduler import AutoSync, PeriodicJob, refresh_due_tokens
 from desk.sources import Progress, source
@@ -55,7 +54,7 @@ def store_at(path: str) -> Store:
         db.mark_interrupted_runs(cur)  # syncs a previous process left "running"
         people.seed(cur, {"admin": settings.admins, "responder": settings.responders,
                           "viewer": settings.viewers})  # the settings' roles, at each start
-    classify_stored(store)  # comments a new classifier version has not read yet
+    classify_stored(store)  # comments a new classifier or tokeniser version has not read yet
     return store
 
 
@@ -90,10 +89,11 @@ class Classifying:
 def classify_stored(store: Store) -> TaskState | None:
     """Start classifying, in the background, the stored comments the current classifier
     version has not (an upgrade brings a new version; a stopped sync leaves its new comments
-    unread), unless none wait or it runs already; returns the task (None: never started)."""
+    unread), and reading the terms of those the current tokeniser has not, unless none wait
+    or it runs already; returns the task (None: never started)."""
     tasks = store_tasks(store.path)
     with store.cursor() as cur:
-        waiting = db.unclassified_count(cur, CLASSIFIER_VERSION)
+        waiting = waiting_count(cur)
     if not waiting or tasks.busy(CLASSIFY_BACKLOG):
         return tasks.state(CLASSIFY_BACKLOG)
 

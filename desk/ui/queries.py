@@ -449,3 +449,14 @@ def backlog_over_time(ctx: PageContext, filters: CommentFilters,
         return pd.DataFrame(columns=["bucket", "as_of", "backlog", "over_target",
                                      "oldest_minutes", "median_age_minutes"])
     return _backlog(ctx.db, filters, start.astimezone(UTC), end.astimezone(UTC), grain, now)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _top_terms(path: str, filters: CommentFilters, limit: int) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.top_terms(cur, filters, limit)
+
+
+def top_terms(ctx: PageContext, filters: CommentFilters, limit: int = 20) -> pd.DataFrame:
+    """The terms most of the matching comments use (term, comments, share)."""
+    return _top_terms(ctx.db, filters, limit)
