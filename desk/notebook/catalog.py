@@ -17,13 +17,15 @@ ANALYST_VIEWS = (
     "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs", "rule_hits",
     "inbox", "inbox_events", "comment_notes", "saved_replies", "response_targets", "alerts",
     "alert_deliveries", "response_times", "inbox_backlog", "ad_delivery",
+    "models",
 )
 # The tables the analyst views read: the only ones a notebook plan may scan.
 _BASE_TABLES = frozenset(
     {"advertisers", "ads", "comments", "sync_runs", "business_accounts", "videos",
      "deleted_comments", "outbox", "audit_log", "rules", "rule_versions", "rule_runs",
      "rule_hits", "inbox_states", "inbox_events", "comment_notes", "saved_replies",
-     "response_targets", "alerts", "alert_deliveries", "alert_channels", "ad_delivery"}
+     "response_targets", "alerts", "alert_deliveries", "alert_channels", "ad_delivery",
+     "models"}
 )
 # Table functions that only make rows from their arguments.
 TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "json_each", "json_tree")

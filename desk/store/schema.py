@@ -769,6 +769,42 @@ MIGRATIONS: tuple[str, ...] = (
                likes, currency, fetched_at
         FROM main.ad_delivery;
     """,
+    # 17: models learned from the team's own decisions. One row per trained model: its
+    # target ('hide': a person hid it; 'answer': a person answered it), its account (NULL:
+    # across accounts), when and on how many decisions it was trained, its precision and
+    # recall on the newer, held-out decisions beside the rule-based baseline's on the same
+    # set, whether it beats that baseline (only then is it used), and its parameters
+    # (weights as bytes and settings as JSON: no pickled code). comments.answer_score and
+    # hide_score: the scores of the model in use (scored_with: its model_id).
+    """
+    CREATE SEQUENCE model_ids START 1;
+    CREATE TABLE models (
+        model_id            BIGINT PRIMARY KEY DEFAULT nextval('model_ids'),
+        target              VARCHAR NOT NULL CHECK (target IN ('hide', 'answer')),
+        account_kind        VARCHAR CHECK (account_kind IN ('ad', 'organic')),
+        account_id          VARCHAR,
+        code_version        VARCHAR NOT NULL,
+        trained_at          TIMESTAMPTZ NOT NULL,
+        examples            BIGINT NOT NULL,
+        positives           BIGINT NOT NULL,
+        split_at            TIMESTAMPTZ,
+        precision           DOUBLE,
+        recall              DOUBLE,
+        baseline_precision  DOUBLE,
+        baseline_recall     DOUBLE,
+        beats_baseline      BOOLEAN NOT NULL,
+        settings            VARCHAR NOT NULL,
+        weights             BLOB NOT NULL
+    );
+    ALTER TABLE comments ADD COLUMN answer_score FLOAT;
+    ALTER TABLE comments ADD COLUMN hide_score FLOAT;
+    ALTER TABLE comments ADD COLUMN scored_with VARCHAR;
+    CREATE VIEW analyst.models AS
+        SELECT model_id, target, account_kind, account_id, code_version, trained_at, examples,
+               positives, split_at, precision, recall, baseline_precision, baseline_recall,
+               beats_baseline
+        FROM main.models;
+    """,
 )
 
 

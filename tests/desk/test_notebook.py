@@ -314,6 +314,7 @@ def test_show_tables_lists_only_the_analyst_views(nb):
         "inbox",
         "inbox_backlog",
         "inbox_events",
+        "models",
         "replies",
         "response_targets",
         "response_times",
@@ -363,7 +364,7 @@ def test_the_schema_lists_each_view_with_its_columns_and_types(nb):
         "deleted_comments", "actions", "audit", "rules", "rule_versions", "rule_runs",
         "rule_hits", "inbox", "inbox_events", "comment_notes", "saved_replies",
         "response_targets", "alerts", "alert_deliveries", "response_times", "inbox_backlog",
-        "ad_delivery",
+        "ad_delivery", "models",
     ]
     assert ("comment_id", "VARCHAR") in schema["comments"]
     assert ("create_time", "TIMESTAMP WITH TIME ZONE") in schema["comments"]
