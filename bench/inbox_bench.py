@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from bench._harness import BenchResult, median_seconds, timer
 from bench.store_bench import _OPENERS, _SUBJECTS, _TAILS, FIRST_DAY, synthetic_ads
 from bench.store_bench import ADVERTISER_ID as A1
+from desk import outbox
 from desk import store as db
 from desk.config import Settings
 from desk.moderation.labels import LABELS
@@ -258,7 +259,24 @@ def page_loads(scope: dict[str, Any]) -> tuple[Page, Page]:
 
 def page_load(scope: dict[str, Any]) -> Page:
     """The Inbox page's first load over `scope` as one read."""
-    return lambda cur: db.inbox.inbox_page(cur, **scope, me=ANA, now=NOW, limit=PAGE)
+    return lambda cur: db.inbox_page(cur, **scope, me=ANA, now=NOW, limit=PAGE)
+
+
+def page_reads(scope: dict[str, Any]) -> Page:
+    """Everything the Inbox page reads from the store on its first load over `scope`: the
+    queue's page and counts, then the comment in hand whole, who holds it, its notes, its
+    replies, its outbox writes, and the teammates it can be assigned to."""
+    def read(cur: db.Cursor) -> None:
+        queue, _ = db.inbox_page(cur, **scope, me=ANA, now=NOW, limit=PAGE)
+        first = [str(queue["comment_id"].iloc[0])] if len(queue) else []
+        db.comments_by_id(cur, first)
+        if first:
+            db.holder(cur, first[0])
+        db.notes(cur, first)
+        db.replies_for(cur, first)
+        outbox.actions_for_comments(cur, first)
+        db.list_roles(cur)
+    return read
 
 
 @dataclass(frozen=True)
@@ -320,23 +338,27 @@ def run() -> list[BenchResult]:
             separate = cold(path, page_loads(scope))
             add(f"cold {name}: inbox_queue (first 50)", separate.each[0] * 1000, "ms")
             add(f"cold {name}: inbox_counts", separate.each[1] * 1000, "ms")
-            add(f"cold {name}: page = queue + counts", separate.total, "s", TARGET_PAGE_S)
+            add(f"cold {name}: queue + counts as two reads", separate.total, "s")
             add("  CPU time (all threads)", separate.cpu, "s")
             together = cold(path, (page_load(scope),))
-            add(f"cold {name}: page = inbox_page (one query)", together.total, "s",
-                TARGET_PAGE_S)
+            add(f"cold {name}: inbox_page (one query)", together.total, "s")
             add("  CPU time (all threads)", together.cpu, "s")
+            whole = cold(path, (page_reads(scope),))
+            add(f"cold {name}: the Inbox page's reads (queue, counts, comment in hand)",
+                whole.total, "s", TARGET_PAGE_S)
+            add("  CPU time (all threads)", whole.cpu, "s")
 
         with db.Store.open(path, Settings().db_memory) as store:
             cur = store.cursor()
             for name, scope in scopes.items():
                 queue, counts = page_loads(scope)
-                page = page_load(scope)
-                add(f"warm {name}: page = queue + counts",
+                page = page_reads(scope)
+                add(f"warm {name}: queue + counts as two reads",
                     median_seconds(lambda q=queue, c=counts: (q(cur), c(cur)), repeat=5),
-                    "s", TARGET_PAGE_S)
-                add(f"warm {name}: page = inbox_page (one query)",
-                    median_seconds(lambda p=page: p(cur), repeat=5), "s", TARGET_PAGE_S)
+                    "s")
+                add(f"warm {name}: the Inbox page's reads",
+                    median_seconds(lambda p=page: p(cur), repeat=5), "s",
+                    TARGET_PAGE_S)
 
             batches = iter([built.open_ids[i * 1000:(i + 1) * 1000] for i in range(6)])
             done = median_seconds(lambda: db.mark_done(cur, next(batches), ANA),
