@@ -4,7 +4,7 @@ who answered."""
 import streamlit as st
 
 from desk.text import md_escape
-from desk.ui import charts, context, queries, responses, tables
+from desk.ui import charts, context, delivery, learning, queries, responses, tables
 from desk.ui import report as summary_report
 from desk.ui.filters import comment_filters, open_comments_for_term
 
@@ -212,3 +212,72 @@ if summary_file is not None:
 st.caption("The account's week, in its own time zone, beside the week before; the sidebar's "
            "filters do not apply. Key numbers, charts, top ads or videos, complaints, the "
            "backlog and delivery, in one HTML file that opens in any browser without a network.")
+
+# --- Comments and delivery: what people said per 1,000 impressions and per unit of spend, ---
+# --- which creatives draw complaints, sentiment beside spend (desk/ui/delivery.py) ---------
+
+st.subheader("Comments and delivery")
+delivery_rates = queries.delivery_rates(ctx, filters)
+delivery_by_ad = delivery_rates.by_ad
+if not filters.advertiser_id or filters.source == "organic":
+    st.caption(delivery.NOT_AN_AD_ACCOUNT)
+elif delivery_by_ad.empty:
+    st.caption(delivery.NO_DELIVERY)
+else:
+    delivery_currency = delivery.currency_of(delivery_by_ad)
+    delivery_per = st.segmented_control(
+        "Per", list(delivery.PER), default="1,000 impressions", required=True,
+        format_func=lambda per: delivery.per_label(per, delivery_currency),
+        key="insights_delivery_per") or "1,000 impressions"
+    delivery_unit = md_escape(delivery.per_label(delivery_per, delivery_currency))
+    delivery_totals = delivery.totals(delivery_by_ad)
+    delivery_suffix = delivery.PER[delivery_per]
+    delivery_numbers = st.columns(4)
+    delivery_numbers[0].metric("Impressions", f"{delivery_totals['impressions']:,.0f}")
+    delivery_numbers[1].metric(f"Spend ({md_escape(delivery_currency)})",
+                               f"{delivery_totals['spend']:,.2f}")
+    for column, name in ((2, "comments"), (3, "complaints")):
+        delivery_numbers[column].metric(
+            f"{delivery.COUNT_NAMES[name]} per {delivery_unit}",
+            delivery.rate_text(delivery_totals[f"{name}_per_{delivery_suffix}"], delivery_per))
+    st.dataframe(delivery_by_ad, hide_index=True, key="insights_delivery_ads",
+                 column_config=delivery.ad_columns(delivery_per, delivery_currency),
+                 column_order=list(delivery.ad_columns(delivery_per, delivery_currency)))
+    delivery_by_day = delivery_rates.by_day
+    st.plotly_chart(delivery.rates_over_time_chart(delivery_by_day, delivery_per,
+                                                   delivery_currency),
+                    key="insights_delivery_over_time", config={"displaylogo": False})
+
+    st.markdown("**Which creatives draw complaints**")
+    delivery_creatives = delivery_rates.by_creative
+    if delivery_creatives["complaints"].fillna(0).sum() == 0:
+        st.caption("No comment on these ads' delivered days is labelled a complaint.")
+    else:
+        st.plotly_chart(delivery.creatives_chart(delivery_creatives, delivery_per,
+                                                 delivery_currency),
+                        key="insights_delivery_creatives", config={"displaylogo": False})
+    st.dataframe(delivery_creatives, hide_index=True, key="insights_delivery_creative_table",
+                 column_config=delivery.creative_columns(delivery_per, delivery_currency),
+                 column_order=list(delivery.creative_columns(delivery_per, delivery_currency)))
+
+    st.markdown("**Sentiment and spend, day by day**")
+    st.plotly_chart(delivery.sentiment_vs_spend_chart(delivery_by_day, delivery_currency),
+                    key="insights_delivery_sentiment", config={"displaylogo": False})
+    delivery_r = delivery.spend_sentiment_correlation(delivery_by_day)
+    st.caption(("Not enough classified comments on delivered days to say how sentiment moves "
+                "with spend." if delivery_r is None else
+                f"Across these days the mean sentiment moves with spend at r = {delivery_r:.2f} "
+                "(Pearson; 1: up together, −1: opposite, 0: unrelated).") + " "
+               + delivery.DEFINITIONS)
+
+# --- Learned from the team: models trained on people's own hide and reply decisions, -------
+# --- measured on the newest ones against the rule-based priority (desk/ui/learning.py) -----
+
+st.subheader("Learned from the team")
+model_cards = learning.model_cards(ctx)
+if model_cards.empty:
+    st.caption(learning.NO_MODEL)
+else:
+    st.dataframe(model_cards, hide_index=True, key="insights_models",
+                 column_config=learning.card_columns())
+    st.caption(learning.CARD_NOTE)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from desk.errors import RuleError
 from desk.text import ago, md_escape
-from desk.ui import context, rules, tables
+from desk.ui import context, learning, rules, tables
 
 NEW = 0  # the rule chooser's "New rule"
 
@@ -92,6 +92,37 @@ if current is not None:
         if confirm.button("Cancel", key="rules_delete_cancel"):
             state.pop("rules_confirm_delete")
             st.rerun()
+
+# --- A rule suggested from the comments people hid by hand, with its dry run ---------------
+# --- (desk/ui/learning.py) -------------------------------------------------------------------
+with st.expander("Suggested from what people hid by hand", icon="💡"):
+    suggest_names = rules.accounts(ctx)
+    suggest_keys = list(suggest_names)
+    if state.get("rules_suggest_account") not in suggest_keys:
+        state["rules_suggest_account"] = rules.session_account(ctx, suggest_keys)
+    suggest_key = st.selectbox("Account", suggest_keys, key="rules_suggest_account",
+                               format_func=suggest_names.get)
+    suggest_account = rules.source_for(ctx, suggest_key) if suggest_key else None
+    suggested = learning.suggestion(ctx, suggest_account) if suggest_account else None
+    if suggest_account is None or suggested is None:
+        st.caption(learning.NO_SUGGESTION)
+    else:
+        st.code(suggested.rule.to_toml(), language="toml")
+        st.caption(md_escape(suggested.sentence()))
+        suggest_buttons = st.container(horizontal=True)
+        suggest_buttons.button("Put it in the editor", key="rules_suggest_use", icon="✍️",
+                               disabled=not admin, on_click=learning.use_suggestion,
+                               args=(suggested.rule.to_toml(), NEW))
+        if suggest_buttons.button("Dry run", key="rules_suggest_dry_run", icon="🧪",
+                                  disabled=not admin):
+            try:
+                learning.start_dry_run(ctx, suggested.rule.to_toml(), suggest_account)
+            except context.USER_ERRORS as exc:
+                context.show_error(exc)
+        tried = rules.task_progress(rules.tasks(ctx), learning.dry_run_key(suggest_account),
+                                    "Dry run")
+        if tried is not None and not tried.running and not rules.task_failed(tried):
+            learning.show_dry_run(tried, suggested.rule)
 
 if current is None:
     st.stop()

@@ -77,6 +77,7 @@ from .oauth import (
     revoke_token,
 )
 from .ratelimit import TIERS, RateLimiter
+from .reporting import DeliveryWindow, Reporting, ReportRow
 
 __all__ = [
     "ACCOUNT_SCOPES",
@@ -106,6 +107,7 @@ __all__ = [
     "ClientStats",
     "Comment",
     "CursorPage",
+    "DeliveryWindow",
     "InvalidRequest",
     "Learned",
     "MalformedResponse",
@@ -120,6 +122,8 @@ __all__ = [
     "RefreshTokenError",
     "ReplyResult",
     "ReplyTooLong",
+    "ReportRow",
+    "Reporting",
     "ServerError",
     "TikTokClient",
     "TikTokError",

@@ -61,6 +61,7 @@ from .marketing_limits import (
 from .models import Ad, Advertiser, ColumnPage, Comment, Page, ReplyResult
 from .paging import iter_numbered_pages, iter_stepping_pages
 from .ratelimit import RateLimiter
+from .reporting import Reporting
 from .transport import redact, transport_error, unreachable
 from .wire import (
     code_of,
@@ -201,6 +202,11 @@ class TikTokClient:
     def blocked_words(self) -> BlockedWords:
         """The ad accounts' blocked-word lists (:mod:`tiktok_client.blocked_words`)."""
         return BlockedWords(self)
+
+    @property
+    def reporting(self) -> Reporting:
+        """Synchronous reports: each ad's daily delivery (:mod:`tiktok_client.reporting`)."""
+        return Reporting(self)
 
     def with_token(self, access_token: str) -> TikTokClient:
         """A client for another token that shares this one's settings, session, rate limiter,

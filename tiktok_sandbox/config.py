@@ -62,6 +62,14 @@ class SandboxConfig:
       (``RESERVATION_RF``) and TopView (``RESERVATION_TOP_VIEW``). ad/get lists TopView ads
       only when ``filtering.buying_types`` is ``["RESERVATION_TOP_VIEW"]``, and
       comment/status/update changes comments on reserved ads only with ``ad_type`` BRAND.
+    - Reporting (``report/integrated/get/``, see ``reporting_api.py`` and ``delivery.py``):
+      ``report_daily_span_days`` is the most days (both ends counted) one request with the
+      ``stat_time_day`` dimension covers: 30 by default, as TikTok's documentation says
+      (``bububa/tiktok-business`` ``model/report/integrated_get.go``; 365 days without it);
+      ``report_page_size_max`` the largest ``page_size`` (1000, SDK ReportingApi.md); None for
+      either sets no limit, and beyond a set one the request is refused with 40002 stating it.
+      ``report_unavailable_metrics``: metrics refused as TikTok refuses a metric an account
+      cannot have (40002 "... Invalid metric fields: ['likes']."; none by default).
     - ``app_id``, ``secret``, ``app_name``: the one registered app.
     - ``redirect_uris``: allowed OAuth redirect URIs; None allows any loopback http(s) URL.
     - ``clock``: epoch seconds; defaults to ``time.time``. Pass a ``ManualClock`` to move
@@ -116,6 +124,9 @@ class SandboxConfig:
     smart_plus_refusal: Literal["40002", "51010"] = "40002"
     reservation_adgroups: int = 0
     comment_spread: Literal["zipf", "even"] = "zipf"
+    report_daily_span_days: int | None = 30
+    report_page_size_max: int | None = 1000
+    report_unavailable_metrics: tuple[str, ...] = ()
     app_id: str = "sandbox-app"
     secret: str = "sandbox-secret"  # noqa: S105 (the sandbox's public demo secret)
     app_name: str = "Comment Desk"
@@ -136,7 +147,7 @@ class SandboxConfig:
                 f"the sandbox only listens on loopback ({LOOPBACK_HOST}), not on {self.host!r}"
             )
         for name in ("redirect_uris", "account_redirect_uris", "account_granted_scopes",
-                     "account_video_id_endpoints"):
+                     "account_video_id_endpoints", "report_unavailable_metrics"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -170,6 +181,10 @@ class SandboxConfig:
              "smart_plus_refusal must be '40002' or '51010'"),
             (self.reservation_adgroups >= 0, "reservation_adgroups must not be negative"),
             (self.comment_spread in ("zipf", "even"), "comment_spread must be 'zipf' or 'even'"),
+            (self.report_daily_span_days is None or self.report_daily_span_days >= 1,
+             "report_daily_span_days must be at least 1"),
+            (self.report_page_size_max is None or self.report_page_size_max >= 1,
+             "report_page_size_max must be at least 1"),
             (bool(self.app_id) and bool(self.secret), "app_id and secret must not be empty"),
             (self.business_accounts >= 0, "business_accounts must not be negative"),
             (self.videos_per_account >= 1, "videos_per_account must be at least 1"),

@@ -2,8 +2,9 @@
 
 Routes:
 
-- ``/open_api/v1.3/<endpoint>/``: TikTok's API (the Marketing API in ``api.ENDPOINTS``
-  and ``blocked_words_api.ENDPOINTS``, the Accounts API in ``accounts_api.ENDPOINTS``),
+- ``/open_api/v1.3/<endpoint>/``: TikTok's API (the Marketing API in ``api.ENDPOINTS``,
+  ``blocked_words_api.ENDPOINTS`` and ``reporting_api.ENDPOINTS``, the Accounts API in
+  ``accounts_api.ENDPOINTS``),
   answered in the envelope ``{"code", "message", "request_id", "data"}``, or with a file
   where a handler returns one (blockedword/task/download); a path without its trailing
   slash is HTTP 404, an unknown endpoint code 40006 "no schema found".
@@ -40,12 +41,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import account_consent, accounts_api, api, blocked_words_api, consent, faults
+from . import (
+    account_consent,
+    accounts_api,
+    api,
+    blocked_words_api,
+    consent,
+    faults,
+    reporting_api,
+)
 from .accounts import ACCOUNT_SCOPES
 from .config import SandboxConfig
 from .endpoint import ApiRequest, Endpoint, FileAnswer
@@ -68,6 +78,7 @@ HTML_TYPE = "text/html; charset=utf-8"
 
 ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType({**api.ENDPOINTS,
                                                       **blocked_words_api.ENDPOINTS,
+                                                      **reporting_api.ENDPOINTS,
                                                       **accounts_api.ENDPOINTS})
 ACCOUNT_AUTH_PATH = "/v2/auth/authorize/"
 
@@ -583,6 +594,15 @@ class SandboxHandle:
         """Create a viewer's top-level comment saying ``text`` now, on the advertiser's
         newest enabled ad; it is PUBLIC unless it hits a blocked word. Returns its ID."""
         return self._app.state.add_comment(text, advertiser_id)
+
+    def delivery(self, advertiser_id: str, first_day: date | None = None,
+                 last_day: date | None = None) -> list[dict[str, Any]]:
+        """Each ad's delivery per day (days of the advertiser's time zone, both included;
+        None: from each ad's first day up to today), as report/integrated/get/ reports it:
+        advertiser_id, campaign_id, adgroup_id, ad_id, stat_day (ISO), spend, impressions,
+        clicks, video_play_actions, likes, comments and currency; by day, then ad."""
+        return [row.truth() for row in
+                self._app.state.delivery.rows(advertiser_id, first_day, last_day)]
 
     def blocked_words(self, advertiser_id: str) -> list[str]:
         """The advertiser's blocked words, in blockedword/list's order (newest first)."""

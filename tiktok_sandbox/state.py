@@ -43,6 +43,7 @@ from .data import (
     cumulative_popularity,
     weighted_pick,
 )
+from .delivery import DeliveryBook
 from .errors import INVALID_AUTH_CODE, NO_PERMISSION, ApiError, param_error
 from .live import Arrivals, AuthCodes, Replies, by_time
 
@@ -117,6 +118,9 @@ class SandboxState:
             expired=(INVALID_AUTH_CODE, "Invalid auth_code: it has expired."))
         self.accounts = AccountsState(config, world)
         """The TikTok business accounts (Accounts API), with their own lock."""
+        self.delivery = DeliveryBook(config.seed, world.advertisers, world.ads,
+                                     tuple(world.comments), config.now)
+        """Each ad's daily delivery, in step with the generated comments (``delivery.py``)."""
         self.blocked_words = BlockedWordLists(
             self._lock, running_checks=config.blocked_word_export_running_checks,
             on_added=self._hide_existing if config.blocked_words_hide_existing else None)

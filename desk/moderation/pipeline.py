@@ -6,8 +6,9 @@ A rule that cannot run (its regex kept running out of time) or a write TikTok re
 undoes the sync: the sync's comments are stored either way, and the outcome says what the
 rules could not do.
 
-Last come the alerts (desk.alerts), raised and sent after the rules; a failure there is
-logged and never fails the sync.
+Last come the alerts (desk.alerts), raised and sent after the rules, and the scores of the
+team's models (desk.learning) for the new comments; a failure there is logged and never
+fails the sync.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from desk.alerts import check_after_sync
 from desk.errors import USER_ERRORS, message_for
+from desk.learning import score_after_sync
 from desk.moderation import runs
 from desk.sources import CommentSource, SyncResult
 from desk.store.inbox import reopen_answered_again
@@ -74,6 +76,7 @@ def sync_and_moderate(source: CommentSource, *, stop: threading.Event | None = N
         return Moderated(result)
     outcome = _moderated(source, result, stop, progress) if moderate else Moderated(result)
     check_after_sync(source.workspace.store, source.workspace.settings)  # never raises
+    score_after_sync(source.workspace.store)  # never raises
     return outcome
 
 

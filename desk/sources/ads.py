@@ -4,7 +4,8 @@ Comments are listed per ad group (comment/list), replies go to comment/post as t
 identity, hide and unhide to comment/status/update (up to 100 comments a call), and
 comment/reference reads a comment and its replies back. The token is the connection's that
 grants the advertiser; Marketing API tokens do not expire, and one TikTok refuses marks its
-connection as needing re-authorisation. The sync engine itself is desk.sources.ad_sync.
+connection as needing re-authorisation. The sync engine itself is desk.sources.ad_sync; after
+the comments a sync reads each ad's daily delivery (desk.sources.delivery).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from desk import store as db
 from desk.errors import AD_ACCOUNT, NotConnected, SyncAborted
 from desk.sources.ad_sync import AUCTION, AdSyncResult, SyncOptions, sync_advertiser
 from desk.sources.base import CommentSource, PostedReply, Writer, value
+from desk.sources.delivery import sync_delivery, with_delivery
 from desk.workspace import Workspace
 from tiktok_client.client import (
     MAX_REPLY_LENGTH,
@@ -246,12 +248,19 @@ class AdAccount(CommentSource):
                               workers=workers, refresh_days=self.refresh_days_now(refresh))
         with self.workspace.client(token, purpose="sync") as client:
             try:
-                return sync_advertiser(self.workspace.store, client, self.account_id,
-                                       options=options, progress=progress, stop=stop)
+                result = sync_advertiser(self.workspace.store, client, self.account_id,
+                                         options=options, progress=progress, stop=stop)
             except SyncAborted as exc:
                 if isinstance(exc.error, TokenError) and connection_id is not None:
                     self.workspace.credentials.mark_needs_reauth(connection_id, str(exc.error))
                 raise
+            if result.status == "interrupted":
+                return result
+            # After the comments, through the same client: each ad's daily delivery. It never
+            # fails the sync; the result says in one sentence what it read or why it could not.
+            delivery = sync_delivery(self.workspace.store, client, self.account_id,
+                                     lookback_days=options.lookback_days, since=since, stop=stop)
+            return with_delivery(self.workspace.store, result, delivery)
 
     @contextmanager
     def writer(self) -> Iterator[AdAccountWriter]:

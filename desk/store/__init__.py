@@ -26,6 +26,7 @@ Callers import this package (`from desk import store as db`); where each concern
     inbox.py            the inbox: triage states, assignment, internal notes, the queue
     responses.py        response-time targets, first responses, their medians, the backlog
     saved_replies.py    saved replies: templates per account, shortcuts, uses
+    delivery.py         each ad's daily delivery: storing it; comments per 1,000 impressions
 """
 
 from desk.errors import StoreError, StoreLocked
@@ -35,6 +36,16 @@ from desk.store.classified import (
     save_classified,
     unclassified_batches,
     unclassified_count,
+)
+from desk.store.delivery import (
+    DeliveryRates,
+    delivery_cursor,
+    delivery_rates,
+    delivery_rates_by_ad,
+    delivery_rates_by_creative,
+    delivery_rates_by_day,
+    note_on_sync_run,
+    store_delivery,
 )
 from desk.store.filters import CommentFilters
 from desk.store.handle import Store
@@ -194,6 +205,15 @@ from desk.store.upserts import (
 )
 
 __all__ = (
+    # each ad's daily delivery and comments beside it (desk.store.delivery)
+    "DeliveryRates",
+    "delivery_cursor",
+    "delivery_rates",
+    "delivery_rates_by_ad",
+    "delivery_rates_by_creative",
+    "delivery_rates_by_day",
+    "note_on_sync_run",
+    "store_delivery",
     # each comment's terms (desk.store.terms)
     "save_terms",
     "top_terms",

@@ -57,8 +57,10 @@ UNANSWERED = (
     "NOT EXISTS (SELECT 1 FROM comments r WHERE r.original_comment_id = c.comment_id "  # noqa: S608 (constants)
     f"AND {BRAND_REPLY} AND (s.reopened_at IS NULL OR r.create_time > s.reopened_at))"
 )
-_QUEUE_ORDER = ("priority, overdue DESC, c.likes DESC NULLS LAST, c.create_time NULLS LAST, "
-                "c.comment_id")
+_QUEUE_ORDER = ("priority, overdue DESC, {score}c.likes DESC NULLS LAST, "
+                "c.create_time NULLS LAST, c.comment_id")
+_SCORE_ORDER = "c.answer_score DESC NULLS LAST, "
+"""The ordering key of the "will be answered" score (desk.learning), when asked for."""
 _STATE_TYPES = {
     "state": "VARCHAR",
     "snoozed_until": "TIMESTAMPTZ",
@@ -253,7 +255,8 @@ def inbox_queue(cur: Cursor, *, advertiser_id: str | None = None,
                 video_id: str | None = None, labels: Sequence[str] = (),
                 language: str | None = None, assignee: str | None = None, now: datetime,
                 limit: int = 50, offset: int = 0,
-                priority_labels: Sequence[str] = PRIORITY_LABELS) -> pd.DataFrame:
+                priority_labels: Sequence[str] = PRIORITY_LABELS,
+                answer_scores: bool = False) -> pd.DataFrame:
     """One page of the comments that need attention, first things first.
 
     `priority` is 1 for a comment with any of `priority_labels` (questions and complaints
@@ -265,11 +268,16 @@ def inbox_queue(cur: Cursor, *, advertiser_id: str | None = None,
     content, likes, labels, language, sentiment, create_time, priority, overdue, state,
     snoozed_until, assignee, changed_by, changed_at, reopened_at. `assignee=UNASSIGNED`
     keeps the comments nobody holds.
+
+    With `answer_scores` (when a model learned from the team's replies is in use for the
+    scope: desk.learning.answer_model_in_use), the "will be answered" score orders the
+    comments after `overdue` and before the likes, highest first, unscored ones last, and is
+    the last column, `answer_score`.
     """
     scope = InboxScope(advertiser_id, business_id, ad_id, video_id, tuple(labels), language,
                        assignee)
     queue, _ = _read_inbox(cur, scope, now, page=(limit, offset),
-                           priority_labels=priority_labels)
+                           priority_labels=priority_labels, answer_scores=answer_scores)
     assert queue is not None
     return queue
 
@@ -294,15 +302,16 @@ def inbox_page(cur: Cursor, *, advertiser_id: str | None = None,
                video_id: str | None = None, labels: Sequence[str] = (),
                language: str | None = None, assignee: str | None = None,
                me: str | None = None, now: datetime, limit: int = 50,
-               offset: int = 0, priority_labels: Sequence[str] = PRIORITY_LABELS
-               ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """What the Inbox page shows first, in one query: `inbox_queue`'s page and
-    `inbox_counts`' counts over the same scope (the scope's comments and their answers are
-    read once, not twice)."""
+               offset: int = 0, priority_labels: Sequence[str] = PRIORITY_LABELS,
+               answer_scores: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
+    """What the Inbox page shows first, in one query: `inbox_queue`'s page (ordered by the
+    answer score too with `answer_scores`) and `inbox_counts`' counts over the same scope
+    (the scope's comments and their answers are read once, not twice)."""
     scope = InboxScope(advertiser_id, business_id, ad_id, video_id, tuple(labels), language,
                        assignee)
     queue, counts = _read_inbox(cur, scope, now, page=(limit, offset), counts=True,
-                                 me=me, priority_labels=priority_labels)
+                                 me=me, priority_labels=priority_labels,
+                                 answer_scores=answer_scores)
     assert queue is not None and counts is not None
     return queue, counts
 
@@ -314,7 +323,7 @@ def inbox_page(cur: Cursor, *, advertiser_id: str | None = None,
 # of one page, whose rows alone are then read whole (`shown`). The priority is one
 # list_contains per label (cheaper than list_has_any over every comment in scope).
 _SCOPED = f"""scoped AS (
-    SELECT c.rowid AS row_id, c.comment_id, c.likes, c.create_time,
+    SELECT c.rowid AS row_id, c.comment_id, c.likes, c.create_time{{score}},
            CASE WHEN {{priority}} THEN 1 ELSE 2 END AS priority, {{overdue}} AS overdue,
            s.assignee, s.reopened_at, {{open}} AS waiting,
            s.state = 'snoozed' AND s.snoozed_until > ? AS snoozed, s.state = 'done' AS done
@@ -327,14 +336,14 @@ _SCOPED = f"""scoped AS (
     WHERE w.waiting
 )"""  # noqa: S608 (constants)
 _PAGE = """page AS (
-    SELECT row_id, priority, overdue FROM unanswered
-    ORDER BY priority, overdue DESC, likes DESC NULLS LAST, create_time NULLS LAST, comment_id
+    SELECT row_id, priority, overdue FROM unanswered c
+    ORDER BY {order}
     LIMIT ? OFFSET ?
 ), shown AS (
     SELECT c.comment_id, c.source, c.advertiser_id, c.business_id, c.ad_id, c.ad_name,
            c.video_id, c.tiktok_item_id, c.user_name, c.content, c.likes, c.labels,
            c.language, c.sentiment, c.create_time, p.priority, p.overdue, 'open' AS state,
-           s.snoozed_until, s.assignee, s.changed_by, s.changed_at, s.reopened_at
+           s.snoozed_until, s.assignee, s.changed_by, s.changed_at, s.reopened_at{score}
     FROM page p JOIN comments c ON c.rowid = p.row_id LEFT JOIN inbox_states s USING (comment_id)
 )"""
 _COUNTS = """counts AS (
@@ -349,19 +358,24 @@ _COUNT_NAMES = ("open", "snoozed", "done", "assigned_to_me")
 
 def _read_inbox(cur: Cursor, scope: InboxScope, now: datetime, *,
                 page: tuple[int, int] | None = None, counts: bool = False,
-                me: str | None = None, priority_labels: Sequence[str] = PRIORITY_LABELS
+                me: str | None = None, priority_labels: Sequence[str] = PRIORITY_LABELS,
+                answer_scores: bool = False
                 ) -> tuple[pd.DataFrame | None, dict[str, int] | None]:
     """One page of the queue (`page`: limit, offset) and/or the counts (with `me`) over
-    `scope`, read in one statement."""
+    `scope`, read in one statement; with `answer_scores`, ordered by the score after
+    `overdue` and shown in an `answer_score` column."""
     where, where_params = scope.where()
     now = to_utc(now)
     first = list(dict.fromkeys(str(label) for label in priority_labels))
     priority = " OR ".join(["list_contains(c.labels, ?)"] * len(first)) or "false"
     overdue, overdue_params = _overdue(cur, now) if page is not None else ("false", [])
-    ctes = [_SCOPED.format(open=OPEN, where=where, priority=priority, overdue=overdue)]
+    scored = answer_scores and page is not None
+    order = _QUEUE_ORDER.format(score=_SCORE_ORDER if scored else "")
+    ctes = [_SCOPED.format(open=OPEN, where=where, priority=priority, overdue=overdue,
+                           score=", c.answer_score" if scored else "")]
     params: list[Any] = [*first, *overdue_params, now, now, *where_params]
     if page is not None:
-        ctes.append(_PAGE)
+        ctes.append(_PAGE.format(order=order, score=", c.answer_score" if scored else ""))
         params += [whole_number(page[0], "limit"), whole_number(page[1], "offset")]
     if counts:
         ctes.append(_COUNTS)
@@ -369,9 +383,9 @@ def _read_inbox(cur: Cursor, scope: InboxScope, now: datetime, *,
     if page is None:
         body = "SELECT * FROM counts"
     elif not counts:
-        body = f"SELECT * FROM shown c ORDER BY {_QUEUE_ORDER}"  # noqa: S608
+        body = f"SELECT * FROM shown c ORDER BY {order}"  # noqa: S608
     else:  # the counts on every row of the page, or on one empty row when there is none
-        body = f"SELECT * FROM counts LEFT JOIN shown c ON true ORDER BY {_QUEUE_ORDER}"  # noqa: S608
+        body = f"SELECT * FROM counts LEFT JOIN shown c ON true ORDER BY {order}"  # noqa: S608
     sql = f"WITH {', '.join(ctes)}\n{body}"
     table = cur.sql(sql, params=params).to_arrow_table()
     found = None

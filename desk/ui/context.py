@@ -149,6 +149,7 @@ def bootstrap(page_title: str, needs: Role = "viewer") -> PageContext:
     )
     handles.token_refresher(ctx.workspace)
     handles.alert_sender(ctx.workspace)
+    handles.retrainer(ctx.workspace)
     if ctx.demo:
         st.info(DEMO_BANNER, icon="🧪")
     _sidebar(ctx, known, known_accounts)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from desk import people
+from desk import learning, people
 from desk import store as db
 from desk.alerts.run import send_due
 from desk.config import Settings, load_settings
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from tiktok_sandbox import SandboxHandle
 
 TOKEN_REFRESH_SECONDS = 300.0
+RETRAIN_CHECK_SECONDS = 600.0
+"""How often, while the app runs, the models learned from the team are retrained when due
+(desk.learning.Retrainer: enough new decisions, or a day with any)."""
 ALERT_SEND_SECONDS = 60.0
 """How often alert deliveries waiting for a retry are tried while the app runs."""
 """How often, while the app runs, business-account tokens near their expiry are renewed."""
@@ -205,3 +208,21 @@ def alert_sender(workspace: Workspace) -> PeriodicJob:
     """The schedule that tries alert deliveries due for a retry while the app runs (the check
     after each sync raises alerts and sends them first)."""
     return _alert_sender(workspace.settings)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda job: job.stop())
+def _retrainer(settings: Settings) -> PeriodicJob:
+    store = store_for(settings)
+    retrainer = learning.Retrainer(store)
+
+    def retrain() -> None:
+        if retrainer():  # new models: the pages read the new scores
+            st.cache_data.clear()
+
+    return PeriodicJob(retrain, RETRAIN_CHECK_SECONDS, "desk-retrain")
+
+
+def retrainer(workspace: Workspace) -> PeriodicJob:
+    """The schedule that retrains the models learned from the team's decisions, and scores
+    the comments with them, while the app runs (each sync scores its new comments)."""
+    return _retrainer(workspace.settings)

@@ -19,7 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from desk import store as db
+from desk.learning.in_use import answer_model_in_use
 from desk.moderation.labels import LABEL_NAMES, LABELS, language_name
+from desk.store.learning import scope_accounts
 from desk.store.times import utc_now
 from desk.text import ago, md_escape, plural, text
 from desk.ui import comments, queries
@@ -149,9 +151,11 @@ def read_queue(ctx: PageContext, filters: InboxFilters, offset: int,
     """One page of the queue and the counts, read now (not cached: two people work the same
     inbox, and a claim must be seen at once)."""
     with ctx.store.cursor() as cur:
+        scored = answer_model_in_use(cur, scope_accounts(filters.advertiser_id,
+                                                         filters.business_id)) is not None
         return db.inbox_page(cur, **filters.scope(), me=ctx.person.email, now=now,
                              limit=PAGE_SIZE, offset=offset,
-                             priority_labels=filters.priority_labels)
+                             priority_labels=filters.priority_labels, answer_scores=scored)
 
 
 def queue_table(rows: pd.DataFrame, current: str | None, now: datetime) -> list[str]:
@@ -170,6 +174,8 @@ def queue_table(rows: pd.DataFrame, current: str | None, now: datetime) -> list[
         "where": [text(r.ad_name) if r.source == "ad" else "organic video"
                   for r in rows.itertuples(index=False)],
     })
+    if "answer_score" in rows.columns:  # a model learned from the team's replies is in use
+        frame.insert(2, "answer_score", pd.to_numeric(rows["answer_score"]).astype(float))
     picked = st.dataframe(
         frame, hide_index=True, key=f"{PAGE}_table_{_table_generation()}", on_select="rerun",
         selection_mode="multi-row", width="stretch",
@@ -182,6 +188,9 @@ def queue_table(rows: pd.DataFrame, current: str | None, now: datetime) -> list[
             "age": st.column_config.TextColumn("Written"),
             "assignee": st.column_config.TextColumn("Assigned to"),
             "where": st.column_config.TextColumn("On"),
+            "answer_score": st.column_config.ProgressColumn(
+                "Will be answered", format="percent", min_value=0.0, max_value=1.0,
+                help="How likely the team is to answer it, learned from its replies"),
         })
     chosen = picked.selection.rows if picked is not None else []
     return [str(rows["comment_id"].iloc[i]) for i in chosen if i < len(rows)]

@@ -460,3 +460,19 @@ def _top_terms(path: str, filters: CommentFilters, limit: int) -> pd.DataFrame:
 def top_terms(ctx: PageContext, filters: CommentFilters, limit: int = 20) -> pd.DataFrame:
     """The terms most of the matching comments use (term, comments, share)."""
     return _top_terms(ctx.db, filters, limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comments beside delivery (desk.store.delivery)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _delivery_rates(path: str, filters: CommentFilters) -> db.DeliveryRates:
+    with handles.store_at(path).cursor() as cur:
+        return db.delivery_rates(cur, filters)
+
+
+def delivery_rates(ctx: PageContext, filters: CommentFilters) -> db.DeliveryRates:
+    """Per ad, per day and per creative: delivery beside comments, questions, complaints and
+    negative comments, each per 1,000 impressions and per unit of spend (one query)."""
+    return _delivery_rates(ctx.db, filters)

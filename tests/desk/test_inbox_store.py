@@ -136,6 +136,25 @@ def test_within_a_priority_comments_past_their_target_come_first(cur):
     assert queue_ids(cur) == ["q1", "k1", "o1", "p2", "p1"]
 
 
+def test_with_answer_scores_the_score_orders_each_priority_after_overdue_before_likes(cur):
+    # What desk.learning writes while an answer model is in use; k1 and p2 not scored yet.
+    scores = {"q1": 0.9, "o1": 0.5, "p1": 0.8}
+    for comment_id, score in scores.items():
+        cur.execute("UPDATE comments SET answer_score = ? WHERE comment_id = ?",
+                    [score, comment_id])
+    queue = db.inbox_queue(cur, **BOTH, now=NOW, answer_scores=True)
+
+    assert queue["comment_id"].tolist() == ["q1", "o1", "k1", "p1", "p2"]
+    assert queue["answer_score"].tolist()[:2] == pytest.approx([0.9, 0.5])
+    assert "answer_score" not in db.inbox_queue(cur, **BOTH, now=NOW).columns
+    assert queue_ids(cur) == ["k1", "o1", "q1", "p2", "p1"], "without: as before"
+    page, counts = db.inbox_page(cur, **BOTH, now=NOW, answer_scores=True, limit=2, offset=1)
+    assert page["comment_id"].tolist() == ["o1", "k1"] and counts["open"] == 5
+    db.set_target(cur, "ad", "A1", "complaint", 60, ANA)  # k1 is overdue: ahead of scores
+    assert db.inbox_queue(cur, **BOTH, now=NOW, answer_scores=True)["comment_id"].tolist()[:3] \
+        == ["k1", "q1", "o1"]
+
+
 def test_the_queue_keeps_the_comments_nobody_holds(cur):
     db.assign(cur, ["k1", "p2"], ANA, BEN)
 

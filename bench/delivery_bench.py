@@ -1,0 +1,188 @@
+"""Comments beside delivery at scale: Insights' "Comments and delivery" queries on a million
+comments and two years of daily delivery for 1,000 ads (730,000 ad days).
+
+The synthetic ad account: 1,000 ads, each delivering every day of two years (2024-01-01 to
+2024-12-30, then on to 2025-12-29), 1,000,000 comments and replies over those days with a long
+tail (a few ads draw most), all classified (12% questions, 6% complaints, sentiment from -1 to
+1, a fifth of it negative). A day's impressions follow its comments (about one comment per
+1,000 impressions, plus a quiet-day baseline), as the sandbox's do.
+
+Measured: storing the 730,000 ad days (one set-based statement, as a sync stores a window),
+then the section's query (per ad, per day and per creative at once), cold (the first query
+after the database is opened again, as in a new process) and warm, for the whole account
+over the two years, for one ad over 90 days, and for the account's complaints of 30 days.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bench._harness import BenchResult, median_seconds, timer
+from desk import store as db
+from desk.config import Settings
+
+NAME = "delivery"
+TARGET_MS = 1000
+N_ADS = 1000
+N_COMMENTS = 1_000_000
+DAYS = 730
+FIRST_DAY = date(2024, 1, 1)
+ADVERTISER_ID = "7000000000000000042"
+TIMEZONE = "Europe/Berlin"
+VIDEOS = 700  # some videos are shown by several ads
+
+
+def _ids(prefix: int, values: np.ndarray) -> pa.Array:
+    return pc.cast(pa.array(prefix + values), pa.string())
+
+
+def synthetic_ads() -> pa.Table:
+    ad = np.arange(N_ADS)
+    return pa.table({
+        "ad_id": _ids(1_800_000_000_100_000, ad),
+        "advertiser_id": pa.array([ADVERTISER_ID] * N_ADS),
+        "adgroup_id": _ids(1_800_000_000_010_000, ad // 10),
+        "campaign_id": _ids(1_800_000_000_000_000, ad // 40),
+        "ad_name": pc.binary_join_element_wise("Ad ", pc.cast(pa.array(ad), pa.string()), ""),
+        "tiktok_item_id": _ids(7_300_000_000_000_000_000, ad % VIDEOS),
+    })
+
+
+def synthetic_comments(rng: np.random.Generator, ads: pa.Table
+                       ) -> tuple[pa.Table, np.ndarray, pa.Table]:
+    """The comments, classified, and how many each ad drew each day (ads x days)."""
+    weights = 1.0 / np.arange(1, N_ADS + 1) ** 1.05
+    ad_index = rng.choice(N_ADS, size=N_COMMENTS, p=weights / weights.sum())
+    day = rng.integers(0, DAYS, N_COMMENTS)
+    second = (rng.normal(19 * 3600, 4 * 3600, N_COMMENTS) % 86_400).astype(np.int64)
+    moment = (np.datetime64(FIRST_DAY, "s") + (day * 86_400 + second - 3600)
+              .astype("timedelta64[s]"))  # 19:00 Berlin, about
+    per_day = np.bincount(ad_index * DAYS + day, minlength=N_ADS * DAYS).reshape(N_ADS, DAYS)
+    roll = rng.random(N_COMMENTS)
+    labels = pa.array(np.where(roll < 0.12, "question", np.where(roll < 0.18, "complaint",
+                                                                     "praise")))
+    sentiment = np.clip(rng.normal(0.15, 0.45, N_COMMENTS), -1, 1).astype(np.float32)
+    is_reply = rng.random(N_COMMENTS) < 0.12
+    table = pa.table({
+        "comment_id": _ids(7_400_000_000_000_000_000, np.arange(N_COMMENTS)),
+        "advertiser_id": pa.array([ADVERTISER_ID] * N_COMMENTS),
+        "source": pa.array(["ad"] * N_COMMENTS),
+        "content": pa.array(["synthetic comment"] * N_COMMENTS),
+        "comment_type": pa.array(np.where(is_reply, "REPLY", "COMMENT")),
+        "can_delete": pa.array(is_reply & (rng.random(N_COMMENTS) < 0.4)),
+        "comment_status": pa.array(["PUBLIC"] * N_COMMENTS),
+        "create_time": pa.array(moment).cast(pa.timestamp("us", tz="UTC")),
+        "ad_id": ads["ad_id"].take(pa.array(ad_index)),
+        "adgroup_id": ads["adgroup_id"].take(pa.array(ad_index)),
+        "tiktok_item_id": ads["tiktok_item_id"].take(pa.array(ad_index)),
+        "likes": pa.array(np.zeros(N_COMMENTS, dtype=np.int32)),
+        "replies": pa.array(np.zeros(N_COMMENTS, dtype=np.int32)),
+    })
+    verdicts = pa.table({
+        "comment_id": table["comment_id"],
+        "labels": pa.ListArray.from_arrays(pa.array(np.arange(N_COMMENTS + 1, dtype=np.int32)),
+                                           labels),
+        "sentiment": pa.array(sentiment),
+    })
+    return table, per_day, verdicts
+
+
+def synthetic_delivery(rng: np.random.Generator, ads: pa.Table, per_day: np.ndarray
+                       ) -> pa.Table:
+    """Every ad's every day: impressions following its comments, spend, clicks, plays, likes."""
+    base = rng.uniform(0.5, 3.0, (N_ADS, 1))
+    rate = rng.uniform(0.4, 2.0, (N_ADS, 1))
+    impressions = np.maximum(1, ((per_day + base) * 1000 / rate
+                                 * rng.uniform(0.85, 1.15, per_day.shape)).round()).astype(np.int64)
+    cpm = rng.uniform(4, 12, (N_ADS, 1))
+    spend = (impressions / 1000 * cpm).round(2)
+    days = np.datetime64(FIRST_DAY, "D") + np.arange(DAYS).astype("timedelta64[D]")
+    flat = impressions.reshape(-1)
+    return pa.table({
+        "ad_id": ads["ad_id"].take(pa.array(np.repeat(np.arange(N_ADS), DAYS))),
+        "stat_day": pa.array(np.tile(days, N_ADS)),
+        "spend": pa.array(spend.reshape(-1)),
+        "impressions": pa.array(flat),
+        "clicks": pa.array((flat * 0.01).round().astype(np.int64)),
+        "video_play_actions": pa.array((flat * 0.7).round().astype(np.int64)),
+        "likes": pa.array((flat * 0.005).round().astype(np.int64)),
+    })
+
+
+def insights_queries(cur: db.Cursor, filters: db.CommentFilters) -> int:
+    """What the section runs (per ad, per day and per creative, in one query); returns the
+    ads shown."""
+    return len(db.delivery_rates(cur, filters).by_ad)
+
+
+def run() -> list[BenchResult]:
+    rng = np.random.default_rng(20240101)
+    results: list[BenchResult] = []
+
+    def add(metric: str, value: float, unit: str, target: float | None = None) -> None:
+        results.append(BenchResult(NAME, metric, value, unit, target))
+
+    last_day = FIRST_DAY + timedelta(days=DAYS - 1)
+    with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
+        path = Path(tmp) / "bench.duckdb"
+        store = db.Store.open(path, Settings().db_memory)
+        cur = store.cursor()
+        seen = datetime(2026, 1, 1, tzinfo=UTC)
+        db.upsert_advertisers(cur, pa.table({
+            "advertiser_id": [ADVERTISER_ID], "name": ["Bench Outfitters"],
+            "timezone": [TIMEZONE], "currency": ["EUR"]}))
+        ads = synthetic_ads()
+        db.upsert_ads(cur, ads, seen)
+        comments, per_day, verdicts = synthetic_comments(rng, ads)
+        db.upsert_comments(cur, comments, seen)
+        with db.transaction(cur):
+            cur.register("verdicts", verdicts)
+            cur.execute("UPDATE comments SET labels = v.labels, sentiment = v.sentiment, "
+                        "classified_with = 'bench' FROM verdicts v "
+                        "WHERE comments.comment_id = v.comment_id")
+            cur.unregister("verdicts")
+        del comments, verdicts
+        delivery = synthetic_delivery(rng, ads, per_day)
+        with timer() as t:
+            written = db.store_delivery(cur, ADVERTISER_ID, FIRST_DAY, last_day, delivery, seen)
+        add(f"store {written:,} ad days (one statement)", t.seconds, "s")
+        with timer() as t:
+            db.store_delivery(cur, ADVERTISER_ID, last_day - timedelta(days=29), last_day,
+                              delivery.filter(pc.greater_equal(
+                                  delivery["stat_day"],
+                                  pa.scalar(last_day - timedelta(days=29), pa.date32()))), seen)
+        add("  store a 30-day window again (30,000 ad days, a sync's window)",
+            t.seconds * 1000, "ms")
+        del delivery
+        busiest = str(ads["ad_id"][0])
+        cases = {
+            "the whole account, 2 years": db.CommentFilters(ADVERTISER_ID),
+            "one ad, 90 days": db.CommentFilters(
+                ADVERTISER_ID, ad_ids=[busiest], date_from=last_day - timedelta(days=89),
+                date_to=last_day),
+            "the whole account, last 30 days, complaints": db.CommentFilters(
+                ADVERTISER_ID, date_from=last_day - timedelta(days=29), date_to=last_day,
+                labels=["complaint"]),
+        }
+        cur.close()
+        store.close()
+
+        for name, filters in cases.items():
+            store = db.Store.open(path, Settings().db_memory)  # cold: a new process's queries
+            cur = store.cursor()
+            with timer() as t:
+                shown = insights_queries(cur, filters)
+            add(f"Insights' delivery queries, {name} ({shown:,} ads): cold",
+                t.seconds * 1000, "ms", TARGET_MS)
+            warm = median_seconds(lambda f=filters, c=cur: insights_queries(c, f), repeat=5)
+            add("  warm (median of 5)", warm * 1000, "ms", TARGET_MS)
+            cur.close()
+            store.close()
+        add("database file size", path.stat().st_size / 2**20, "MiB")
+    return results

@@ -1,0 +1,170 @@
+"""The scores the models in use (desk.learning.in_use) write to the comments, and retraining.
+
+**Scores** (`comments.answer_score`, `hide_score`, with `scored_with`, e.g.
+`answer:12 hide:13`, naming the models) are written for the visible first-level viewer
+comments not marked done: the open inbox and each sync's new comments. A pass scores those
+whose `scored_with` is not what their account's models in use would write, so after a
+retraining every such comment is scored again, and after a sync only the new ones; a comment
+whose account has no model in use any more has its scores cleared. One UPDATE per batch, from
+a registered Arrow table.
+
+**Retraining** (`Retrainer`): every account with decisions, both targets, when
+`RETRAIN_AFTER` new decisions were made since the last model, or a day passed since it and
+there is any new decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from desk.learning.in_use import in_use_for, models_in_use
+from desk.learning.model import LinearModel
+from desk.learning.training import Trained, load, train
+from desk.store import Store
+from desk.store import learning as ldb
+from desk.store.learning import TARGETS, Account, StoredModel, Target
+from desk.store.sql import Cursor
+from desk.store.times import to_utc, utc_now
+
+_log = logging.getLogger(__name__)
+
+SCORE_BATCH = 20_000
+RETRAIN_AFTER = 200
+"""New decisions that call for a retraining at once."""
+RETRAIN_EVERY = timedelta(days=1)
+"""How often the models are retrained while any new decision comes in."""
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """The models in use, loaded: which ones score the comments of each account."""
+
+    models: dict[int, LinearModel]
+    stored: tuple[StoredModel, ...]
+
+    @classmethod
+    def load(cls, cur: Cursor) -> Scorer:
+        stored = tuple(models_in_use(cur))
+        return cls({m.model_id: load(cur, m) for m in stored}, stored)
+
+    def key(self, account: Account | None) -> str | None:
+        """What `scored_with` says for a comment of `account` (None: no model)."""
+        parts = []
+        for target in TARGETS:
+            model = in_use_for(self.stored, target, account)
+            if model is not None:
+                parts.append(f"{target}:{model.model_id}")
+        return " ".join(sorted(parts)) or None
+
+    def model(self, target: Target, account: Account | None) -> LinearModel | None:
+        stored = in_use_for(self.stored, target, account)
+        return None if stored is None else self.models[stored.model_id]
+
+    def score(self, comments: pd.DataFrame) -> pa.Table:
+        """The scores of these comments (with account_kind and account_id), as the table
+        write_scores takes: comment_id, answer_score, hide_score, scored_with."""
+        answer = np.full(len(comments), np.nan, dtype=np.float32)
+        hide = np.full(len(comments), np.nan, dtype=np.float32)
+        keys: list[str | None] = [None] * len(comments)
+        frame = comments.reset_index(drop=True)
+        for (kind, account_id), rows in frame.groupby(["account_kind", "account_id"],
+                                                      sort=False, dropna=False).groups.items():
+            account = (str(kind), str(account_id))
+            part = frame.loc[rows]
+            for target, out in (("answer", answer), ("hide", hide)):
+                model = self.model(target, account)  # type: ignore[arg-type]
+                if model is not None:
+                    out[rows] = model.score(part)
+            key = self.key(account)
+            for row in rows:
+                keys[row] = key
+        return pa.table({
+            "comment_id": pa.array(frame["comment_id"].astype(str), pa.string()),
+            "answer_score": pa.array(answer, pa.float32(), mask=np.isnan(answer)),
+            "hide_score": pa.array(hide, pa.float32(), mask=np.isnan(hide)),
+            "scored_with": pa.array(keys, pa.string()),
+        })
+
+
+def score_stored(cur: Cursor, *, stop: threading.Event | None = None,
+                 batch: int = SCORE_BATCH) -> int:
+    """Score every comment whose scores are not those of the models in use (see the
+    module); how many were written."""
+    scorer = Scorer.load(cur)
+    accounts = ldb.known_accounts(cur)
+    keys = pa.table({
+        "account_kind": pa.array([a[0] for a in accounts], pa.string()),
+        "account_id": pa.array([a[1] for a in accounts], pa.string()),
+        "scored_with": pa.array([scorer.key(a) for a in accounts], pa.string()),
+    })
+    written = 0
+    while stop is None or not stop.is_set():
+        comments = ldb.to_score(cur, keys, scorer.key(None), batch)
+        if comments.empty:
+            break
+        written += ldb.write_scores(cur, scorer.score(comments))
+    return written
+
+
+def retrain(cur: Cursor, *, across_accounts: bool = False, now: datetime | None = None,
+            stop: threading.Event | None = None) -> list[Trained]:
+    """Train both targets for every account with decisions (and across accounts when
+    asked), then score the comments with the models now in use."""
+    moment = to_utc(now or utc_now())
+    scopes: list[Account | None] = list(ldb.decided_accounts(cur))
+    if across_accounts:
+        scopes.append(None)
+    done: list[Trained] = []
+    for account in scopes:
+        for target in TARGETS:
+            if stop is not None and stop.is_set():
+                return done
+            done.append(train(cur, target, account, now=moment))
+    score_stored(cur, stop=stop)
+    return done
+
+
+class Retrainer:
+    """Retrains when due (see the module), for a PeriodicJob. It remembers only when it last
+    tried, so that a store with too few decisions is not read again every round."""
+
+    def __init__(self, store: Store, *, across_accounts: bool = False,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._across = across_accounts
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tried_at: datetime | None = None
+
+    def due(self, cur: Cursor, now: datetime) -> bool:
+        last = max((t for t in (ldb.last_trained_at(cur), self._tried_at) if t is not None),
+                   default=None)
+        new = ldb.decisions_since(cur, last)
+        if last is None:
+            return new > 0
+        return new >= RETRAIN_AFTER or (new > 0 and now - last >= RETRAIN_EVERY)
+
+    def __call__(self) -> list[Trained]:
+        """One round: retrain if due; what was trained (nothing when not due or busy)."""
+        if not self._lock.acquire(blocking=False):
+            return []
+        try:
+            now = to_utc(self._clock())
+            with self._store.cursor() as cur:
+                if not self.due(cur, now):
+                    return []
+                self._tried_at = now
+                trained = retrain(cur, across_accounts=self._across, now=now)
+            for result in trained:
+                _log.info("retrained %s", result.line())
+            return trained
+        finally:
+            self._lock.release()
