@@ -6,7 +6,7 @@ import streamlit as st
 from desk.text import md_escape
 from desk.ui import charts, context, delivery, learning, queries, responses, tables
 from desk.ui import report as summary_report
-from desk.ui.filters import comment_filters, open_comments_for_term
+from desk.ui.filters import ad_choices, comment_filters, open_comments_for_term
 
 ctx = context.bootstrap("Insights")
 st.title("Insights")
@@ -115,6 +115,45 @@ else:
     })
     st.caption("Writes made from Comment Desk on the comments these filters choose, by the "
                "person who asked (their sign-in e-mail).")
+
+st.subheader("Sentiment over time")
+mood_grain = st.segmented_control("Per", ["week", "day"], default="week", required=True,
+                                  format_func=str.capitalize,
+                                  key="insights_sentiment_grain") or "week"
+moods = queries.sentiment_over_time(ctx, filters, mood_grain)
+if moods.empty:
+    st.caption("None of these comments is classified yet.")
+else:
+    st.plotly_chart(charts.sentiment_over_time_chart(moods, mood_grain),
+                    key="insights_sentiment_over_time", config={"displaylogo": False})
+    st.caption("The share of negative, neutral and positive comments among the classified "
+               "ones (the brand's replies left out), per "
+               f"{mood_grain} of {'the ad account' if filters.advertiser_id else 'UTC'}'s days.")
+
+if filters.advertiser_id and filters.source != "organic":
+    st.subheader("Ads side by side")
+    choices = ad_choices(ctx, filters.advertiser_id)
+    compared = st.multiselect("Ads to compare", list(choices), format_func=choices.get,
+                              default=list(choices)[:3], max_selections=6,
+                              key="insights_compare_ads")
+    if compared:
+        side = queries.compare_ads(ctx, filters, compared)
+        st.dataframe(side, hide_index=True, key="insights_compare_table", column_config={
+            **tables.text_columns(ad_name="Ad", ad_id="Ad ID"),
+            **tables.count_columns(comments="Comments", first_level="First-level",
+                                   answered="Answered", questions="Questions",
+                                   complaints="Complaints", impressions="Impressions"),
+            **tables.share_columns(negative_share="Negative", positive_share="Positive",
+                                   hidden_share="Hidden"),
+            "spend": st.column_config.NumberColumn("Spend", format="%.2f"),
+            "comments_per_1000": st.column_config.NumberColumn("Comments per 1,000 impressions",
+                                                               format="%.2f"),
+        }, column_order=["ad_name", "comments", "first_level", "answered", "questions",
+                         "complaints", "negative_share", "positive_share", "hidden_share",
+                         "impressions", "spend", "comments_per_1000", "ad_id"])
+        st.caption("Over the sidebar's other filters (period, labels, language…); the brand's "
+                   "replies left out. Delivery columns fill in once the ads' delivery is "
+                   "synced for those days.")
 
 st.subheader("Response times")
 overall = queries.response_time_overall(ctx, filters)

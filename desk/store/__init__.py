@@ -37,6 +37,7 @@ from desk.store.classified import (
     unclassified_batches,
     unclassified_count,
 )
+from desk.store.comparisons import compare_ads, sentiment_over_time
 from desk.store.delivery import (
     DeliveryRates,
     delivery_cursor,
@@ -277,6 +278,8 @@ __all__ = (
     "comment_volume_by_video",
     "comment_volume_over_time",
     "comments_by_id",
+    "compare_ads",
+    "sentiment_over_time",
     "comments_count",
     "comments_page",
     "conversation_for_video",

@@ -199,3 +199,23 @@ def selected_term(event: dict | None, frame: pd.DataFrame) -> str | None:
         if isinstance(index, int) and 0 <= index < len(frame):
             return str(frame["term"].iloc[index])
     return None
+
+
+SENTIMENT_COLOURS = {"negative": "#fe2c55", "neutral": "#a7a9b0", "positive": "#25b864"}
+
+
+def sentiment_over_time_chart(frame: pd.DataFrame, grain: str):
+    """Stacked shares of negative, neutral and positive comments per day or week."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for band, colour in SENTIMENT_COLOURS.items():
+        part = frame[frame["sentiment"] == band]
+        figure.add_trace(go.Bar(
+            x=list(part["bucket"]), y=list(part["share"].astype(float)), name=band.capitalize(),
+            marker_color=colour, customdata=list(part["comments"].astype("int64")),
+            hovertemplate="%{x}<br>%{y:.0%} (%{customdata:,} comments)<extra></extra>"))
+    figure.update_layout(barmode="stack", yaxis_tickformat=".0%", height=320,
+                         xaxis_title=grain.capitalize(), yaxis_title="Share of comments",
+                         margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return figure

@@ -476,3 +476,30 @@ def delivery_rates(ctx: PageContext, filters: CommentFilters) -> db.DeliveryRate
     """Per ad, per day and per creative: delivery beside comments, questions, complaints and
     negative comments, each per 1,000 impressions and per unit of spend (one query)."""
     return _delivery_rates(ctx.db, filters)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentiment over time, and chosen ads side by side
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _sentiment_over_time(path: str, filters: CommentFilters, grain: str) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.sentiment_over_time(cur, filters, grain)  # type: ignore[arg-type]
+
+
+def sentiment_over_time(ctx: PageContext, filters: CommentFilters, grain: str) -> pd.DataFrame:
+    """Each sentiment band's share per day or week of the comments in scope."""
+    return _sentiment_over_time(ctx.db, filters, grain)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def _compare_ads(path: str, filters: CommentFilters, ad_ids: tuple[str, ...]) -> pd.DataFrame:
+    with handles.store_at(path).cursor() as cur:
+        return db.compare_ads(cur, filters, ad_ids)
+
+
+def compare_ads(ctx: PageContext, filters: CommentFilters,
+                ad_ids: Sequence[str]) -> pd.DataFrame:
+    """The chosen ads side by side over the filters' other choices."""
+    return _compare_ads(ctx.db, filters, tuple(str(a) for a in ad_ids))
