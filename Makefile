@@ -55,8 +55,15 @@ test-e2e: $(VENV)/.dev $(CHROMIUM) $(NPM) $(OIDC)/node_modules/.package-lock.jso
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -m "not slow and not e2e"
 
+# `make bench` runs every benchmark; `make bench sync store` only those named (the names after
+# `bench` are passed on, and are no targets of their own).
+BENCH_NAMES := $(if $(filter bench,$(firstword $(MAKECMDGOALS))),$(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS)))
 bench: $(VENV)/.dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_NAMES)
+ifneq ($(BENCH_NAMES),)
+$(BENCH_NAMES):
+	@:
+endif
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

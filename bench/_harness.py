@@ -104,3 +104,17 @@ def render(results: Sequence[BenchResult]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def render_markdown(results: Sequence[BenchResult]) -> str:
+    """The results as a Markdown table (the same columns as `render`; a metric indented
+    under the one before it starts with "↳")."""
+    lines = ["| benchmark | metric | value | unit | target | ok |",
+             "| --- | --- | ---: | --- | ---: | --- |"]
+    for r in results:
+        target = "" if r.target is None else f"{r.direction} {format_value(r.target)}"
+        ok = "ERROR" if r.crashed else {None: "", True: "ok", False: "MISS"}[r.ok]
+        metric = r.metric.strip() if r.metric == r.metric.lstrip() else f"↳ {r.metric.strip()}"
+        cells = (r.benchmark, metric, format_value(r.value), r.unit, target, ok)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)

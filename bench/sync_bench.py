@@ -8,8 +8,10 @@ rate limits enforced, each figure held to its target:
   second x 100 comments a page), the share of the request ceiling, throttling that reached the
   person, when the first comments were stored, and what a second sync with nothing new costs;
 - the sync and a plain sequential loop over TikTok's official SDK, as a simple script would
-  (30-day windows, one request at a time), on the account the issue measured (60 ad groups,
-  18,705 comments, 90 days): the sync's speed-up over it;
+  (three 30-day windows over the 90 days, one request at a time), on the account the issue
+  measured (60 ad groups, 18,705 comments, 90 days), side by side as in the issue's table:
+  comments, comments and requests per second, comments per request, the share of the
+  comments/s limit and wall time, and the sync's speed-up over it;
 - a bigger account at the Ultimate tier (50 a second, 3,000 a minute);
 - a small account (under 50 requests);
 - a 1,000,000-comment sync with no latency and no limits (`python -m desk sync
@@ -19,7 +21,9 @@ rate limits enforced, each figure held to its target:
   recorded answers (no sandbox, no network).
 
 The request timeline of the Basic-tier sync (requests sent per second) is written to
-bench-results/sync-timeline.html, so a reader can see the budget used.
+bench-results/sync-timeline.html (plotly included: it opens without a network), so a reader
+can see the budget used; the table is also written to bench-results/sync-YYYY-MM-DD.md with
+the host's load before and after.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import plotly.graph_objects as go
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 
-from bench._harness import BenchResult, peak_rss_mb, timer
+from bench._harness import BenchResult, peak_rss_mb, render_markdown, timer
 from desk.sources.ad_sync import AdSyncProgress, SyncOptions, date_windows, sync_advertiser
 from desk.store import Store
 from desk.workspace import RATE_LIMIT_MARGIN
@@ -152,19 +156,26 @@ def timeline(sent: list[float], qps: int, path: Path, title: str) -> None:
     figure.update_layout(title=title, xaxis_title="seconds into the sync",
                          yaxis_title="requests per second", bargap=0.05)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.write_html(path, include_plotlyjs="cdn")
+    figure.write_html(path, include_plotlyjs=True)  # self-contained: no network to a CDN
+
+
+def sdk_windows(today, lookback_days: int, days: int = 30) -> list[tuple]:
+    """The SDK loop's date windows: `days` long, back to back, covering exactly the
+    `lookback_days` days up to today (90 days: three windows)."""
+    return date_windows(today - timedelta(days=lookback_days - 1), today, days)
 
 
 def sequential_sdk_sync(base_url: str, token: str, advertiser_id: str, lookback_days: int
-                        ) -> int:
-    """The baseline: TikTok's official SDK, one request after another. Returns requests made."""
+                        ) -> tuple[int, int]:
+    """The baseline: TikTok's official SDK, one request after another. Returns the requests
+    made and the comments they brought."""
     import business_api_client as sdk
 
     config = sdk.Configuration()
     config.host = base_url
     api_client = sdk.ApiClient(config)
     ads_api, comments_api = sdk.AdApi(api_client), sdk.CommentsApi(api_client)
-    requests_made = 0
+    requests_made = comments = 0
     adgroups: set[str] = set()
     page = 1
     while True:
@@ -174,8 +185,7 @@ def sequential_sdk_sync(base_url: str, token: str, advertiser_id: str, lookback_
         if page >= answer["data"]["page_info"]["total_page"]:
             break
         page += 1
-    today = datetime.now(UTC).date()
-    windows = date_windows(today - timedelta(days=lookback_days), today, 30)
+    windows = sdk_windows(datetime.now(UTC).date(), lookback_days)
     for adgroup_id in sorted(adgroups):
         for start, end in windows:
             page = 1
@@ -184,10 +194,12 @@ def sequential_sdk_sync(base_url: str, token: str, advertiser_id: str, lookback_
                     advertiser_id, start.isoformat(), end.isoformat(), "ADGROUP_ID",
                     adgroup_id, token, page=page, page_size=PAGE)
                 requests_made += 1
+                data = answer["data"]
+                comments += len(data.get("comments") or data.get("list") or ())
                 if page >= answer["data"]["page_info"]["total_page"]:
                     break
                 page += 1
-    return requests_made
+    return requests_made, comments
 
 
 def million_comment_sync() -> tuple[float, float]:
@@ -273,7 +285,50 @@ def client_cpu_per_100k() -> tuple[float, int]:
     return cpu / result.rows * 100_000, result.rows
 
 
+def side_by_side(label: str, comments: int, requests_made: int, seconds: float, qps: int
+                 ) -> list[tuple[str, float, str]]:
+    """The issue's table rows for one contender: (metric, value, unit)."""
+    return [
+        (f"  {label}: comments", comments, "comments"),
+        (f"  {label}: comments per second", comments / seconds, "comments/s"),
+        (f"  {label}: share of the comments/s limit", 100 * comments / seconds / (qps * PAGE),
+         "%"),
+        (f"  {label}: requests per second", requests_made / seconds, "requests/s"),
+        (f"  {label}: comments per request", comments / requests_made, "comments"),
+        (f"  {label}: wall time", seconds, "s"),
+    ]
+
+
+def write_markdown(results: list[BenchResult], load_before: tuple[float, ...],
+                   load_after: tuple[float, ...]) -> Path:
+    """A dated copy of the table in bench-results/, with the host's load around the run."""
+    day = datetime.now(UTC).date().isoformat()
+    path = RESULTS / f"sync-{day}.md"
+    cores = os.cpu_count() or 0
+
+    def load(values: tuple[float, ...]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    text = "\n".join([
+        f"# Sync benchmark, {day}",
+        "",
+        "`python -m bench sync` (`make bench sync`). Sandbox in its own process, answering "
+        f"after {LATENCY_MS} ms with its rate limits enforced, unless a row says otherwise; "
+        "the 1M-comment sync and the client-side figure run with no latency and no limits.",
+        "",
+        f"Host: {cores} cores; load average (1, 5, 15 min) {load(load_before)} before, "
+        f"{load(load_after)} after. Others' work on the host lowers the figures.",
+        "",
+        render_markdown(results),
+        "",
+    ])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def run() -> list[BenchResult]:
+    load_before = os.getloadavg()
     results: list[BenchResult] = []
 
     def add(metric: str, value: float, unit: str, target: float | None = None,
@@ -325,13 +380,14 @@ def run() -> list[BenchResult]:
             run = Measured(sandbox, 10, 600, options=SyncOptions(lookback_days=90), store=store)
             ours = run.sync()
             with timer() as t:
-                baseline = sequential_sdk_sync(sandbox.base_url, run.token, run.advertiser_id,
-                                               90)
-            add("Versus the SDK loop (60 ad groups, 18,705 comments, 90 days): sync",
-                ours.seconds, "s")
-            add("  sync: comments per request", ours.rows / ours.requests, "comments")
-            add("  sequential SDK loop: requests", baseline, "requests")
-            add("  sequential SDK loop: wall time", t.seconds, "s")
+                baseline, fetched = sequential_sdk_sync(sandbox.base_url, run.token,
+                                                        run.advertiser_id, 90)
+            add("Versus the SDK loop (60 ad groups, 18,705 comments, 90 days, 10/s): ad "
+                "groups", run.adgroups(), "groups")
+            rows = (side_by_side("sync", ours.rows, ours.requests, ours.seconds, 10)
+                    + side_by_side("SDK loop", fetched, baseline, t.seconds, 10))
+            for metric, value, unit in rows:
+                add(metric, value, unit)
             add("  speed-up over the SDK loop (same world, same run)",
                 t.seconds / ours.seconds, "x", 3.3, ">=")
 
@@ -357,5 +413,7 @@ def run() -> list[BenchResult]:
     add("1M-comment sync (--no-moderation), no latency, no limits: wall time", seconds, "s",
         120)
     add("1M-comment sync: peak RSS of the syncing process", peak, "MiB", 600)
+    written = write_markdown(results, load_before, os.getloadavg())
+    print(f"the table is also in {written.relative_to(ROOT)}", file=sys.stderr)
     return results
 

@@ -27,7 +27,8 @@ from tiktok_client.ratelimit import RateLimiter
 RATE_LIMIT_MARGIN = 0.02
 """Seconds kept between the limiter's window and TikTok's: the app's sends are paced one
 every (1 + margin) / qps seconds, so a request may reach TikTok up to 20 ms later than the one
-before it without crowding TikTok's window, and 98% of the budget is used."""
+before it without crowding TikTok's window, and 98% of the budget is used. The limiter widens
+it after a 40100, up to 100 ms, and eases it back (tiktok_client.ratelimit)."""
 
 Purpose = Literal["sync", "write"]
 

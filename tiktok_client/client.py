@@ -97,8 +97,6 @@ MAX_REFERENCE_PAGE_SIZE = 100
 """comment/reference/'s largest page: 100 in the OpenAPI description (a docs copy says 1000)."""
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-THROTTLE_PAUSE = 1.0
-"""Seconds every request of the app waits after TikTok answers 40100 (too many requests)."""
 # Attempts at a host that refuses connections (or cannot be found) before giving up: a blip
 # is ridden out, an outage is reported in seconds instead of after the whole deadline.
 UNREACHABLE_ATTEMPTS = 3
@@ -630,14 +628,15 @@ class TikTokClient:
         attempt = 0
         while True:
             attempt += 1
-            self._rate_limiter.acquire(urgent=write)
+            sent_at = self._rate_limiter.acquire(urgent=write)
             try:
                 return self._attempt(method, url, action, query, json, headers, write, secrets,
                                      file)
             except TikTokError as err:
                 if isinstance(err, RateLimited):
                     self.stats.add("throttled")
-                    self._rate_limiter.pause(THROTTLE_PAUSE)
+                    # every request of the app waits a moment; the limiter widens its margin
+                    self._rate_limiter.throttled(sent_at)
                 if write and err.possibly_applied:
                     self.stats.add("errors")
                     log.warning("%s: outcome unknown after %s", action, type(err).__name__)

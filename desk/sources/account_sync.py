@@ -22,15 +22,19 @@ How a sync walks an account (the Accounts API, cursor-paged):
    - *full*: never synced, or the head walk did not account for every comment TikTok counts
      (a new reply to an old comment): every top-level comment, oldest first.
    Replies (business/comment/reply/list/, status ALL) are fetched for each top-level comment
-   seen whose `replies` count differs from the replies stored for it.
+   seen whose `replies` count differs from the replies stored for it (and, in a refresh, for
+   every one of the refresh period that has replies: step 4).
 3. A video's rows are stored (one upsert of a DataFrame batch) before its high-water mark
    moves, so a sync stopped at any point and run again stores exactly what an uninterrupted
    one would.
 4. A *refresh* (`OrganicSyncOptions(refresh_days=N)`) walks every video newest first down to
-   the last N days whatever its count, and every listed comment's replies: likes, replies
-   and status of stored comments are brought up to date, and the stored comments TikTok no
-   longer lists there are recorded as deleted. `OrganicSyncOptions(full=True)` refetches
-   everything.
+   the last N days whatever its count, and lists the replies of every top-level comment of
+   those days that has any, whatever its count (one request per such comment and 100
+   replies): likes, replies and status of stored comments and of their replies are brought up
+   to date, and the stored comments TikTok no longer lists there (and the replies no longer
+   listed under a comment whose replies were listed) are recorded as deleted. A reply to an
+   older comment is refreshed only when that comment's reply count changed.
+   `OrganicSyncOptions(full=True)` refetches everything.
 
 The access token comes from a callable (TokenKeeper.access_token): it is asked before every
 request, so a long sync refreshes on use; a call answered "token expired" is retried once with a
@@ -160,6 +164,8 @@ class _Video:
     newest: datetime | None = None
     seen: set[str] = field(default_factory=set)  # top-level comments TikTok listed
     replies_seen: dict[str, set[str]] = field(default_factory=dict)  # parent -> replies
+    # a refresh: comments whose replies an earlier walk of this run listed already
+    replies_listed: frozenset[str] = frozenset()
 
     @property
     def video_id(self) -> str:
@@ -190,6 +196,9 @@ class _Run:
         self.buffer: list[pd.DataFrame] = []
         self.buffered = 0
         self.seen_at = datetime.now(UTC)
+        # a refresh: the first moment of its period, whose comments' replies are all listed
+        self.refresh_since = (None if options.refresh_days is None else datetime.combine(
+            refresh_first_day(self.seen_at, options.refresh_days), day_time(), UTC))
 
     def progress(self, phase: str) -> OrganicSyncProgress:
         return OrganicSyncProgress(
@@ -296,8 +305,7 @@ class _Run:
         high_water = cursors.get(video_id)
         mode = HEAD if synced and (high_water is not None or refreshing) else FULL
         if refreshing and mode == HEAD:  # newest first down to the refresh period's start
-            first = date_of(self.seen_at) - timedelta(days=(self.options.refresh_days or 0) + 1)
-            high_water = datetime.combine(first, day_time(), UTC) + self.options.head_margin
+            high_water = self.refresh_since + self.options.head_margin
             if cursors.get(video_id) is not None:
                 high_water = min(high_water, cursors[video_id])
         return _Video(video, mode, high_water, db.organic_reply_counts(self.cur, video_id),
@@ -327,8 +335,7 @@ class _Run:
         if times:
             walk.newest = max(times) if walk.newest is None else max(walk.newest, *times)
         for comment in page.items:
-            stored = walk.replies_stored.get(str(comment.comment_id), 0)
-            if (comment.replies or stored) and comment.replies != stored:
+            if self.lists_replies(walk, comment):
                 walk.chains += 1
                 walk.replies_seen[str(comment.comment_id)] = set()
                 submit("replies", walk, str(comment.comment_id), None)
@@ -339,6 +346,21 @@ class _Run:
             walk.chains -= 1
         else:
             submit("top", walk, following)
+
+    def lists_replies(self, walk: _Video, comment: OrganicComment) -> bool:
+        """Whether to list a top-level comment's replies: when their count differs from the
+        replies stored for it; in a refresh also when it is of the refresh period and has
+        replies (their likes and status may have changed), once a run."""
+        comment_id = str(comment.comment_id)
+        stored = walk.replies_stored.get(comment_id, 0)
+        if not (comment.replies or stored):
+            return False
+        if comment.replies != stored:
+            return True
+        return (self.refresh_since is not None and comment.create_time is not None
+                and comment.create_time >= self.refresh_since
+                and comment_id not in walk.replies_seen
+                and comment_id not in walk.replies_listed)
 
     def take_replies(self, walk: _Video, parent: str, cursor: int | None,
                      page: CursorPage[OrganicComment], submit: Callable[..., None]) -> None:
@@ -363,7 +385,8 @@ class _Run:
             if walk.video.comments is None or walk.video.comments != stored:
                 again = _Video(walk.video, FULL, None,
                                db.organic_reply_counts(self.cur, video_id), walk.refreshing,
-                               newest=walk.newest)
+                               newest=walk.newest,
+                               replies_listed=walk.replies_listed | set(walk.replies_seen))
                 submit("top", again, None)
                 return False
         high_water = db.organic_cursors(self.cur, self.business_id).get(video_id)
@@ -476,6 +499,11 @@ def _next_cursor(page: CursorPage[Any], cursor: int | None, action: str) -> int 
 
 def date_of(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
+
+
+def refresh_first_day(now: datetime, days: int) -> date:
+    """The first day a refresh of the last `days` days lists (a day early: any timezone)."""
+    return date_of(now) - timedelta(days=days + 1)
 
 
 def sync_business_account(

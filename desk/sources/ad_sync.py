@@ -25,8 +25,9 @@ second (every request waits for the app's one rate limiter, nothing else):
    at once, so the first comments can be read while the rest streams in.
 
 Worker threads talk to TikTok and read its pages into Arrow tables; the calling thread
-schedules; one store thread (desk.sources.storing) writes, so the requests never wait for the
-database.
+schedules; one store thread (desk.sources.storing) writes, so the requests do not wait for the
+database, unless it falls behind by more than two batches: then the calling thread waits for
+it before asking for more, so batches never pile up in memory.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ log = logging.getLogger(__name__)
 ADVERTISER_REFRESH = timedelta(hours=24)  # names and timezones rarely change
 MAX_WINDOW_PAGES = 10_000  # a million comments in one ad group's window: more is a broken answer
 DELETION_MARGIN = timedelta(minutes=5)  # comments this young may be missing for a moment
+BUSY_BATCH = 2
+"""While the store thread is busy, pages gather into batches of this many `flush_rows`: with
+the batch it stores, the two that may wait (storing.QUEUED) and the one handed over, at most
+about 4 x 2 x 20,000 rows are held in memory."""
 _INTEGER = range(-(2**31), 2**31)  # what the store's INTEGER columns (likes, replies) hold
 Listing = tuple[str, Callable[[], Any]]
 
@@ -571,7 +576,7 @@ class _Run:
         if not (self.buffer or self.unflushed):
             return False
         if self.storer.busy:
-            return self.buffered_rows >= 4 * self.options.flush_rows
+            return self.buffered_rows >= BUSY_BATCH * self.options.flush_rows
         return self.buffered_rows >= self.options.flush_rows or (
             time.monotonic() - self.flushed_at >= self.options.flush_seconds)
 
@@ -675,17 +680,20 @@ class _Run:
             finally:
                 for future in in_flight:
                     future.cancel()
-                # Whatever was fetched is good data, even when the run stops early.
-                self.flush()
-                provided, refused = sorted(self.provided), dict(self.refused)
+                try:
+                    # Whatever was fetched is good data, even when the run stops early.
+                    self.flush()
+                    provided, refused = sorted(self.provided), dict(self.refused)
 
-                def mark_refused(cur: db.Cursor) -> None:
-                    db.set_comments_refused(cur, self.advertiser_id, provided, None)
-                    for adgroup_id, said in refused.items():
-                        db.set_comments_refused(cur, self.advertiser_id, [adgroup_id], said)
+                    def mark_refused(cur: db.Cursor) -> None:
+                        db.set_comments_refused(cur, self.advertiser_id, provided, None)
+                        for adgroup_id, said in refused.items():
+                            db.set_comments_refused(cur, self.advertiser_id, [adgroup_id],
+                                                    said)
 
-                self.storer.submit(mark_refused)
-                self.storer.close()
+                    self.storer.submit(mark_refused)
+                finally:  # the store thread ends even when storing failed
+                    self.storer.close()
 
 
 REFUSED_ADS_NAMED = 5

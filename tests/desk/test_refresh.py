@@ -179,6 +179,62 @@ def test_an_organic_refresh_picks_up_likes_status_and_deleted_comments_and_repli
     assert set(rows) == now_truth
 
 
+REPLY_LIST = "/open_api/v1.3/business/comment/reply/list/"
+
+
+def test_an_organic_refresh_picks_up_likes_and_status_of_replies_whose_count_did_not_change(
+        sandbox, store, tmp_path):
+    truth = sandbox.ground_truth_accounts()
+    business_id = truth["accounts"][0]["business_id"]
+    now = time.time()
+    comments = {c["comment_id"]: c for c in truth["comments"]}
+    # replies under top-level comments of the last three days: well inside the refresh period
+    liked, hidden = sorted(
+        (c for c in comments.values() if c["comment_type"] == "REPLY"
+         and age_days(comments[c["parent_comment_id"]], now) < 3 and c["status"] == "PUBLIC"),
+        key=lambda c: c["comment_id"])[:2]
+    with client_for(sandbox) as app_client:
+        keeper = TokenKeeper(CredentialStore(tmp_path / "credentials.json"), app_client,
+                             sandbox.config.app_id, sandbox.config.secret)
+        keeper.connect(AccountToken.from_api(sandbox.issue_account_token(business_id)))
+
+        def sync(**options):
+            return run_organic_sync(store, keeper, app_client, business_id,
+                                    options=OrganicSyncOptions(**options))
+
+        sync()
+        sandbox.change_comment(liked["comment_id"], likes=liked["likes"] + 12)
+        sandbox.change_comment(hidden["comment_id"], status="HIDDEN")
+        plain = sync()  # no reply count changed: a plain sync does not look
+        rows = stored(store, "business_id = ?", [business_id])
+        assert rows[liked["comment_id"]]["likes"] == liked["likes"]
+        assert rows[hidden["comment_id"]]["comment_status"] == "PUBLIC"
+        assert plain.videos_skipped == plain.videos
+
+        asked = sandbox.stats()["by_path"].get(REPLY_LIST, 0)
+        result = sync(refresh_days=7)
+        asked = sandbox.stats()["by_path"].get(REPLY_LIST, 0) - asked
+
+    rows = stored(store, "business_id = ?", [business_id])
+    assert result.status == "ok", result.message
+    assert rows[liked["comment_id"]]["likes"] == liked["likes"] + 12
+    assert rows[hidden["comment_id"]]["comment_status"] == "HIDDEN"
+    assert result.deleted == 0
+    # The cost: one request per top-level comment of the refresh period with replies (each
+    # holds fewer than a page of them), and none for older ones.
+    since = datetime.combine(datetime.now(UTC).date() - timedelta(days=8), datetime.min.time(),
+                             UTC).timestamp()
+    parents = {c["parent_comment_id"] for c in comments.values() if c["comment_type"] == "REPLY"}
+    recent_with_replies = [c for c in comments.values() if c["comment_id"] in parents
+                           and c["create_ts"] >= since]
+    assert asked == len(recent_with_replies) < len(parents)
+    now_truth = sandbox.ground_truth_accounts(business_id)["comments"]
+    assert {c["comment_id"] for c in now_truth} == set(rows)
+    for c in now_truth:
+        assert (rows[c["comment_id"]]["likes"], rows[c["comment_id"]]["comment_status"]) == (
+            c["likes"], c["status"]), c["comment_id"]
+
+
 def test_a_sync_refreshes_by_itself_once_the_last_refresh_is_due(sandbox, store, tmp_path):
     advertiser_id = sandbox.ground_truth()["advertisers"][0]["advertiser_id"]
     settings = load_settings(environ={"DESK_LOOKBACK_DAYS": "130", "DESK_REFRESH_DAYS": "5",

@@ -60,3 +60,27 @@ def assert_store_matches_truth(cur, sandbox, advertiser_id: str) -> None:
         for name in AD_FIELDS:
             assert row[name] == _blank(expected.get(name)), (row["ad_id"], name)
         assert row["create_time"] == parse_time(expected["create_time"]), row["ad_id"]
+
+
+ORGANIC_FIELDS = {  # stored column -> the sandbox's field
+    "business_id": "business_id", "video_id": "video_id", "tiktok_item_id": "video_id",
+    "content": "text", "comment_type": "comment_type", "original_comment_id":
+    "parent_comment_id", "comment_status": "status", "likes": "likes", "replies": "replies",
+    "can_delete": "owner", "is_pinned": "pinned", "user_id": "user_id",
+    "user_name": "username",
+}
+
+
+def assert_account_matches_truth(cur, sandbox, business_id: str) -> None:
+    """Exactly the sandbox's organic comments and replies of the business account, field by
+    field, no duplicate."""
+    world = {c["comment_id"]: c for c in sandbox.ground_truth_accounts(business_id)["comments"]}
+    rows = db.query_records(cur, "SELECT * FROM comments WHERE source = 'organic' "
+                                 "AND business_id = ?", [business_id])
+    assert len(rows) == len({r["comment_id"] for r in rows}), "duplicate comment rows"
+    assert {r["comment_id"] for r in rows} == set(world)
+    for row in rows:
+        expected = world[row["comment_id"]]
+        for column, name in ORGANIC_FIELDS.items():
+            assert row[column] == _blank(expected.get(name)), (row["comment_id"], column)
+        assert row["create_time"].timestamp() == expected["create_ts"], row["comment_id"]

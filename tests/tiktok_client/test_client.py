@@ -672,15 +672,26 @@ def test_a_read_succeeds_after_transient_failures(api, client, fake):
     assert client.stats.snapshot() == {"requests": 5, "retries": 4, "throttled": 0, "errors": 0}
 
 
-def test_a_throttled_read_slows_the_whole_app_down_and_is_retried(api, client, fake):
+class NoDelay(random.Random):
+    """Full jitter always picking zero, so only the rate limiter holds a retry back."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+def test_a_throttled_read_slows_the_whole_app_down_and_is_retried(api, make_client, fake):
+    basic = RateLimiter(10, 600, clock=fake.clock, sleep=fake.wait, margin=0.02, burst=1)
+    client = make_client(rate_limiter=basic, rng=NoDelay())
     api.get(API + "ad/get/", json=envelope(code=40100, message="Too many requests"))
     api.get(API + "ad/get/", json=page([{"ad_id": "1"}]))
 
     client.ads_page("7001")
 
     assert len(api.calls) == 2
-    assert sum(fake.backoffs) + sum(fake.waits) >= 1.0  # the pause held the next send back
-    assert fake.waits  # and it was the shared rate limiter that held it
+    # The shared limiter held the retry back two request intervals of the Basic tier (not a
+    # whole second), and every later request of the app now keeps a wider margin.
+    assert fake.waits == [pytest.approx(0.2)]
+    assert basic.margin == pytest.approx(0.04)
     assert client.stats.snapshot()["throttled"] == 1
 
 

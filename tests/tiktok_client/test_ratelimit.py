@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tiktok_client.ratelimit import TIERS, RateLimiter
+from tiktok_client.ratelimit import EASE_AFTER, TIERS, RateLimiter
 
 
 class FakeTime:
@@ -207,11 +207,12 @@ def test_many_threads_on_a_fake_clock_keep_both_windows_with_pauses_mixed_in():
             st.just(("acquire", 0.0)),
             st.tuples(st.just("advance"), st.floats(0, 5)),
             st.tuples(st.just("pause"), st.floats(0, 3)),
+            st.just(("throttled", 0.0)),
         ),
         max_size=80,
     ),
 )
-def test_any_mix_of_sends_waits_and_pauses_keeps_both_windows(qps, extra_per_minute, steps):
+def test_any_mix_of_sends_waits_pauses_and_40100s_keeps_both_windows(qps, extra_per_minute, steps):
     fake = FakeTime(start=0.0)
     qpm = qps + extra_per_minute
     rl = limiter(fake, qps=qps, qpm=qpm)
@@ -224,6 +225,8 @@ def test_any_mix_of_sends_waits_and_pauses_keeps_both_windows(qps, extra_per_min
             times.append(sent_at)
         elif op == "advance":
             fake.now += amount
+        elif op == "throttled":
+            rl.throttled(times[-1] if times else None)
         else:
             rl.pause(amount)
 
@@ -283,3 +286,128 @@ def test_an_urgent_acquirer_goes_before_the_ones_already_waiting():
 
     assert order[0] == "write"
     assert sorted(order[1:]) == ["sync0", "sync1", "sync2", "sync3"]
+
+
+# -- after a 40100: a short pause, and a margin that widens and eases back -------------------
+
+
+def basic(fake: FakeTime, **kwargs) -> RateLimiter:
+    """The app's limiter at the Basic tier: paced, a 20 ms margin."""
+    return RateLimiter(10, 600, clock=fake.clock, sleep=fake.sleep, margin=0.02, burst=1,
+                       **kwargs)
+
+
+@pytest.mark.parametrize(("qps", "pause"), [(10, 0.2), (20, 0.1), (50, 0.1), (1, 1.0)])
+def test_a_40100_pauses_the_app_about_two_request_intervals_of_its_tier(qps, pause):
+    fake = FakeTime(start=0.0)
+    rl = RateLimiter(qps, 60 * qps, clock=fake.clock, sleep=fake.sleep, burst=1)
+    sent = rl.acquire()
+
+    assert rl.throttled(sent) == pytest.approx(pause)
+    # every acquirer waits it out (or the paced interval, now 20 ms wider, when that is longer)
+    assert rl.acquire() == pytest.approx(max(pause, 1.02 / qps))
+
+
+def test_a_limiter_that_sends_a_seconds_quota_at_once_pauses_a_whole_second():
+    fake = FakeTime(start=0.0)
+    rl = RateLimiter(10, 600, clock=fake.clock, sleep=fake.sleep)  # burst: all 10 at once
+
+    assert rl.throttled(rl.acquire()) == pytest.approx(1.0)
+
+
+def test_each_40100_widens_the_margin_a_step_up_to_the_cap():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake)
+    margins = []
+    for _ in range(6):
+        rl.throttled(rl.acquire())
+        margins.append(rl.margin)
+
+    assert margins == pytest.approx([0.04, 0.06, 0.08, 0.10, 0.10, 0.10])
+
+
+def test_40100s_of_one_crowded_moment_widen_the_margin_once():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake)
+    in_flight = [rl.acquire() for _ in range(3)]  # all sent before TikTok said anything
+
+    pauses = [rl.throttled(sent) for sent in in_flight]
+
+    assert rl.margin == pytest.approx(0.04)
+    assert pauses == pytest.approx([0.2, 0.2, 0.2])
+    rl.throttled(rl.acquire())  # sent after the widening, and still too many: one step more
+    assert rl.margin == pytest.approx(0.06)
+
+
+def test_the_pause_doubles_while_40100s_keep_coming_and_never_passes_a_second():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake)
+
+    pauses = [rl.throttled(rl.acquire()) for _ in range(5)]
+
+    assert pauses == pytest.approx([0.2, 0.4, 0.8, 1.0, 1.0])
+
+
+def test_the_margin_eases_back_a_step_for_every_quiet_period_down_to_the_base():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake)
+    for _ in range(3):
+        rl.throttled(rl.acquire())
+    last = fake.now
+    assert rl.margin == pytest.approx(0.08)
+
+    fake.now = last + EASE_AFTER - 0.1
+    assert rl.margin == pytest.approx(0.08)
+    fake.now = last + EASE_AFTER + 0.01
+    assert rl.margin == pytest.approx(0.06)
+    fake.now = last + 2 * EASE_AFTER + 0.01
+    assert rl.margin == pytest.approx(0.04)
+    fake.now = last + 100 * EASE_AFTER
+    assert rl.margin == pytest.approx(0.02)  # never below the margin it was made with
+    assert rl.throttled(rl.acquire()) == pytest.approx(0.2)  # and the pause is short again
+
+
+def test_a_40100_during_a_quiet_period_starts_it_again():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake)
+    rl.throttled(rl.acquire())
+    fake.now += EASE_AFTER - 1
+    rl.throttled(rl.acquire())  # 0.06 now
+    last = fake.now
+    fake.now = last + EASE_AFTER - 0.5
+
+    assert rl.margin == pytest.approx(0.06)
+    fake.now = last + EASE_AFTER + 0.01
+    assert rl.margin == pytest.approx(0.04)
+
+
+def test_a_widened_margin_paces_the_sends_further_apart():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake)
+    assert [rl.acquire() for _ in range(3)] == pytest.approx([0.0, 0.102, 0.204])
+
+    rl.throttled(0.204)  # at 0.204: a pause of 0.2, then one send every 0.104 s
+    times = [rl.acquire() for _ in range(3)]
+
+    assert times == pytest.approx([0.404, 0.508, 0.612])
+
+
+def test_a_widened_margin_keeps_both_windows_from_many_threads():
+    fake = FakeTime(start=0.0)
+    rl = RateLimiter(10, 40, clock=fake.clock, sleep=fake.sleep, burst=1, ease_after=1000)
+    rl.throttled(rl.acquire())
+    rl.throttled(rl.acquire())
+
+    times = run_threads(rl, threads=5, per_thread=12)
+
+    assert max_in_window(times, 1.04) <= 10  # windows 40 ms wider than TikTok's
+    assert max_in_window(times, 60.04) <= 40
+
+
+def test_adapting_can_be_turned_off():
+    fake = FakeTime(start=0.0)
+    rl = basic(fake, margin_step=0.0)
+
+    for _ in range(3):
+        assert rl.throttled(rl.acquire()) == pytest.approx(0.2)
+    assert rl.margin == pytest.approx(0.02)
