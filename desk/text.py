@@ -71,3 +71,16 @@ def video_label(caption: Any, video_id: Any, width: int = 48) -> str:
     if len(words) > width:
         words = words[: width - 1].rstrip() + "…"
     return f"{words or 'Untitled video'} · {video_id}"
+
+
+def duration(minutes: Any) -> str:
+    """A span of minutes as people read it: '45 min', '2 h', '1 h 30 min', '3 d 4 h' ('–' for
+    none)."""
+    if minutes is None or pd.isna(minutes):
+        return "–"
+    whole = round(float(minutes))
+    days, rest = divmod(whole, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",
+             f"{mins} min" if mins and not days else ""]
+    return " ".join(p for p in parts if p) or "0 min"

@@ -3,7 +3,7 @@ who answered."""
 
 import streamlit as st
 
-from desk.text import md_escape
+from desk.text import duration, md_escape
 from desk.ui import charts, context, delivery, learning, queries, responses, tables
 from desk.ui import report as summary_report
 from desk.ui.filters import ad_choices, comment_filters, open_comments_for_term
@@ -28,7 +28,7 @@ numbers[2].metric("Reply rate", "–" if summary["reply_rate"] is None
                   else f"{summary['reply_rate']:.1%}",
                   help="First-level comments the brand has replied to.")
 numbers[3].metric("Median time to first reply",
-                  responses.duration(queries.response_time_overall(ctx, filters)
+                  duration(queries.response_time_overall(ctx, filters)
                                      ["median_minutes"]),
                   help="Over every answered first-level comment in scope; Response times "
                        "below has it per person and per ad or video.")
@@ -158,8 +158,8 @@ if filters.advertiser_id and filters.source != "organic":
 st.subheader("Response times")
 overall = queries.response_time_overall(ctx, filters)
 waits = st.columns(4)
-waits[0].metric("Median time to first response", responses.duration(overall["median_minutes"]))
-waits[1].metric("90th percentile", responses.duration(overall["p90_minutes"]),
+waits[0].metric("Median time to first response", duration(overall["median_minutes"]))
+waits[1].metric("90th percentile", duration(overall["p90_minutes"]),
                   help="Nine in ten first responses came at least this fast.")
 waits[2].metric("Within target", "–" if overall["share_within_target"] is None
                   else f"{overall['share_within_target']:.1%}",

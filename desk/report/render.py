@@ -18,6 +18,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from desk.text import duration
+
 PLOTLY_CONFIG = MappingProxyType({"displaylogo": False, "responsive": True,
                                   "modeBarButtonsToRemove": ["sendDataToCloud"]})
 
@@ -104,18 +106,6 @@ def raw(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return repr(int(value)) if isinstance(value, numbers.Integral) else repr(float(value))
-
-
-def duration(minutes: Any) -> str:
-    """'45 min', '2 h', '1 h 30 min', '3 d 4 h' ('–' for none), as Insights writes them."""
-    if minutes is None or pd.isna(minutes):
-        return "–"
-    whole = round(float(minutes))
-    days, rest = divmod(whole, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",
-             f"{mins} min" if mins and not days else ""]
-    return " ".join(p for p in parts if p) or "0 min"
 
 
 def moment(value: Any) -> str:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from desk import store as db
 from desk.moderation.labels import LABEL_NAMES
-from desk.text import md_escape, text
+from desk.text import duration, md_escape, text
 from desk.ui import queries, tables
 from desk.ui.context import USER_ERRORS, PageContext, flash, refresh, show_error
 
@@ -38,18 +38,6 @@ DEFINITIONS = (
 def scope_name(scope: str) -> str:
     """'All comments', or the label's name ('Question')."""
     return "All comments" if scope == db.TARGET_ALL else LABEL_NAMES.get(scope, scope)
-
-
-def duration(minutes: float | None) -> str:
-    """'45 min', '2 h', '1 h 30 min', '3 d 4 h' ('–' for None)."""
-    if minutes is None or pd.isna(minutes):
-        return "–"
-    whole = round(float(minutes))
-    days, rest = divmod(whole, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",
-             f"{mins} min" if mins and not days else ""]
-    return " ".join(p for p in parts if p) or "0 min"
 
 
 def save_target(ctx: PageContext, account_kind: str, account_id: str, scope: str,
