@@ -34,7 +34,7 @@ tests/desk/test_response_times.py keeps the two in step.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
@@ -43,6 +43,7 @@ import pandas as pd
 
 from desk.moderation.labels import LABELS
 from desk.store.audit import audit_event
+from desk.store.backlog import Periods, backlog_at
 from desk.store.filters import BRAND_REPLY, CommentFilters, where_clause
 from desk.store.queries import advertiser_timezone
 from desk.store.schema import COMMENT_SOURCES, CommentSource
@@ -219,12 +220,16 @@ _OWED = f"""
         WHERE e.kind IN ('done', 'snooze', 'reopen')
           AND e.comment_id IN (SELECT comment_id FROM visible)
     ),
+    first_brand AS (
+        SELECT comment_id, min(happened) AS happened FROM brand GROUP BY comment_id
+    ),
     untouched AS (
-        SELECT v.comment_id, v.create_time AS owed_from, min(b.happened) AS owed_until,
-               v.create_time AS waiting_since
-        FROM visible v LEFT JOIN brand b USING (comment_id)
-        WHERE v.comment_id NOT IN (SELECT comment_id FROM states_set)
-        GROUP BY v.comment_id, v.create_time
+        SELECT v.comment_id, v.source, v.advertiser_id, v.business_id, v.ad_id, v.video_id,
+               v.create_time, v.create_time AS waiting_since, v.create_time AS owed_from,
+               b.happened AS owed_until, v.target_minutes, v.ad_name, v.account_kind,
+               v.account_id
+        FROM visible v LEFT JOIN first_brand b USING (comment_id)
+        ANTI JOIN states_set e ON e.comment_id = v.comment_id
     ),
     events AS (
         SELECT comment_id, create_time AS happened, 0 AS ord, 'created' AS kind FROM visible
@@ -269,17 +274,17 @@ _OWED = f"""
                    AS owed_until
         FROM changes WHERE owed IS DISTINCT FROM was_owed
     ),
-    all_periods AS (
-        SELECT comment_id, owed_from, owed_until, waiting_since FROM untouched
-        UNION ALL
-        SELECT comment_id, owed_from, owed_until, waiting_since FROM periods WHERE owed
-    ),
     owed AS (
+        SELECT comment_id, source, advertiser_id, business_id, ad_id, video_id, create_time,
+               waiting_since, owed_from, owed_until, target_minutes, ad_name, account_kind,
+               account_id
+        FROM untouched WHERE owed_until IS NULL OR owed_until > owed_from
+        UNION ALL
         SELECT v.comment_id, v.source, v.advertiser_id, v.business_id, v.ad_id, v.video_id,
                v.create_time, p.waiting_since, p.owed_from, p.owed_until, v.target_minutes,
                v.ad_name, v.account_kind, v.account_id
-        FROM all_periods p JOIN visible v USING (comment_id)
-        WHERE p.owed_until IS NULL OR p.owed_until > p.owed_from
+        FROM periods p JOIN visible v USING (comment_id)
+        WHERE p.owed AND (p.owed_until IS NULL OR p.owed_until > p.owed_from)
     )"""  # noqa: S608 (constants)
 
 _STATS = f"""
@@ -318,68 +323,111 @@ def first_responses(cur: Cursor, filters: CommentFilters, *, limit: int | None =
     return query_frame(cur, sql, [*params, *page])
 
 
-def response_times_by_person(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ResponseReport:
+    """Response times over the comments the filters choose, three ways (response_report)."""
+
+    overall: dict[str, Any]
+    """comments, answered, median_minutes, p90_minutes, with_target, within_target,
+    share_within_target and backlog (owed an answer now); None for a figure with no value."""
+    by_person: pd.DataFrame
     """Per person who gave first responses: answered_by (their e-mail, or OUTSIDE_DESK),
     answered, median_minutes, p90_minutes, with_target, within_target, share_within_target;
     most answers first."""
-    with_sql, params = _with(cur, filters, _RESPONSES)
+    by_item: pd.DataFrame
+    """Per ad (ad comments) and per video (organic comments): source, ad_id, video_id, name
+    (the ad's name or the video's caption), comments (first-level), the statistics of
+    by_person, backlog (owed an answer now) and waiting_since (the oldest wait among them);
+    most comments first."""
+
+
+_PERSON_COLUMNS = ["answered_by", "answered", "median_minutes", "p90_minutes", "with_target",
+                   "within_target", "share_within_target"]
+_ITEM_COLUMNS = ["source", "ad_id", "video_id", "name", "comments", "answered", "median_minutes",
+                 "p90_minutes", "with_target", "within_target", "share_within_target",
+                 "backlog", "waiting_since"]
+
+
+def response_report(cur: Cursor, filters: CommentFilters) -> ResponseReport:
+    """Overall, per person and per ad or video, in one statement: the first responses and
+    the owed periods are worked out once and grouped three ways (GROUPING SETS)."""
+    with_sql, params = _with(cur, filters, _RESPONSES, _OWED)
+    item = ("source, CASE WHEN source = 'organic' THEN NULL ELSE ad_id END AS item_ad, "
+            "CASE WHEN source = 'organic' THEN video_id END AS item_video")
     sql = f"""
-        {with_sql}
-        SELECT answered_by, {_STATS}
-        FROM responses WHERE answered_by IS NOT NULL
-        GROUP BY answered_by
-        ORDER BY answered DESC, answered_by
+        {with_sql},
+        grouped AS (
+            SELECT GROUPING(source, item_ad, item_video) = 0 AS per_item,
+                   GROUPING(answered_by) = 0 AS per_person,
+                   source, item_ad, item_video, answered_by,
+                   any_value(ad_name) AS comment_ad_name, count(*)::BIGINT AS comments, {_STATS}
+            FROM (SELECT *, {item} FROM responses)
+            GROUP BY GROUPING SETS ((source, item_ad, item_video), (answered_by), ())
+        ),
+        waiting AS (
+            SELECT GROUPING(source, item_ad, item_video) = 0 AS per_item,
+                   source, item_ad, item_video,
+                   count(*)::BIGINT AS backlog, min(waiting_since) AS waiting_since
+            FROM (SELECT *, {item} FROM owed WHERE owed_until IS NULL)
+            GROUP BY GROUPING SETS ((source, item_ad, item_video), ())
+        )
+        SELECT g.per_item, g.per_person, g.source, g.item_ad AS ad_id,
+               g.item_video AS video_id, g.answered_by,
+               CASE WHEN g.source = 'organic' THEN v.caption
+                    ELSE coalesce(a.ad_name, g.comment_ad_name) END AS name,
+               g.comments, g.answered, g.median_minutes, g.p90_minutes, g.with_target,
+               g.within_target, g.share_within_target,
+               coalesce(w.backlog, 0)::BIGINT AS backlog, w.waiting_since
+        FROM grouped g
+        LEFT JOIN waiting w ON NOT g.per_person AND w.per_item = g.per_item
+             AND w.source IS NOT DISTINCT FROM g.source
+             AND w.item_ad IS NOT DISTINCT FROM g.item_ad
+             AND w.item_video IS NOT DISTINCT FROM g.item_video
+        LEFT JOIN ads a ON g.per_item AND g.source IS DISTINCT FROM 'organic'
+             AND a.ad_id = g.item_ad
+        LEFT JOIN videos v ON g.per_item AND g.source = 'organic' AND v.video_id = g.item_video
     """  # noqa: S608
-    return query_frame(cur, sql, params)
+    frame = query_frame(cur, sql, params)
+    per_item, per_person = frame["per_item"].astype(bool), frame["per_person"].astype(bool)
+    people = frame[per_person & frame["answered_by"].notna()]
+    items = frame[per_item]
+    overall = frame[~per_item & ~per_person]
+    if overall.empty:  # no comment at all: GROUPING SETS () still gives one row, but be sure
+        totals: dict[str, Any] = dict.fromkeys(["comments", *_PERSON_COLUMNS[1:], "backlog"])
+    else:
+        row = overall[["comments", *_PERSON_COLUMNS[1:], "backlog"]].astype(object).iloc[0]
+        totals = {name: (None if pd.isna(value) else value) for name, value in row.items()}
+    return ResponseReport(
+        totals,
+        people.sort_values(["answered", "answered_by"], ascending=[False, True])
+              [_PERSON_COLUMNS].reset_index(drop=True),
+        items.sort_values(["comments", "source", "ad_id", "video_id"],
+                          ascending=[False, True, True, True], na_position="last")
+             [_ITEM_COLUMNS].reset_index(drop=True))
+
+
+def response_times_by_person(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
+    """ResponseReport.by_person."""
+    return response_report(cur, filters).by_person
 
 
 def response_times_by_ad(cur: Cursor, filters: CommentFilters) -> pd.DataFrame:
-    """Per ad (ad comments) and per video (organic comments): source, ad_id, video_id, name
-    (the ad's name or the video's caption), comments (first-level), the response statistics
-    of response_times_by_person, backlog (owed an answer now) and waiting_since (the oldest
-    wait among them); most comments first."""
-    with_sql, params = _with(cur, filters, _RESPONSES, _OWED)
-    item = ("source, CASE WHEN source = 'organic' THEN NULL ELSE ad_id END AS ad_id, "
-            "CASE WHEN source = 'organic' THEN video_id END AS video_id")
-    sql = f"""
-        {with_sql},
-        per_item AS (
-            SELECT {item}, any_value(ad_name) AS comment_ad_name,
-                   count(*)::BIGINT AS comments, {_STATS}
-            FROM responses GROUP BY ALL
-        ),
-        waiting AS (
-            SELECT {item}, count(*)::BIGINT AS backlog, min(waiting_since) AS waiting_since
-            FROM owed WHERE owed_until IS NULL
-            GROUP BY ALL
-        )
-        SELECT p.source, p.ad_id, p.video_id,
-               CASE WHEN p.source = 'organic' THEN v.caption
-                    ELSE coalesce(a.ad_name, p.comment_ad_name) END AS name,
-               p.comments, p.answered, p.median_minutes, p.p90_minutes, p.with_target,
-               p.within_target, p.share_within_target,
-               coalesce(w.backlog, 0)::BIGINT AS backlog, w.waiting_since
-        FROM per_item p
-        LEFT JOIN waiting w ON w.source IS NOT DISTINCT FROM p.source
-             AND w.ad_id IS NOT DISTINCT FROM p.ad_id
-             AND w.video_id IS NOT DISTINCT FROM p.video_id
-        LEFT JOIN ads a ON p.source IS DISTINCT FROM 'organic' AND a.ad_id = p.ad_id
-        LEFT JOIN videos v ON p.source = 'organic' AND v.video_id = p.video_id
-        ORDER BY p.comments DESC, p.source, p.ad_id, p.video_id
-    """  # noqa: S608
-    return query_frame(cur, sql, params)
+    """ResponseReport.by_item."""
+    return response_report(cur, filters).by_item
 
 
 def response_time_overall(cur: Cursor, filters: CommentFilters) -> dict[str, Any]:
-    """The same numbers over every comment the filters choose: comments, answered,
-    median_minutes, p90_minutes, with_target, within_target, share_within_target, and
-    backlog (owed an answer now)."""
-    with_sql, params = _with(cur, filters, _RESPONSES, _OWED)
+    """ResponseReport.overall."""
+    return response_report(cur, filters).overall
+
+
+def response_summary(cur: Cursor, filters: CommentFilters) -> dict[str, Any]:
+    """response_time_overall without the backlog (which costs more than the rest): comments,
+    answered, median_minutes, p90_minutes, with_target, within_target, share_within_target."""
+    with_sql, params = _with(cur, filters, _RESPONSES)
     sql = f"""
         {with_sql}
-        SELECT count(*)::BIGINT AS comments, {_STATS},
-               (SELECT count(*) FROM owed WHERE owed_until IS NULL)::BIGINT AS backlog
-        FROM responses
+        SELECT count(*)::BIGINT AS comments, {_STATS} FROM responses
     """  # noqa: S608
     row = query_frame(cur, sql, params).astype(object).iloc[0]
     return {name: (None if pd.isna(value) else value) for name, value in row.items()}
@@ -418,33 +466,33 @@ def backlog_over_time(cur: Cursor, filters: CommentFilters, *, start: datetime,
     if end <= start:
         raise ValueError("a backlog window ends after it starts")
     tz = advertiser_timezone(cur, filters.advertiser_id)
-    with_sql, params = _with(cur, _owed_filters(filters), _OWED)
     step = _GRAINS[grain]
-    sql = f"""
-        {with_sql},
-        starts AS (
+    buckets = query_frame(cur, f"""
+        WITH starts AS (
             SELECT unnest(generate_series(date_trunc('{grain}', timezone(?, ?::TIMESTAMPTZ)),
                                           timezone(?, ?::TIMESTAMPTZ), {step})) AS bucket
-        ),
-        buckets AS (
-            SELECT bucket, least(timezone(?, bucket + {step}), ?::TIMESTAMPTZ) AS as_of
-            FROM starts
-            WHERE bucket < timezone(?, ?::TIMESTAMPTZ) AND timezone(?, bucket) < ?::TIMESTAMPTZ
-        ),
-        aged AS (
-            SELECT b.bucket, o.comment_id, o.target_minutes,
-                   (epoch_ms(b.as_of) - epoch_ms(o.waiting_since)) / 60000.0 AS age
-            FROM buckets b JOIN owed o ON o.owed_from < b.as_of
-             AND coalesce(o.owed_until, 'infinity'::TIMESTAMPTZ) >= b.as_of
         )
-        SELECT b.bucket, b.as_of, count(a.comment_id)::BIGINT AS backlog,
-               count(*) FILTER (WHERE a.age > a.target_minutes)::BIGINT AS over_target,
-               max(a.age) AS oldest_minutes, quantile_cont(a.age, 0.5) AS median_age_minutes
-        FROM buckets b LEFT JOIN aged a USING (bucket)
-        GROUP BY b.bucket, b.as_of
-        ORDER BY b.bucket
-    """  # noqa: S608
-    return query_frame(cur, sql, [*params, tz, start, tz, end, tz, moment, tz, end, tz, moment])
+        SELECT bucket, least(timezone(?, bucket + {step}), ?::TIMESTAMPTZ) AS as_of,
+               epoch_ms(least(timezone(?, bucket + {step}), ?::TIMESTAMPTZ)) AS as_of_ms
+        FROM starts
+        WHERE bucket < timezone(?, ?::TIMESTAMPTZ) AND timezone(?, bucket) < ?::TIMESTAMPTZ
+        ORDER BY bucket
+    """, [tz, start, tz, end, tz, moment, tz, moment, tz, end, tz, moment])  # noqa: S608
+    instants = buckets.pop("as_of_ms").to_numpy("int64")
+    periods = pd.DataFrame(columns=["owed_from_ms", "owed_until_ms", "waiting_ms",
+                                    "target_minutes"])
+    if len(instants):
+        with_sql, params = _with(cur, _owed_filters(filters), _OWED)
+        periods = query_frame(cur, f"""
+            {with_sql}
+            SELECT epoch_ms(owed_from) AS owed_from_ms, epoch_ms(owed_until) AS owed_until_ms,
+                   epoch_ms(waiting_since) AS waiting_ms, target_minutes
+            FROM owed
+            WHERE owed_from < to_timestamp(? / 1000)
+              AND (owed_until IS NULL OR owed_until >= to_timestamp(? / 1000))
+        """, [*params, int(instants.max()), int(instants.min())])  # noqa: S608
+    counted = backlog_at(instants, Periods.from_frame(periods))
+    return pd.concat([buckets.reset_index(drop=True), counted], axis=1)
 
 
 def _owed_filters(filters: CommentFilters) -> CommentFilters:
