@@ -80,13 +80,17 @@ def environment(env: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def page_times(page: str) -> tuple[float, float]:
-    """Median seconds of a cold and of a warm run of one page (after a warm-up run)."""
+def page_times(page: str, advertiser_id: str = ADVERTISER_ID,
+               query: dict[str, str] | None = None) -> tuple[float, float]:
+    """Median seconds of a cold and of a warm run of one page (after a warm-up run), with
+    the ad account chosen and any other query parameters (e.g. a tab)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    at.query_params["advertiser"] = ADVERTISER_ID
+    at.query_params["advertiser"] = advertiser_id
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
     at.switch_page(page)
     at.run()
 

@@ -11,11 +11,14 @@ Measured: storing the 730,000 ad days (one set-based statement, as a sync stores
 then the section's query (per ad, per day and per creative at once), cold (the first query
 after the database is opened again, as in a new process) and warm, for the whole account
 over the two years, for one ad over 90 days, and for the account's complaints of 30 days.
+Then the whole Insights page on that database, each of its tabs cold and warm, and the first
+visit to a new server (insights_page).
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from desk.config import Settings
 
 NAME = "delivery"
 TARGET_MS = 1000
+PAGE_TARGET_SECONDS = 1.0
 N_ADS = 1000
 N_COMMENTS = 1_000_000
 DAYS = 730
@@ -121,18 +125,15 @@ def insights_queries(cur: db.Cursor, filters: db.CommentFilters) -> int:
     return len(db.delivery_rates(cur, filters).by_ad)
 
 
-def run() -> list[BenchResult]:
+def build_database(path: Path, add: Callable[[str, float, str], None] | None = None
+                   ) -> pa.Table:
+    """The synthetic account at `path`: its ads, a million classified comments and two years
+    of delivery. `add(metric, value, unit)` receives the storing times. Returns the ads."""
     rng = np.random.default_rng(20240101)
-    results: list[BenchResult] = []
-
-    def add(metric: str, value: float, unit: str, target: float | None = None) -> None:
-        results.append(BenchResult(NAME, metric, value, unit, target))
-
     last_day = FIRST_DAY + timedelta(days=DAYS - 1)
-    with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
-        path = Path(tmp) / "bench.duckdb"
-        store = db.Store.open(path, Settings().db_memory)
-        cur = store.cursor()
+    store = db.Store.open(path, Settings().db_memory)
+    cur = store.cursor()
+    try:
         seen = datetime(2026, 1, 1, tzinfo=UTC)
         db.upsert_advertisers(cur, pa.table({
             "advertiser_id": [ADVERTISER_ID], "name": ["Bench Outfitters"],
@@ -151,15 +152,33 @@ def run() -> list[BenchResult]:
         delivery = synthetic_delivery(rng, ads, per_day)
         with timer() as t:
             written = db.store_delivery(cur, ADVERTISER_ID, FIRST_DAY, last_day, delivery, seen)
-        add(f"store {written:,} ad days (one statement)", t.seconds, "s")
+        if add:
+            add(f"store {written:,} ad days (one statement)", t.seconds, "s")
+        window_start = last_day - timedelta(days=29)
         with timer() as t:
-            db.store_delivery(cur, ADVERTISER_ID, last_day - timedelta(days=29), last_day,
+            db.store_delivery(cur, ADVERTISER_ID, window_start, last_day,
                               delivery.filter(pc.greater_equal(
-                                  delivery["stat_day"],
-                                  pa.scalar(last_day - timedelta(days=29), pa.date32()))), seen)
-        add("  store a 30-day window again (30,000 ad days, a sync's window)",
-            t.seconds * 1000, "ms")
-        del delivery
+                                  delivery["stat_day"], pa.scalar(window_start, pa.date32()))),
+                              seen)
+        if add:
+            add("  store a 30-day window again (30,000 ad days, a sync's window)",
+                t.seconds * 1000, "ms")
+    finally:
+        cur.close()
+        store.close()
+    return ads
+
+
+def run() -> list[BenchResult]:
+    results: list[BenchResult] = []
+
+    def add(metric: str, value: float, unit: str, target: float | None = None) -> None:
+        results.append(BenchResult(NAME, metric, value, unit, target))
+
+    last_day = FIRST_DAY + timedelta(days=DAYS - 1)
+    with tempfile.TemporaryDirectory(prefix="desk-bench-") as tmp:
+        path = Path(tmp) / "bench.duckdb"
+        ads = build_database(path, add)
         busiest = str(ads["ad_id"][0])
         cases = {
             "the whole account, 2 years": db.CommentFilters(ADVERTISER_ID),
@@ -170,8 +189,6 @@ def run() -> list[BenchResult]:
                 ADVERTISER_ID, date_from=last_day - timedelta(days=29), date_to=last_day,
                 labels=["complaint"]),
         }
-        cur.close()
-        store.close()
 
         for name, filters in cases.items():
             store = db.Store.open(path, Settings().db_memory)  # cold: a new process's queries
@@ -185,4 +202,49 @@ def run() -> list[BenchResult]:
             cur.close()
             store.close()
         add("database file size", path.stat().st_size / 2**20, "MiB")
+        results.extend(insights_page(Path(tmp)))
+    return results
+
+
+INSIGHTS_TABS = ("Overview", "Sentiment", "Response times", "Top terms", "Delivery",
+                 "Learned from the team", "Weekly summary")
+"""pages/4_Insights.py's tabs: one runs per visit (Overview unless a link names another)."""
+
+
+def insights_page(tmp: Path) -> list[BenchResult]:
+    """The Insights page on this database, the ad account chosen, one tab at a time (a visit
+    runs only the open one): an AppTest run with st.cache_data cleared (the first visit after
+    a sync), a warm rerun; then a freshly started server (a new process: DuckDB's buffers are
+    empty too): its first page (Insights as it opens, which also pays for the imports and
+    opening the database), then the first visits to the Delivery and Response times tabs,
+    whose queries have not run yet."""
+    import streamlit as st
+
+    from bench import app_bench
+
+    results: list[BenchResult] = []
+    env = app_bench.app_env(tmp)  # its DESK_DB is tmp/bench.duckdb
+    with app_bench.environment(env):
+        try:
+            for tab in INSIGHTS_TABS:
+                cold, warm = app_bench.page_times(app_bench.PAGES["Insights"], ADVERTISER_ID,
+                                                  {"tab": tab})
+                results.append(BenchResult(NAME, f"Insights, {tab} tab: AppTest run, cold "
+                                           "cache (median of 5)", cold, "s",
+                                           PAGE_TARGET_SECONDS))
+                results.append(BenchResult(NAME, "  rerun, warm cache", warm, "s"))
+        finally:
+            st.cache_data.clear()
+            st.cache_resource.clear()  # closes the database: the server needs the file
+    with app_bench.serve(env) as (port, _pid):
+        for tab in ("Overview", "Delivery", "Response times"):
+            first = app_bench.visit(port, "Insights", f"advertiser={ADVERTISER_ID}&tab={tab}")
+            if first.errors:
+                raise RuntimeError(f"Insights failed: {first.errors[0]}")
+            if tab == "Overview":  # the server's first page: imports, opening the database
+                results.append(BenchResult(NAME, "Insights, Overview tab: a new server's first "
+                                           "page, over its WebSocket", first.seconds, "s"))
+            else:  # the process is warm, the tab's queries never ran
+                results.append(BenchResult(NAME, f"Insights, {tab} tab: then its first visit",
+                                           first.seconds, "s", PAGE_TARGET_SECONDS))
     return results

@@ -385,21 +385,15 @@ def placeholder_values(ctx: PageContext, comment_id: str) -> dict:
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def _response_overall(path: str, filters: CommentFilters) -> dict:
+def _response_summary(path: str, filters: CommentFilters) -> dict:
     with handles.store_at(path).cursor() as cur:
-        return db.response_time_overall(cur, filters)
+        return db.response_summary(cur, filters)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def _response_by_person(path: str, filters: CommentFilters) -> pd.DataFrame:
+def _response_report(path: str, filters: CommentFilters) -> db.ResponseReport:
     with handles.store_at(path).cursor() as cur:
-        return db.response_times_by_person(cur, filters)
-
-
-@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def _response_by_ad(path: str, filters: CommentFilters) -> pd.DataFrame:
-    with handles.store_at(path).cursor() as cur:
-        return db.response_times_by_ad(cur, filters)
+        return db.response_report(cur, filters)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -410,18 +404,16 @@ def _backlog(path: str, filters: CommentFilters, start: datetime, end: datetime,
                                     grain=grain, now=now)  # type: ignore[arg-type]
 
 
-def response_time_overall(ctx: PageContext, filters: CommentFilters) -> dict:
-    """Median and p90 minutes to first response, the share within target and the backlog
-    over the comments the filters choose."""
-    return _response_overall(ctx.db, filters)
+def response_report(ctx: PageContext, filters: CommentFilters) -> db.ResponseReport:
+    """Median and p90 minutes to first response, the share within target and the backlog,
+    over the comments the filters choose, per person and per ad or video."""
+    return _response_report(ctx.db, filters)
 
 
-def response_times_by_person(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
-    return _response_by_person(ctx.db, filters)
-
-
-def response_times_by_ad(ctx: PageContext, filters: CommentFilters) -> pd.DataFrame:
-    return _response_by_ad(ctx.db, filters)
+def response_summary(ctx: PageContext, filters: CommentFilters) -> dict:
+    """The report's overall figures without the backlog, for a page that shows no backlog
+    (they cost less)."""
+    return _response_summary(ctx.db, filters)
 
 
 BACKLOG_SPANS = MappingProxyType({"day": 30, "hour": 7 * 24})

@@ -1,8 +1,8 @@
-"""The Insights page's analytics sections in Chromium, against the app as `make run` serves it
-in demo mode: after a sync, response times, top terms, comments against delivery and the
-weekly summary are drawn (each leaves a screenshot in test-results/e2e/ for the record), a
-top term opens the comments that use it, and the weekly summary downloads as one HTML file
-that loads nothing from outside."""
+"""The Insights page's tabs in Chromium, against the app as `make run` serves it in demo mode:
+after a sync each tab draws when opened (overview, sentiment and ads side by side, response
+times, top terms, comments against delivery, the models learned from the team, the weekly
+summary; each leaves a screenshot in test-results/e2e/ for the record), and the weekly
+summary downloads as one HTML file that loads nothing from outside."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from tests.e2e.conftest import ARTEFACTS
 from tests.e2e.harness import StreamlitPage, app_environment, serve_app
 from tests.world import WRITER, advertisers_by_access
 
-SECTIONS = ("Response times", "Top terms", "Comments and delivery", "Weekly summary")
+TABS = ("Overview", "Sentiment", "Response times", "Top terms", "Delivery",
+        "Learned from the team", "Weekly summary")
 
 
 @pytest.fixture
@@ -44,12 +45,13 @@ def outside_references(document: str) -> list[str]:
     return [ref for ref in parser.found if re.match(r"(https?:)?//", ref)]
 
 
-def section(page: StreamlitPage, title: str):
-    """The heading of one of the page's sections, scrolled into view."""
-    heading = page.page.get_by_role("heading", name=title, exact=True)
-    expect(heading).to_be_visible()
-    heading.scroll_into_view_if_needed()
-    return heading
+def open_tab(page: StreamlitPage, name: str) -> str:
+    """Open one of the page's tabs (a run draws only the open one); the text it shows."""
+    page.page.get_by_role("tab", name=name, exact=True).click()
+    page.settle()
+    expect(page.page.get_by_role("tab", name=name, exact=True)).to_have_attribute(
+        "aria-selected", "true")
+    return page.text()
 
 
 def test_the_analytics_sections_are_drawn_after_a_sync(app, open_browser, tmp_path):
@@ -67,17 +69,20 @@ def test_the_analytics_sections_are_drawn_after_a_sync(app, open_browser, tmp_pa
 
     page.nav("Insights")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    for title in SECTIONS:
-        section(page, title)
+    shown: dict[str, str] = {}
+    for tab in TABS:
+        shown[tab] = open_tab(page, tab)
         page.page.wait_for_timeout(500)  # charts finish drawing
-        slug = title.lower().replace(" ", "-")
-        page.page.screenshot(path=str(ARTEFACTS / f"insights-{slug}.png"))
-    expect(page.page.locator('[data-testid="stException"]')).to_have_count(0)
-    main = page.text()
-    assert "No words to count yet" not in main  # the sync read each comment's words
-    assert "No delivery is stored" not in main  # the sync read the ads' delivery
+        slug = tab.lower().replace(" ", "-")
+        page.page.screenshot(path=str(ARTEFACTS / f"insights-{slug}.png"), full_page=True)
+        expect(page.page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert "Median time to first response" in shown["Response times"]
+    assert "No words to count yet" not in shown["Top terms"]  # the sync read their words
+    assert "No delivery is stored" not in shown["Delivery"]  # the sync read the delivery
+    assert "Impressions" in shown["Delivery"]
+    assert "Waiting now" not in shown["Overview"], "only the open tab is drawn"
 
-    section(page, "Weekly summary")
+    open_tab(page, "Weekly summary")
     page.click("Prepare")
     with page.page.expect_download() as download:
         page.page.get_by_role("button", name=re.compile(r"^Download .*\.html")).click()

@@ -82,3 +82,28 @@ def test_insights_show_the_label_and_language_mix_of_classified_comments(sandbox
     stored = db.label_counts(store.cursor(), everything).dropna()
     assert sorted(labels["x"]) == sorted(stored["comments"].astype(int).tolist())
     assert sum(languages["x"]) == db.comments_count(store.cursor(), everything)
+
+
+TABS = {  # each tab, and a widget or table only it draws
+    "Overview": "insights_grain",
+    "Sentiment": "insights_sentiment_grain",
+    "Response times": "insights_backlog_grain",
+    "Top terms": None,  # a chart or a caption, depending on the words counted
+    "Delivery": None,
+    "Learned from the team": None,
+    "Weekly summary": "insights_summary_account",
+}
+
+
+def test_a_visit_runs_only_the_open_tab_and_a_link_opens_any_tab(synced):
+    advertiser_id = synced["WRITER"]
+    for tab, own_key in TABS.items():
+        at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": tab})
+        no_errors(at)
+        assert [t.label for t in at.tabs] == list(TABS)
+        drawn = {getattr(w, "key", None) for w in at.get("segmented_control")} | {
+            getattr(w, "key", None) for w in at.selectbox}
+        others = {key for name, key in TABS.items() if key and name != tab}
+        assert not drawn & others, f"{tab}: another tab's widgets ran"
+        if own_key:
+            assert own_key in drawn, f"{tab}: its own widgets are missing"

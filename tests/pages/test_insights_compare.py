@@ -15,7 +15,7 @@ def test_chosen_ads_are_compared_side_by_side_and_sentiment_is_charted(synced, s
     with store.cursor() as cur:
         cur.execute("UPDATE comments SET sentiment = CASE WHEN likes % 3 = 0 THEN -0.6 "
                     "WHEN likes % 3 = 1 THEN 0.0 ELSE 0.6 END")
-    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Sentiment"})
     no_errors(at)
     chosen = at.multiselect(key="insights_compare_ads").value
     assert 1 <= len(chosen) <= 3

@@ -36,7 +36,7 @@ def test_comments_and_delivery_agree_with_the_store(synced, store):
     advertiser_id = synced["WRITER"]
     with store.cursor() as cur:
         classify_backlog(cur)
-    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Delivery"})
     no_errors(at)
 
     everything = db.CommentFilters(advertiser_id)
@@ -71,7 +71,7 @@ def test_comments_and_delivery_follow_the_sidebar(synced, store):
     advertiser_id = synced["WRITER"]
     by_ad = db.delivery_rates_by_ad(store.cursor(), db.CommentFilters(advertiser_id))
     chosen = str(by_ad["ad_id"].iloc[-1])
-    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Delivery"})
     at.multiselect(key="insights_ads").select(chosen).run()
     no_errors(at)
     one = db.delivery_rates_by_ad(store.cursor(), db.CommentFilters(advertiser_id,
@@ -82,7 +82,7 @@ def test_comments_and_delivery_follow_the_sidebar(synced, store):
 
 def test_without_delivery_the_section_says_how_it_comes(sandbox, store):
     seed_hostile(store)
-    at = open_page(PAGE, query={"advertiser": HOSTILE_ADVERTISER})
+    at = open_page(PAGE, query={"advertiser": HOSTILE_ADVERTISER, "tab": "Delivery"})
     no_errors(at)
     assert any("No delivery is stored for these ads" in c.value for c in at.caption)
 
@@ -98,7 +98,7 @@ def test_names_in_the_delivery_charts_are_inert(sandbox, store):
         db.store_delivery(cur, HOSTILE_ADVERTISER, day, day, pa.table({
             "ad_id": ["111"], "stat_day": [day], "impressions": [4000], "spend": [12.5]}),
             datetime.now(UTC), "EUR")
-    at = open_page(PAGE, query={"advertiser": HOSTILE_ADVERTISER})
+    at = open_page(PAGE, query={"advertiser": HOSTILE_ADVERTISER, "tab": "Delivery"})
     no_errors(at)
     charts = delivery_charts(at)
     assert set(charts) == {"insights_delivery_over_time", "insights_delivery_creatives",

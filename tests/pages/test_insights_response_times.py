@@ -84,7 +84,8 @@ def test_the_report_gives_each_person_the_times_the_sandbox_shows(synced, store,
     truth = first_responses(sandbox_comments(sandbox, advertiser_id))
     ours = truth["comment_id"] == comment_id
     assert ours.sum() == 1, "the sandbox holds the reply"
-    insights = open_page(PAGE, query={"advertiser": advertiser_id}, email=ANA)
+    insights = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Response times"},
+                         email=ANA)
     no_errors(insights)
     [people] = [d.value for d in insights.dataframe if "answered_by" in d.value.columns]
     shown = {row.pop("answered_by"): row for row in

@@ -44,13 +44,13 @@ def test_top_terms_show_the_sandbox_worlds_most_used_words(synced, sandbox, stor
     advertiser_id = synced["WRITER"]
     truth = sandbox_comments(sandbox, advertiser_id)
     assert db.comments_count(store.cursor(), db.CommentFilters(advertiser_id)) == len(truth)
-    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Top terms"})
     assert any("No words to count yet" in c.value for c in at.caption)  # not classified yet
 
     with store.cursor() as cur:
         classify_backlog(cur)  # as after a sync, or in the background at the next start
     st.cache_data.clear()
-    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Top terms"})
     no_errors(at)
     spec, _ = top_terms_chart(at)
     [bars] = spec["data"]
@@ -63,7 +63,7 @@ def test_clicking_a_bar_opens_the_comments_that_use_the_word(synced, store):
     advertiser_id = synced["WRITER"]
     with store.cursor() as cur:
         classify_backlog(cur)
-    at = open_page(PAGE, query={"advertiser": advertiser_id})
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Top terms"})
     at.selectbox(key="insights_status").select("Public").run()  # filters follow to Comments
     spec, chart_id = top_terms_chart(at)
     picked = 1

@@ -24,7 +24,7 @@ def roles(monkeypatch):
 def test_a_viewer_downloads_the_weekly_summary_of_the_chosen_week(synced, store, media):  # noqa: F811
     advertiser_id = synced["WRITER"]
     account = Account("ad", advertiser_id)
-    at = open_page(PAGE, query={"advertiser": advertiser_id}, email=VIEWER)
+    at = open_page(PAGE, query={"advertiser": advertiser_id, "tab": "Weekly summary"}, email=VIEWER)
     no_errors(at)
     assert at.selectbox(key="insights_summary_account").value == f"ad:{advertiser_id}"
     with store.cursor() as cur:

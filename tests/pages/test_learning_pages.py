@@ -75,13 +75,15 @@ def test_the_inbox_shows_the_answer_score_only_while_a_model_is_in_use(synced, s
 
 def test_insights_show_the_model_card(synced, store):
     advertiser_id = synced["WRITER"]
-    at = open_page(INSIGHTS, {"advertiser": advertiser_id}, email=JO)
+    at = open_page(INSIGHTS, {"advertiser": advertiser_id, "tab": "Learned from the team"},
+                   email=JO)
     no_errors(at)
     assert learning_ui.NO_MODEL in [c.value for c in at.caption]
 
     model_id = answer_model(store, advertiser_id)
     st.cache_data.clear()  # as the retrainer does when it stores a model
-    at = open_page(INSIGHTS, {"advertiser": advertiser_id}, email=JO)
+    at = open_page(INSIGHTS, {"advertiser": advertiser_id, "tab": "Learned from the team"},
+                   email=JO)
     no_errors(at)
     [card] = [d.value for d in at.dataframe if "baseline_precision" in d.value.columns]
     assert card.to_dict("records")[0] | {"trained_at": None, "split_at": None} == {
