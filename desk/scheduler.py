@@ -198,25 +198,37 @@ class AutoSync:
 
 
 class PeriodicJob:
-    """Runs `job()` every `every` seconds in one daemon thread until stopped. Its only state
-    is the thread and the stop event; a failing round is logged and the next one runs."""
+    """Runs `job()` every `every` seconds in one daemon thread until stopped, or at once when
+    woken. Its only state is the thread and two events; a failing round is logged and the
+    next one runs."""
 
     def __init__(self, job: Callable[[], Any], every: float, name: str) -> None:
         self._job = job
         self._every = every
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._every):
+        while True:
+            self._wake.wait(self._every)
+            if self._stop.is_set():
+                return
+            self._wake.clear()
             try:
                 self._job()
             except Exception as exc:  # the next round tries again; each use renews on demand
                 _log.warning("%s failed: %s", self._thread.name, type(exc).__name__)
 
+    def wake(self) -> None:
+        """Run the next round now rather than at its time (once, however often woken
+        before it starts)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 

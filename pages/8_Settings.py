@@ -5,7 +5,7 @@ import streamlit as st
 from desk import people
 from desk import store as db
 from desk.text import md_escape
-from desk.ui import alerts, context, responses, tables
+from desk.ui import alerts, context, learning, responses, tables
 
 ctx = context.bootstrap("Settings", needs="admin")
 st.title("Settings")
@@ -52,3 +52,5 @@ if submitted:
 responses.targets_section(ctx)
 
 alerts.settings_section(ctx)
+
+learning.scope_section(ctx)

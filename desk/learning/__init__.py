@@ -13,8 +13,9 @@ Comment Desk, used to order the inbox and to suggest rules (no streamlit here).
     suggest     a hide rule suggested from the comments people hid by hand
 
 Two targets: "hide" (a person hid this) and "answer" (a person answered this). A model is
-trained per account (or across accounts, by choice: `retrain(across_accounts=True)`) and is
-used only while it beats the baseline on the newest decisions. Nothing leaves the machine:
+trained per account, or across accounts when an admin chooses so on Settings
+(desk.store.learning.training_scope), and is used only while it beats the baseline on the
+newest decisions. Nothing leaves the machine:
 training and scoring run in this process, on the local database.
 """
 

@@ -3,8 +3,9 @@ and the sync pipeline asks after every sync before it scores anything.
 
 **In use**: for each target and scope (an account, or across accounts), the newest model of
 the current code version, if it beats its baseline; an older one never stands in for a newer
-one that does not. A comment is scored by its account's model in use, else by the one across
-accounts in use, else not at all.
+one that does not. Only the models of the scope an admin chose on Settings
+(desk.store.learning.training_scope) are in use: learning per account, a comment is scored by
+its account's model; learning across accounts, by the one model of all accounts.
 """
 
 from __future__ import annotations
@@ -26,17 +27,16 @@ never used (the next retraining replaces it)."""
 
 def models_in_use(cur: Cursor) -> list[StoredModel]:
     """The models in use now (see the module)."""
-    return [m for m in ldb.newest_models(cur, CODE_VERSION) if m.beats_baseline]
+    scope = ldb.training_scope(cur).scope
+    return [m for m in ldb.newest_models(cur, CODE_VERSION, scope) if m.beats_baseline]
 
 
 def in_use_for(models: Sequence[StoredModel], target: Target,
                account: Account | None) -> StoredModel | None:
-    """The model in use for a comment of `account`: its own, else the one across accounts."""
-    own = [m for m in models if m.target == target and m.account == account]
-    if account is not None and own:
-        return own[0]
-    across = [m for m in models if m.target == target and m.account is None]
-    return across[0] if across else None
+    """Among `models` (those in use), the one of `target` for a comment of `account`: its
+    account's own, or the one across accounts."""
+    return next((m for m in models
+                 if m.target == target and (m.account is None or m.account == account)), None)
 
 
 def answer_model_in_use(cur: Cursor, accounts: Sequence[Account]) -> StoredModel | None:

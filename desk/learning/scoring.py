@@ -8,9 +8,10 @@ retraining every such comment is scored again, and after a sync only the new one
 whose account has no model in use any more has its scores cleared. One UPDATE per batch, from
 a registered Arrow table.
 
-**Retraining** (`Retrainer`): every account with decisions, both targets, when
-`RETRAIN_AFTER` new decisions were made since the last model, or a day passed since it and
-there is any new decision.
+**Retraining** (`Retrainer`): both targets, for every account with decisions or for all
+accounts together (the scope an admin chose on Settings), when `RETRAIN_AFTER` new decisions
+were made since the last model, or a day passed since it and there is any new decision, or
+the scope was changed since.
 """
 
 from __future__ import annotations
@@ -114,14 +115,15 @@ def score_stored(cur: Cursor, *, stop: threading.Event | None = None,
     return written
 
 
-def retrain(cur: Cursor, *, across_accounts: bool = False, now: datetime | None = None,
-            stop: threading.Event | None = None) -> list[Trained]:
-    """Train both targets for every account with decisions (and across accounts when
-    asked), then score the comments with the models now in use."""
+def retrain(cur: Cursor, *, across_accounts: bool | None = None,
+            now: datetime | None = None, stop: threading.Event | None = None) -> list[Trained]:
+    """Train both targets for every account with decisions, or across accounts (None: as
+    chosen on Settings), then score the comments with the models now in use."""
     moment = to_utc(now or utc_now())
-    scopes: list[Account | None] = list(ldb.decided_accounts(cur))
-    if across_accounts:
-        scopes.append(None)
+    if across_accounts is None:
+        across_accounts = ldb.training_scope(cur).scope == "all accounts"
+    scopes: list[Account | None] = [None] if across_accounts else list(
+        ldb.decided_accounts(cur))
     done: list[Trained] = []
     for account in scopes:
         for target in TARGETS:
@@ -136,10 +138,8 @@ class Retrainer:
     """Retrains when due (see the module), for a PeriodicJob. It remembers only when it last
     tried, so that a store with too few decisions is not read again every round."""
 
-    def __init__(self, store: Store, *, across_accounts: bool = False,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
-        self._across = across_accounts
         self._clock = clock
         self._lock = threading.Lock()
         self._tried_at: datetime | None = None
@@ -147,6 +147,9 @@ class Retrainer:
     def due(self, cur: Cursor, now: datetime) -> bool:
         last = max((t for t in (ldb.last_trained_at(cur), self._tried_at) if t is not None),
                    default=None)
+        chosen = ldb.training_scope(cur).set_at
+        if chosen is not None and (last is None or chosen > last):
+            return True  # another scope: its models trained, the comments scored with them
         new = ldb.decisions_since(cur, last)
         if last is None:
             return new > 0
@@ -162,7 +165,7 @@ class Retrainer:
                 if not self.due(cur, now):
                     return []
                 self._tried_at = now
-                trained = retrain(cur, across_accounts=self._across, now=now)
+                trained = retrain(cur, now=now)
             for result in trained:
                 _log.info("retrained %s", result.line())
             return trained

@@ -1,5 +1,6 @@
-"""Migrations 14, 16 and 17 (desk/store/schema.py): the inbox's saved replies, response-time
-targets and alerts; analytics (ad delivery, comment terms); models learned from the team.
+"""Migrations 14, 16, 17 and 18 (desk/store/schema.py): the inbox's saved replies,
+response-time targets and alerts; analytics (ad delivery, comment terms); models learned from
+the team, and what they learn from.
 
 Released, so never edited: a change is a new migration. Each constant is one migration's
 SQL; the comment above it says what its tables hold.
@@ -172,4 +173,17 @@ CREATE VIEW analyst.models AS
            positives, split_at, precision, recall, baseline_precision, baseline_recall,
            beats_baseline
     FROM main.models;
+"""
+
+
+# 18: what the models learn from, as an admin chose it on Settings: scope 'each account'
+# (a model per account, trained on its own decisions) or 'all accounts' (one model on every
+# account's decisions). Who chose it and when; no row: each account.
+LEARNING_SETTINGS = """
+CREATE TABLE learning_settings (
+    name    VARCHAR PRIMARY KEY,
+    value   VARCHAR NOT NULL,
+    set_by  VARCHAR NOT NULL,
+    set_at  TIMESTAMPTZ NOT NULL
+);
 """

@@ -53,13 +53,26 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 
-from desk.store.sql import Cursor, fetch_first, fetch_rows, query_frame, query_records, registered
-from desk.store.times import to_utc
+from desk.store.audit import audit_event
+from desk.store.sql import (
+    Cursor,
+    fetch_first,
+    fetch_rows,
+    query_frame,
+    query_records,
+    registered,
+    transaction,
+)
+from desk.store.times import to_utc, utc_now
 
 Target = Literal["hide", "answer"]
 TARGETS: tuple[Target, ...] = ("hide", "answer")
 Account = tuple[str, str]
 """An account as the models table names it: ('ad', advertiser_id) or ('organic', business_id)."""
+Scope = Literal["each account", "all accounts"]
+SCOPES: tuple[Scope, ...] = ("each account", "all accounts")
+"""What the models learn from: each account's own decisions (a model per account), or every
+account's together (one model); an admin chooses on Settings."""
 
 LOCAL_USER = "local user"
 """desk.people.LOCAL_USER (desk.people imports the store, so it is repeated here; a test
@@ -193,6 +206,45 @@ def _account_clause(account: Account | None) -> tuple[str, list[Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# What the models learn from (migration 18)
+
+
+@dataclass(frozen=True)
+class ScopeChoice:
+    """The scope in force, and who chose it when (None: nobody yet, so each account)."""
+
+    scope: Scope
+    set_by: str | None = None
+    set_at: datetime | None = None
+
+
+def training_scope(cur: Cursor) -> ScopeChoice:
+    """Whether the models learn per account or across accounts (see SCOPES)."""
+    rows = query_records(cur, "SELECT value, set_by, set_at FROM learning_settings "
+                              "WHERE name = 'scope'")
+    if not rows or rows[0]["value"] not in SCOPES:
+        return ScopeChoice("each account")
+    return ScopeChoice(rows[0]["value"], rows[0]["set_by"], rows[0]["set_at"])
+
+
+def set_training_scope(cur: Cursor, scope: str, actor: str, *,
+                       at: datetime | None = None) -> bool:
+    """Choose what the models learn from, recording who chose; whether it changed."""
+    if scope not in SCOPES:
+        raise ValueError(f"The models learn from {' or '.join(SCOPES)}, not {scope!r}")
+    if training_scope(cur).scope == scope:
+        return False
+    moment = to_utc(at or utc_now())
+    with transaction(cur):
+        fetch_rows(cur, "INSERT INTO learning_settings (name, value, set_by, set_at) "
+                        "VALUES ('scope', ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                        "value = excluded.value, set_by = excluded.set_by, "
+                        "set_at = excluded.set_at", [scope, actor, moment])
+        audit_event(cur, actor, "learning_scope", scope, at=moment)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
 # Models
 
 
@@ -267,16 +319,19 @@ def list_models(cur: Cursor, target: Target | None = None,
     return [_stored(row) for row in rows]
 
 
-def newest_models(cur: Cursor, code_version: str) -> list[StoredModel]:
+def newest_models(cur: Cursor, code_version: str,
+                  scope: Scope | None = None) -> list[StoredModel]:
     """Each scope's (target, account or across accounts) newest model of this code version,
     whether or not it beats its baseline: the one that decides whether the scope has a model
-    in use."""
+    in use. `scope`: only the per-account models, or only those across accounts."""
+    across = {None: None, "each account": False, "all accounts": True}[scope]
     rows = query_records(cur, f"""
         SELECT {_MODEL_COLUMNS} FROM models WHERE code_version = ?
+            AND (?::BOOLEAN IS NULL OR (account_id IS NULL) = ?::BOOLEAN)
         QUALIFY row_number() OVER (PARTITION BY target, account_kind, account_id
                                    ORDER BY trained_at DESC, model_id DESC) = 1
         ORDER BY target, account_kind NULLS LAST, account_id""",  # noqa: S608 (constants)
-                         [code_version])
+                         [code_version, across, across])
     return [_stored(row) for row in rows]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from desk.errors import StoreError
-from desk.store.later_migrations import ANALYTICS, INBOX_TOOLS, LEARNING
+from desk.store.later_migrations import ANALYTICS, INBOX_TOOLS, LEARNING, LEARNING_SETTINGS
 from desk.store.response_views import RESPONSE_VIEWS
 from desk.store.sql import Cursor, fetch_first, fetch_rows
 from desk.store.times import utc_now
@@ -650,6 +650,8 @@ MIGRATIONS: tuple[str, ...] = (
     ANALYTICS,
     # 17: models learned from the team (desk/store/later_migrations.py).
     LEARNING,
+    # 18: whether they learn per account or across accounts (the same module).
+    LEARNING_SETTINGS,
 )
 
 

@@ -1,4 +1,4 @@
-"""Insights' "Comments and delivery": what people said per 1,000 impressions and per unit of
+"""Insights' Delivery tab: what people said per 1,000 impressions and per unit of
 spend, per ad and day by day, which creatives draw complaints, and how sentiment moves with
 spend. The numbers are desk.store.delivery's (its docstring defines them); this module has
 the totals, the charts and the table columns the page shows.

@@ -22,8 +22,9 @@ from desk.sources import CommentSource
 from desk.store import learning as ldb
 from desk.store.learning import Account
 from desk.tasks import TaskState
-from desk.text import ago, text
+from desk.text import ago, md_escape, text
 from desk.ui import handles, queries, tables
+from desk.ui.context import USER_ERRORS, flash, show_error
 from desk.ui.rules import tasks
 
 if TYPE_CHECKING:
@@ -96,6 +97,46 @@ def _account_name(account: Account | None) -> str:
         return "All accounts"
     kind, account_id = account
     return f"{'Ad account' if kind == 'ad' else 'TikTok account'} {account_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The Settings page: what the models learn from
+
+SCOPE_NAMES = MappingProxyType({
+    "each account": "Each account's own decisions (a model per account)",
+    "all accounts": "Every account's decisions together (one model)",
+})
+SCOPE_HELP = ("Per account suits accounts with their own audience and team. Together suits "
+              "accounts that share both, or small accounts with too few decisions of their own "
+              "(about 15 hides or answers, and 15 passed over, are needed). Either way a model "
+              "is used only while it beats the rule-based priority on the newest decisions.")
+
+
+def scope_section(ctx: PageContext) -> None:
+    """The Settings page's block: whether the models learn per account or across accounts.
+    An admin's change is audited and wakes the retraining at once."""
+    st.subheader("Learning from the team")
+    with ctx.store.cursor() as cur:
+        chosen = ldb.training_scope(cur)
+    st.caption("The models that order the inbox and suggest rules learn from this team's own "
+               "hides, replies and comments marked done (never a rule's). Nothing leaves this "
+               "machine. " + SCOPE_HELP)
+    scope = st.radio("The models learn from", list(SCOPE_NAMES), format_func=SCOPE_NAMES.get,
+                     index=list(SCOPE_NAMES).index(chosen.scope), key="settings_learning_scope")
+    if chosen.set_by:
+        st.caption(md_escape(f"Chosen by {chosen.set_by}, {ago(chosen.set_at)}."))
+    if st.button("Save", key="settings_learning_save", disabled=scope == chosen.scope):
+        try:
+            ctx.require("admin", "choose what the models learn from")
+            with ctx.store.cursor() as cur:
+                ldb.set_training_scope(cur, scope, ctx.person.email)
+        except USER_ERRORS as exc:
+            show_error(exc)
+            return
+        handles.retrainer(ctx.workspace).wake()
+        flash("✅", f"The models now learn from {scope}: they are being retrained in the "
+                   "background, and the model card on Insights shows them when done.")
+        st.rerun()
 
 
 # ---------------------------------------------------------------------------------------------

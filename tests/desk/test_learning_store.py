@@ -246,19 +246,40 @@ def test_the_newest_model_of_a_scope_is_used_only_while_it_beats_the_baseline(cu
 def test_scores_are_written_to_open_comments_and_cleared_when_no_model_is_in_use(cur):
     fetch_rows(cur, "UPDATE comments SET labels = ['question'] WHERE comment_id = 'c01'")
     db.mark_done(cur, ["c02"], ANA)
+    own_answer = store_model(cur, "answer", ("ad", "A1"), beats=True, at=day(30))
+    own_hide = store_model(cur, "hide", ("ad", "A1"), beats=True, at=day(30))
     across = store_model(cur, "answer", None, beats=True, at=day(30))
-    own = store_model(cur, "hide", ("ad", "A1"), beats=True, at=day(30))
-    assert learning.score_stored(cur) == 21  # every open first-level comment but c02
+    assert learning.score_stored(cur) == 19, "each account: A1's open comments but c02"
     got = scores(cur)
-    assert got["c01"][2] == f"answer:{across} hide:{own}"
+    assert got["c01"][2] == f"answer:{own_answer} hide:{own_hide}"
     assert got["c01"][0] > got["c03"][0] == pytest.approx(0.5)
-    assert got["o1"][1] is None and got["o1"][2] == f"answer:{across}"
+    assert got["o1"] == got["x1"] == (None, None, None), "no model of their own"
     assert got["c02"] == (None, None, None), "done: not in the inbox"
     assert learning.score_stored(cur) == 0, "nothing changed: nothing to write"
+
+    assert ldb.set_training_scope(cur, "all accounts", ANA)
+    assert learning.score_stored(cur) == 21, "all accounts: every open first-level comment"
+    got = scores(cur)
+    assert got["c01"][2] == got["o1"][2] == f"answer:{across}"
+    assert got["c01"][1] is None and got["o1"][0] is not None
+    assert learning.answer_model_in_use(cur, [("ad", "A1"), ("organic", "B1")]).model_id \
+        == across
+
     store_model(cur, "answer", None, beats=False, at=day(31))
-    store_model(cur, "hide", ("ad", "A1"), beats=False, at=day(31))
     assert learning.score_stored(cur) == 21
     assert {v for k, v in scores(cur).items()} == {(None, None, None)}
+
+
+def test_the_scope_is_each_account_until_an_admin_chooses_and_the_choice_is_audited(cur):
+    assert ldb.training_scope(cur) == ldb.ScopeChoice("each account")
+    with pytest.raises(ValueError, match="each account or all accounts"):
+        ldb.set_training_scope(cur, "some accounts", ANA)
+    assert ldb.set_training_scope(cur, "all accounts", ANA, at=day(30))
+    assert not ldb.set_training_scope(cur, "all accounts", ANA), "no change"
+    choice = ldb.training_scope(cur)
+    assert (choice.scope, choice.set_by, choice.set_at) == ("all accounts", ANA, day(30))
+    assert fetch_rows(cur, "SELECT actor, detail FROM audit_log "
+                           "WHERE event = 'learning_scope'") == [(ANA, "all accounts")]
 
 
 def test_retraining_is_due_after_enough_decisions_or_a_day_with_any(cur, tmp_path):
@@ -275,6 +296,21 @@ def test_retraining_is_due_after_enough_decisions_or_a_day_with_any(cur, tmp_pat
     for i in range(scoring.RETRAIN_AFTER):
         act(cur, "hide", "c03", key=f"k{i}", at=day(39.9))
     assert retrainer.due(cur, now)
+
+
+def test_choosing_another_scope_calls_for_a_retraining_at_once(cur):
+    now = day(40)
+    retrainer = scoring.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
+    act(cur, "hide", "c01", at=day(39))
+    store_model(cur, "hide", ("ad", "A1"), beats=True, at=day(39.5))
+    assert not retrainer.due(cur, now)
+    ldb.set_training_scope(cur, "all accounts", ANA, at=day(39.9))
+    assert retrainer.due(cur, now)
+    store_model(cur, "hide", None, beats=True, at=day(39.95))
+    assert not retrainer.due(cur, now), "retrained since the choice"
+    fresh = scoring.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
+    ldb.set_training_scope(cur, "each account", ANA, at=day(39.97))
+    assert fresh.due(cur, now), "even with no new decision: the scores follow the choice"
 
 
 def test_retraining_trains_each_account_with_enough_decisions(cur):
@@ -299,6 +335,13 @@ def test_retraining_trains_each_account_with_enough_decisions(cur):
     assert learning.score_stored(cur) == 2, "after a sync, only the new comments"
     assert scores(cur)["n1"][0] > 0.5 > scores(cur)["n2"][0]
 
+    ldb.set_training_scope(cur, "all accounts", ANA)
+    across = {(t.target, t.account): t for t in learning.retrain(cur)}
+    assert set(across) == {("answer", None), ("hide", None)}, "one model of all accounts"
+    model = across[("answer", None)]
+    assert model.beats_baseline, model.line()
+    assert scores(cur)["n1"][2] == f"answer:{model.model_id}", "scored by it"
+
 
 def test_scoring_after_a_sync_never_fails_the_sync(tmp_path):
     with Store.open(tmp_path / "y.duckdb") as store:
@@ -306,7 +349,7 @@ def test_scoring_after_a_sync_never_fails_the_sync(tmp_path):
         with store.cursor() as cur:
             db.upsert_comments(cur, pd.DataFrame.from_records([comment("c1", day(1))]), SEEN)
             ldb.save_model(
-                cur, target="answer", account=None, code_version=learning.CODE_VERSION,
+                cur, target="answer", account=("ad", "A1"), code_version=learning.CODE_VERSION,
                 trained_at=SEEN, examples=1, positives=1, split_at=None, precision=1.0,
                 recall=1.0, baseline_precision=0.0, baseline_recall=0.0, beats_baseline=True,
                 settings=small_spec().settings(), weights=b"\x00" * 8)  # damaged weights

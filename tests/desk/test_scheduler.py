@@ -163,6 +163,25 @@ def test_periodic_job_survives_an_exception_and_stops():
     assert len(calls) == count
 
 
+def test_a_woken_periodic_job_runs_at_once_and_then_keeps_its_time():
+    ran = threading.Event()
+    calls: list[int] = []
+
+    def job() -> None:
+        calls.append(1)
+        ran.set()
+
+    periodic = PeriodicJob(job, 3600, "test-woken")
+    try:
+        assert not ran.wait(0.05), "an hour to the first round"
+        periodic.wake()
+        assert ran.wait(5), "woken: it runs now"
+        threading.Event().wait(0.05)
+        assert len(calls) == 1, "once, then its hour again"
+    finally:
+        periodic.stop()
+
+
 def test_refresh_due_tokens_without_business_accounts_does_nothing(tmp_path):
     settings = Settings(credentials_path=tmp_path / "credentials.json")
     # No business account is connected: no client is made, nothing is asked of TikTok.

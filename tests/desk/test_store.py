@@ -258,6 +258,7 @@ def test_a_new_database_gets_every_migration_and_records_the_version(tmp_path):
         "ad_delivery",
         "delivery_cursors",
         "models",
+        "learning_settings",
     }
 
 

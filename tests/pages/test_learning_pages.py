@@ -30,16 +30,16 @@ def roles(monkeypatch):
     monkeypatch.setenv("DESK_ADMINS", JO)
 
 
-def answer_model(store, advertiser_id: str, *, beats: bool = True) -> int:
-    """An answer model for the account that prefers comments with "song" in them, stored as
-    training would store it, and the comments scored with it."""
+def answer_model(store, advertiser_id: str | None, *, beats: bool = True) -> int:
+    """An answer model for the account (None: across accounts) that prefers comments with
+    "song" in them, stored as training would store it, and the comments scored with it."""
     spec = FeatureSpec(n_features=2**12)
     coef = np.zeros(spec.width, dtype=np.float32)
     probe = spec.features(learning.training.as_frame(["song"]))
     coef[probe.indices[probe.indices < spec.n_features]] = 8.0
     with store.cursor() as cur:
         model_id = ldb.save_model(
-            cur, target="answer", account=("ad", advertiser_id),
+            cur, target="answer", account=advertiser_id and ("ad", advertiser_id),
             code_version=learning.CODE_VERSION, trained_at=utc_now(), examples=400,
             positives=40, split_at=utc_now(), precision=0.8, recall=0.8,
             baseline_precision=0.3, baseline_recall=0.3, beats_baseline=beats,
@@ -71,6 +71,38 @@ def test_the_inbox_shows_the_answer_score_only_while_a_model_is_in_use(synced, s
     answer_model(store, advertiser_id, beats=False)  # the newest does not beat the baseline
     at = open_page(INBOX, {"advertiser": advertiser_id}, email=JO)
     assert "answer_score" not in at.dataframe[0].value.columns
+
+
+def test_an_admin_has_the_models_learn_across_accounts_and_the_inbox_follows(synced, store):
+    advertiser_id = synced["WRITER"]
+    across = answer_model(store, None)  # trained across accounts: not in use per account
+    at = open_page(INBOX, {"advertiser": advertiser_id}, email=JO)
+    assert "answer_score" not in at.dataframe[0].value.columns
+
+    settings = open_page("pages/8_Settings.py", email=JO)
+    no_errors(settings)
+    assert settings.radio(key="settings_learning_scope").value == "each account"
+    settings.radio(key="settings_learning_scope").set_value("all accounts").run()
+    settings.button(key="settings_learning_save").click().run()
+    no_errors(settings)
+    with store.cursor() as cur:
+        chosen = ldb.training_scope(cur)
+        assert (chosen.scope, chosen.set_by) == ("all accounts", JO)
+        assert fetch_rows(cur, "SELECT actor, detail FROM audit_log "
+                               "WHERE event = 'learning_scope'") == [(JO, "all accounts")]
+
+    deadline = time.monotonic() + 60  # the retraining, woken at once, scores the comments
+    while True:
+        with store.cursor() as cur:
+            scored = fetch_rows(cur, "SELECT count(*) FROM comments WHERE scored_with = ?",
+                                [f"answer:{across}"])[0][0]
+        if scored:
+            break
+        assert time.monotonic() < deadline, "the comments were not scored with the model"
+        time.sleep(0.2)
+    at = open_page(INBOX, {"advertiser": advertiser_id}, email=JO)
+    no_errors(at)
+    assert "answer_score" in at.dataframe[0].value.columns
 
 
 def test_insights_show_the_model_card(synced, store):
