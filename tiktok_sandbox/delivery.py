@@ -26,7 +26,7 @@ import collections
 import dataclasses
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -101,9 +101,15 @@ class LocalDays:
         return date(1970, 1, 1) + timedelta(days=int((ts + offset) // 86_400))
 
 
+REPORTS_KEPT = 8
+"""How many reports' rows the book keeps for their next pages."""
+
+
 class DeliveryBook:
     """The delivery of every ad of the generated world, computed when first asked for and
-    kept. Thread-safe."""
+    kept, and the rows of the last few reports asked for, so that paging through a report
+    costs one page per request and not the whole report again (as a report service would
+    serve its pages). Thread-safe."""
 
     def __init__(self, seed: int, advertisers: Iterable[Advertiser], ads: Iterable[Ad],
                  comments: Iterable[Comment], now: Callable[[], float]) -> None:
@@ -119,6 +125,7 @@ class DeliveryBook:
         self._counts: dict[str, collections.Counter[tuple[str, date]]] = {}
         self._last_comment: dict[str, date] = {}
         self._rows: dict[tuple[str, date], DayDelivery] = {}
+        self._reports: collections.OrderedDict[Hashable, list] = collections.OrderedDict()
 
     def today(self, advertiser_id: str) -> date:
         """Today in the advertiser's time zone, on the sandbox clock."""
@@ -126,6 +133,22 @@ class DeliveryBook:
 
     def ads(self, advertiser_id: str) -> list[Ad]:
         return list(self._ads.get(advertiser_id, ()))
+
+    def report(self, key: Hashable, build: Callable[[], list]) -> list:
+        """The rows of the report `key` names (everything that shapes it but the page):
+        built by `build()` the first time, then kept while it is among the last REPORTS_KEPT
+        asked for. The rows are shared: callers slice them, never change them."""
+        with self._lock:
+            rows = self._reports.get(key)
+            if rows is not None:
+                self._reports.move_to_end(key)
+                return rows
+        rows = build()  # outside the lock: it reads rows(), which takes it
+        with self._lock:
+            self._reports[key] = rows
+            while len(self._reports) > REPORTS_KEPT:
+                self._reports.popitem(last=False)
+        return rows
 
     def rows(self, advertiser_id: str, first: date | None = None, last: date | None = None,
              ads: Iterable[Ad] | None = None) -> list[DayDelivery]:

@@ -257,28 +257,37 @@ def report_integrated_get(request: ApiRequest) -> dict[str, Any]:
                                       f"Reporting permission ({REPORTING}); authorize the app "
                                       "again and grant it.")
     book = state.delivery
-    if service_type == "RESERVATION" or data_level.startswith("RESERVATION"):
-        groups: dict[tuple[str, str], list[DayDelivery]] = {}
-        names: dict[str, dict[str, str]] = {}
-    else:
-        ads = [ad for ad in book.ads(call.advertiser_id) if keep(ad)]
-        advertiser = state.advertiser(call.advertiser_id)
-        names = _names(ads, advertiser.name if advertiser else "")
-        groups = {}
-        for day in book.rows(call.advertiser_id, first, last, ads):
-            when = f"{day.day.isoformat()} 00:00:00" if by_day else ""
-            groups.setdefault((when, getattr(day, id_dimension)), []).append(day)
-    rows = []
-    for (when, object_id), days in groups.items():
-        dimensions = {id_dimension: object_id}
-        if by_day:
-            dimensions["stat_time_day"] = when
-        rows.append({"dimensions": dimensions,
-                     "metrics": _metric_values(days, metrics, names.get(object_id, {}))})
-    rows.sort(key=lambda r: (r["dimensions"].get("stat_time_day", ""),
-                             r["dimensions"][id_dimension]))
-    if order_field:
-        rows.sort(key=lambda r: float(r["metrics"][order_field]), reverse=order_type == "DESC")
+
+    def build() -> list[dict[str, Any]]:
+        if service_type == "RESERVATION" or data_level.startswith("RESERVATION"):
+            groups: dict[tuple[str, str], list[DayDelivery]] = {}
+            names: dict[str, dict[str, str]] = {}
+        else:
+            ads = [ad for ad in book.ads(call.advertiser_id) if keep(ad)]
+            advertiser = state.advertiser(call.advertiser_id)
+            names = _names(ads, advertiser.name if advertiser else "")
+            groups = {}
+            for day in book.rows(call.advertiser_id, first, last, ads):
+                when = f"{day.day.isoformat()} 00:00:00" if by_day else ""
+                groups.setdefault((when, getattr(day, id_dimension)), []).append(day)
+        rows = []
+        for (when, object_id), days in groups.items():
+            dimensions = {id_dimension: object_id}
+            if by_day:
+                dimensions["stat_time_day"] = when
+            rows.append({"dimensions": dimensions,
+                         "metrics": _metric_values(days, metrics, names.get(object_id, {}))})
+        rows.sort(key=lambda r: (r["dimensions"].get("stat_time_day", ""),
+                                 r["dimensions"][id_dimension]))
+        if order_field:
+            rows.sort(key=lambda r: float(r["metrics"][order_field]),
+                      reverse=order_type == "DESC")
+        return rows
+
+    # everything that shapes the report but the page (today: an enabled ad delivers up to it)
+    rows = book.report((call.advertiser_id, book.today(call.advertiser_id), service_type,
+                        data_level, id_dimension, by_day, tuple(metrics), lifetime, first, last,
+                        params.string("filtering"), order_field, order_type), build)
     chosen = rows[(page - 1) * page_size: page * page_size]
     return {"list": chosen, "page_info": _page_info(page, page_size, len(rows))}
 
