@@ -29,6 +29,7 @@ the host's load before and after.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -218,10 +219,25 @@ def million_comment_sync() -> tuple[float, float]:
                     [sys.executable, "-m", "desk", "sync", "--advertiser-id", advertiser_id,
                      "--db", str(Path(tmp) / "million.duckdb"), "--no-moderation"],
                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                _, status, usage = os.wait4(child.pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
+                peak = 0.0
+                while child.poll() is None:
+                    peak = max(peak, own_peak_rss_mb(child.pid))
+                    time.sleep(0.05)
+            if child.returncode != 0:
                 raise RuntimeError("the 1M-comment sync failed")
-            return usage.ru_maxrss / 1024, t.seconds
+            return peak, t.seconds
+
+
+def own_peak_rss_mb(pid: int) -> float:
+    """The peak resident set of a running process's own memory since it started its program
+    (VmHWM, in MiB; 0 once it has ended). Not wait4's ru_maxrss: Linux carries that across
+    exec, so a child forked from this big process would be charged this process's memory."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(found[1]) / 1024 if found else 0.0
 
 
 class Replay(BaseAdapter):

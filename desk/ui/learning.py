@@ -135,7 +135,8 @@ def scope_section(ctx: PageContext) -> None:
             return
         handles.retrainer(ctx.workspace).wake()
         flash("✅", f"The models now learn from {scope}: they are being retrained in the "
-                   "background, and the model card on Insights shows them when done.")
+                   "background, and Insights' \"Learned from the team\" tab shows them when "
+                   "done.")
         st.rerun()
 
 
