@@ -29,6 +29,8 @@ import pyarrow.compute as pc
 from bench._harness import BenchResult, median_seconds, timer
 from desk import store as db
 from desk.config import Settings
+from desk.moderation.classify import CLASSIFIER_VERSION
+from desk.moderation.terms import TERMS_VERSION
 
 NAME = "delivery"
 TARGET_MS = 1000
@@ -144,9 +146,13 @@ def build_database(path: Path, add: Callable[[str, float, str], None] | None = N
         db.upsert_comments(cur, comments, seen)
         with db.transaction(cur):
             cur.register("verdicts", verdicts)
+            # as the app leaves them once it has classified and tokenised every comment, so
+            # that no background backfill runs while the pages are timed
             cur.execute("UPDATE comments SET labels = v.labels, sentiment = v.sentiment, "
-                        "classified_with = 'bench' FROM verdicts v "
-                        "WHERE comments.comment_id = v.comment_id")
+                        "language = 'en', classified_with = ?, "
+                        "terms = ['synthetic', 'comment'], terms_with = ? FROM verdicts v "
+                        "WHERE comments.comment_id = v.comment_id",
+                        [CLASSIFIER_VERSION, TERMS_VERSION])
             cur.unregister("verdicts")
         del comments, verdicts
         delivery = synthetic_delivery(rng, ads, per_day)
