@@ -9,7 +9,8 @@ Comment Desk, used to order the inbox and to suggest rules (no streamlit here).
     evaluate    the rule-based baseline and precision/recall at k on held-out decisions
     training    the time split, fitting, measuring, storing (`train`)
     in_use      which models are in use (without loading scikit-learn)
-    scoring     scores written to the comments, retraining when due
+    scoring     scores written to the comments, retraining
+    schedule    when to retrain (without loading scikit-learn until then)
     suggest     a hide rule suggested from the comments people hid by hand
 
 Two targets: "hide" (a person hid this) and "answer" (a person answered this). A model is
@@ -44,14 +45,8 @@ if TYPE_CHECKING:
     )
     from desk.learning.features import FeatureSpec
     from desk.learning.model import LinearModel, fit
-    from desk.learning.scoring import (
-        RETRAIN_AFTER,
-        RETRAIN_EVERY,
-        Retrainer,
-        Scorer,
-        retrain,
-        score_stored,
-    )
+    from desk.learning.schedule import RETRAIN_AFTER, RETRAIN_EVERY, Retrainer
+    from desk.learning.scoring import Scorer, retrain, score_stored
     from desk.learning.training import Trained, fit_and_measure, load, train
 
 # What loads scikit-learn is imported on first use (PEP 562), so that the inbox and the sync
@@ -61,8 +56,8 @@ _LAZY = MappingProxyType({
                     "desk.learning.evaluate"),
     "FeatureSpec": "desk.learning.features",
     **dict.fromkeys(("LinearModel", "fit"), "desk.learning.model"),
-    **dict.fromkeys(("RETRAIN_AFTER", "RETRAIN_EVERY", "Retrainer", "Scorer", "retrain",
-                     "score_stored"), "desk.learning.scoring"),
+    **dict.fromkeys(("RETRAIN_AFTER", "RETRAIN_EVERY", "Retrainer"), "desk.learning.schedule"),
+    **dict.fromkeys(("Scorer", "retrain", "score_stored"), "desk.learning.scoring"),
     **dict.fromkeys(("Trained", "fit_and_measure", "load", "train"), "desk.learning.training"),
 })
 

@@ -8,19 +8,15 @@ retraining every such comment is scored again, and after a sync only the new one
 whose account has no model in use any more has its scores cleared. One UPDATE per batch, from
 a registered Arrow table.
 
-**Retraining** (`Retrainer`): both targets, for every account with decisions or for all
-accounts together (the scope an admin chose on Settings), when `RETRAIN_AFTER` new decisions
-were made since the last model, or a day passed since it and there is any new decision, or
-the scope was changed since.
+**Retraining** (`retrain`): both targets, for every account with decisions or for all
+accounts together (the scope an admin chose on Settings); desk.learning.schedule says when.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -29,19 +25,12 @@ import pyarrow as pa
 from desk.learning.in_use import in_use_for, models_in_use
 from desk.learning.model import LinearModel
 from desk.learning.training import Trained, load, train
-from desk.store import Store
 from desk.store import learning as ldb
 from desk.store.learning import TARGETS, Account, StoredModel, Target
 from desk.store.sql import Cursor
 from desk.store.times import to_utc, utc_now
 
-_log = logging.getLogger(__name__)
-
 SCORE_BATCH = 20_000
-RETRAIN_AFTER = 200
-"""New decisions that call for a retraining at once."""
-RETRAIN_EVERY = timedelta(days=1)
-"""How often the models are retrained while any new decision comes in."""
 
 
 @dataclass(frozen=True)
@@ -132,42 +121,3 @@ def retrain(cur: Cursor, *, across_accounts: bool | None = None,
             done.append(train(cur, target, account, now=moment))
     score_stored(cur, stop=stop)
     return done
-
-
-class Retrainer:
-    """Retrains when due (see the module), for a PeriodicJob. It remembers only when it last
-    tried, so that a store with too few decisions is not read again every round."""
-
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
-        self._store = store
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tried_at: datetime | None = None
-
-    def due(self, cur: Cursor, now: datetime) -> bool:
-        last = max((t for t in (ldb.last_trained_at(cur), self._tried_at) if t is not None),
-                   default=None)
-        chosen = ldb.training_scope(cur).set_at
-        if chosen is not None and (last is None or chosen > last):
-            return True  # another scope: its models trained, the comments scored with them
-        new = ldb.decisions_since(cur, last)
-        if last is None:
-            return new > 0
-        return new >= RETRAIN_AFTER or (new > 0 and now - last >= RETRAIN_EVERY)
-
-    def __call__(self) -> list[Trained]:
-        """One round: retrain if due; what was trained (nothing when not due or busy)."""
-        if not self._lock.acquire(blocking=False):
-            return []
-        try:
-            now = to_utc(self._clock())
-            with self._store.cursor() as cur:
-                if not self.due(cur, now):
-                    return []
-                self._tried_at = now
-                trained = retrain(cur, now=now)
-            for result in trained:
-                _log.info("retrained %s", result.line())
-            return trained
-        finally:
-            self._lock.release()

@@ -10,7 +10,10 @@ write them.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +21,7 @@ import pytest
 
 from desk import learning
 from desk import store as db
-from desk.learning import scoring
+from desk.learning import schedule
 from desk.learning.features import FeatureSpec
 from desk.learning.model import LinearModel
 from desk.people import LOCAL_USER
@@ -284,7 +287,7 @@ def test_the_scope_is_each_account_until_an_admin_chooses_and_the_choice_is_audi
 
 def test_retraining_is_due_after_enough_decisions_or_a_day_with_any(cur, tmp_path):
     now = day(40)
-    retrainer = scoring.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
+    retrainer = schedule.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
     assert not retrainer.due(cur, now), "no decision yet"
     act(cur, "hide", "c01", at=day(39))
     assert retrainer.due(cur, now)
@@ -293,14 +296,14 @@ def test_retraining_is_due_after_enough_decisions_or_a_day_with_any(cur, tmp_pat
     act(cur, "hide", "c02", at=day(39.8))
     assert not retrainer.due(cur, now), "one new decision, less than a day after"
     assert retrainer.due(cur, day(40.6))
-    for i in range(scoring.RETRAIN_AFTER):
+    for i in range(schedule.RETRAIN_AFTER):
         act(cur, "hide", "c03", key=f"k{i}", at=day(39.9))
     assert retrainer.due(cur, now)
 
 
 def test_choosing_another_scope_calls_for_a_retraining_at_once(cur):
     now = day(40)
-    retrainer = scoring.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
+    retrainer = schedule.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
     act(cur, "hide", "c01", at=day(39))
     store_model(cur, "hide", ("ad", "A1"), beats=True, at=day(39.5))
     assert not retrainer.due(cur, now)
@@ -308,7 +311,7 @@ def test_choosing_another_scope_calls_for_a_retraining_at_once(cur):
     assert retrainer.due(cur, now)
     store_model(cur, "hide", None, beats=True, at=day(39.95))
     assert not retrainer.due(cur, now), "retrained since the choice"
-    fresh = scoring.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
+    fresh = schedule.Retrainer(None, clock=lambda: now)  # type: ignore[arg-type]
     ldb.set_training_scope(cur, "each account", ANA, at=day(39.97))
     assert fresh.due(cur, now), "even with no new decision: the scores follow the choice"
 
@@ -354,3 +357,13 @@ def test_scoring_after_a_sync_never_fails_the_sync(tmp_path):
                 recall=1.0, baseline_precision=0.0, baseline_recall=0.0, beats_baseline=True,
                 settings=small_spec().settings(), weights=b"\x00" * 8)  # damaged weights
         assert learning.score_after_sync(store) is None
+
+
+def test_the_app_makes_its_retrainer_without_loading_scikit_learn():
+    """The first page of a new server makes the retrainer: importing scikit-learn then would
+    cost every start two seconds, before anything is due."""
+    code = ("import sys\nfrom desk import learning\nimport desk.ui.handles\n"
+            "learning.Retrainer(None)\nprint('sklearn' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2], timeout=120, check=True)
+    assert ran.stdout.strip() == "False"
