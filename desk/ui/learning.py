@@ -134,9 +134,8 @@ def scope_section(ctx: PageContext) -> None:
             show_error(exc)
             return
         handles.retrainer(ctx.workspace).wake()
-        flash("✅", f"The models now learn from {scope}: they are being retrained in the "
-                   "background, and Insights' \"Learned from the team\" tab shows them when "
-                   "done.")
+        flash("✅", f"The models now learn from {scope}; they are being retrained in the "
+                   "background.")
         st.rerun()
 
 
