@@ -14,6 +14,7 @@ from desk import learning
 from desk import store as db
 from desk.learning.features import FeatureSpec
 from desk.learning.model import LinearModel
+from desk.learning.training import as_frame
 from desk.sources import AdAccount
 from desk.store import learning as ldb
 from desk.store.sql import fetch_rows
@@ -35,7 +36,7 @@ def answer_model(store, advertiser_id: str | None, *, beats: bool = True) -> int
     "song" in them, stored as training would store it, and the comments scored with it."""
     spec = FeatureSpec(n_features=2**12)
     coef = np.zeros(spec.width, dtype=np.float32)
-    probe = spec.features(learning.training.as_frame(["song"]))
+    probe = spec.features(as_frame(["song"]))
     coef[probe.indices[probe.indices < spec.n_features]] = 8.0
     with store.cursor() as cur:
         model_id = ldb.save_model(
