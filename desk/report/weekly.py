@@ -2,11 +2,11 @@
 in the account's time zone) beside the week before.
 
 Every number comes from the store's own reads, so the summary agrees with Insights:
-`comments_count` (comments and replies, hidden ones), `response_time_overall` (first-level
+`comments_count` (comments and replies, hidden ones), `response_report` (first-level
 comments, the reply rate, the median and p90 time to first response, the share within
 target: desk/store/responses.py has the definitions), `backlog_over_time` (what was owed an
 answer at the end of each day), `label_counts`, `comment_volume_over_time`,
-`comment_volume_by_ad` / `comment_volume_by_video`, `response_times_by_ad` and
+`comment_volume_by_ad` / `comment_volume_by_video`, `response_report`'s per-item table and
 `comments_page`; the classifier's mix and the delivery from desk/store/weekly.py.
 
 Delivery (spend, impressions) exists for ad accounts only, once their delivery is synced;
@@ -156,6 +156,8 @@ class WeekNumbers:
     comments: int
     hidden: int
     response: dict[str, Any]
+    response_items: pd.DataFrame
+    """The week's response times per ad or video (ResponseReport.by_item)."""
     backlog: pd.DataFrame
     labels: dict[str, int]
     classifier: dict[str, int]
@@ -279,11 +281,13 @@ def week_numbers(cur: Cursor, account: Account, week: Week,
         by_ad = reads.delivery_by_ad(cur, account.account_id, week.start, week.end,
                                      week.starts_at, week.ends_at)
         delivery = Delivery(by_ad) if len(by_ad) else None
+    responses = db.response_report(cur, chosen)
     return WeekNumbers(
         week=week,
         comments=db.comments_count(cur, chosen),
         hidden=db.comments_count(cur, replace(chosen, status="HIDDEN")),
-        response=db.response_time_overall(cur, chosen),
+        response=responses.overall,
+        response_items=responses.by_item,
         backlog=backlog,
         labels=labels,
         classifier=reads.classifier_mix(cur, chosen),
@@ -395,7 +399,7 @@ def _context(cur: Cursor, account: Account, this: WeekNumbers, before: WeekNumbe
         "numbers": key_numbers(this, before),
         "this": this,
         "before": before,
-        "items": _item_rows(db.response_times_by_ad(cur, chosen).head(TOP_ITEMS)),
+        "items": _item_rows(this.response_items.head(TOP_ITEMS)),
         "complaints": _records(top_complaints(cur, chosen)),
         "languages": _language_rows(this.languages),
         "last_sync": None if run is None else (run.finished_at or run.started_at),
